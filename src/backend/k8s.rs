@@ -1,0 +1,137 @@
+//! Kubernetes container pieces shared by the engines that run steps as pods.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::ir::{EnvValue, Resources, Step};
+
+/// Makes a literal survive Kubernetes' `$(VAR)` expansion of env values, command and args:
+/// Kubernetes turns `$$` into `$` and leaves every other `$` alone, so doubling each `$` gives
+/// back exactly the input (kubernetes `third_party/forked/golang/expansion/expand.go`).
+pub fn escape_dollars(s: &str) -> String {
+    s.replace('$', "$$")
+}
+
+/// One `EnvVar` of a container.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EnvEntry {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(rename = "valueFrom", skip_serializing_if = "Option::is_none")]
+    pub value_from: Option<Value>,
+}
+
+/// How an engine writes each kind of env value.
+pub trait EnvText {
+    /// A literal that must reach the container unchanged.
+    fn literal(&self, s: &str) -> String;
+    /// A Kubernetes-native literal from pod settings (`$(VAR)` intended).
+    fn native(&self, s: &str) -> String;
+    /// The engine's run-id expression.
+    fn run_id(&self) -> String;
+}
+
+/// The step's environment as Kubernetes `EnvVar`s.
+pub fn env_entries(step: &Step, text: &dyn EnvText) -> Vec<EnvEntry> {
+    step.env
+        .iter()
+        .map(|e| {
+            let (value, value_from) = match &e.value {
+                EnvValue::Literal(s) => (Some(text.literal(s)), None),
+                EnvValue::Kubernetes(s) => (Some(text.native(s)), None),
+                EnvValue::RunId => (Some(text.run_id()), None),
+                EnvValue::Secret { name, key } => {
+                    (None, Some(serde_json::json!({"secretKeyRef": {"name": name, "key": key}})))
+                }
+                EnvValue::ValueFrom(v) => (None, Some(v.clone())),
+            };
+            EnvEntry { name: e.name.clone(), value, value_from }
+        })
+        .collect()
+}
+
+/// `ResourceRequirements` with quantity strings; `None` when empty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourceRequirements {
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub requests: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub limits: BTreeMap<String, String>,
+}
+
+pub fn resources(r: &Resources) -> Option<ResourceRequirements> {
+    if r.is_empty() {
+        return None;
+    }
+    let strings = |m: &BTreeMap<String, crate::ir::Quantity>| m.iter().map(|(k, q)| (k.clone(), q.to_string())).collect();
+    Some(ResourceRequirements { requests: strings(&r.requests), limits: strings(&r.limits) })
+}
+
+/// Every string inside a JSON value, with its position (`[0].value`), for engine checks.
+pub fn strings_in<'a>(value: &'a Value, at: String, out: &mut Vec<(String, &'a str)>) {
+    match value {
+        Value::String(s) => out.push((at, s)),
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                strings_in(v, format!("{at}[{i}]"), out);
+            }
+        }
+        Value::Object(map) => {
+            for (k, v) in map {
+                out.push((format!("{at}.{k} (key)"), k));
+                strings_in(v, format!("{at}.{k}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Kubernetes' expansion, re-implemented from expand.go for the round-trip test.
+    fn kubelet_expand(input: &str, env: &[(&str, &str)]) -> String {
+        let b = input.as_bytes();
+        let mut out = String::new();
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'$' && i + 1 < b.len() {
+                match b[i + 1] {
+                    b'$' => {
+                        out.push('$');
+                        i += 2;
+                        continue;
+                    }
+                    b'(' => {
+                        if let Some(end) = input[i + 2..].find(')') {
+                            let name = &input[i + 2..i + 2 + end];
+                            if let Some((_, v)) = env.iter().find(|(k, _)| *k == name) {
+                                out.push_str(v);
+                                i += 3 + end;
+                                continue;
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let c = input[i..].chars().next().expect("in bounds");
+            out.push(c);
+            i += c.len_utf8();
+        }
+        out
+    }
+
+    #[test]
+    fn dollars_survive_kubernetes() {
+        let env = [("HOME", "/root"), ("X", "x")];
+        for s in ["$(HOME)", "$$", "$", "a$b", "$(X)$(X)", "$$(X)", "end$", "$(unclosed", "€$(X)"] {
+            assert_eq!(kubelet_expand(&escape_dollars(s), &env), s, "{s}");
+        }
+        assert_eq!(kubelet_expand("$(X)", &env), "x");
+    }
+}

@@ -1,0 +1,186 @@
+//! Deterministic, collision-free engine names derived from step and pipeline names.
+//!
+//! A name is lower-cased and every run of characters outside the allowed set becomes one
+//! `-`. When that changes nothing, the name is kept. When two names would collide, or a name
+//! has to be cut to fit the length budget, the changed ones get `-` + six hex characters of
+//! a hash of the *original* name, so the result depends only on the input.
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// What one engine accepts for one kind of name.
+#[derive(Debug, Clone, Copy)]
+pub struct NameRule {
+    /// Longest allowed name.
+    pub max_len: usize,
+    /// The first character must be a letter (Argo DAG tasks, Tekton-derived labels).
+    pub start_letter: bool,
+    /// Keep `.` (Kubernetes subdomain names) instead of turning it into `-`.
+    pub allow_dots: bool,
+    /// Keep `_` (Airflow ids).
+    pub allow_underscore: bool,
+    /// Keep upper case (Airflow ids).
+    pub allow_upper: bool,
+}
+
+impl NameRule {
+    /// A DNS-1123 label of at most `max_len` characters.
+    pub const fn dns_label(max_len: usize) -> NameRule {
+        NameRule { max_len, start_letter: false, allow_dots: false, allow_underscore: false, allow_upper: false }
+    }
+
+    fn allowed(&self, c: char) -> bool {
+        c.is_ascii_lowercase()
+            || c.is_ascii_digit()
+            || (self.allow_upper && c.is_ascii_uppercase())
+            || (self.allow_dots && c == '.')
+            || (self.allow_underscore && c == '_')
+    }
+}
+
+const HASH_LEN: usize = 6;
+
+/// FNV-1a, 64 bit: tiny, stable across platforms and releases.
+pub fn short_hash(s: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{:06x}", h >> 40)
+}
+
+/// The plain transformation, before any budget or collision handling.
+fn base(name: &str, rule: &NameRule) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        let c = if rule.allow_upper { c } else { c.to_ascii_lowercase() };
+        if rule.allowed(c) {
+            out.push(c);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let trimmed = out.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    let mut out = trimmed.to_string();
+    if out.is_empty() {
+        out.push('x');
+    }
+    if rule.start_letter && !out.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        out.insert_str(0, "s-");
+    }
+    out
+}
+
+fn with_hash(stem: &str, original: &str, rule: &NameRule) -> String {
+    let keep = rule.max_len.saturating_sub(HASH_LEN + 1);
+    let mut cut: String = stem.chars().take(keep).collect();
+    while cut.ends_with(|c: char| !c.is_ascii_alphanumeric()) {
+        cut.pop();
+    }
+    if cut.is_empty() {
+        cut.push('x');
+    }
+    format!("{cut}-{}", short_hash(original))
+}
+
+/// One name on its own (a pipeline or object name): cut with a hash when too long.
+pub fn sanitize(name: &str, rule: &NameRule) -> String {
+    let b = base(name, rule);
+    if b.len() > rule.max_len {
+        with_hash(&b, name, rule)
+    } else {
+        b
+    }
+}
+
+/// Names for a set of inputs (step names), unique among themselves and distinct from
+/// `reserved`. An input whose name is already valid keeps it.
+pub fn assign(originals: &[&str], rule: &NameRule, reserved: &[&str], engine: &'static str) -> Result<Vec<String>> {
+    let bases: Vec<String> = originals.iter().map(|o| base(o, rule)).collect();
+    let mut out = Vec::with_capacity(originals.len());
+    for (i, (orig, b)) in originals.iter().zip(&bases).enumerate() {
+        let collides = bases.iter().enumerate().any(|(j, other)| j != i && other == b);
+        let exact = *orig == b.as_str();
+        let name = if b.len() > rule.max_len || reserved.contains(&b.as_str()) || (collides && !exact) {
+            with_hash(b, orig, rule)
+        } else {
+            b.clone()
+        };
+        out.push(name);
+    }
+    // A hash collision, or a hashed name equal to another input's plain name: refuse.
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, name) in out.iter().enumerate() {
+        if let Some(&j) = seen.get(name.as_str()) {
+            return Err(Error::new(ErrorKind::NameCollision {
+                engine,
+                first: originals[j].to_string(),
+                second: originals[i].to_string(),
+                name: name.clone(),
+            }));
+        }
+        if reserved.contains(&name.as_str()) {
+            return Err(Error::new(ErrorKind::NameCollision { engine, first: originals[i].to_string(), second: name.clone(), name: name.clone() }));
+        }
+        seen.insert(name, i);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LABEL: NameRule = NameRule::dns_label(63);
+
+    #[test]
+    fn valid_names_are_kept() {
+        assert_eq!(assign(&["load-data", "x", "a1"], &LABEL, &[], "t").unwrap(), ["load-data", "x", "a1"]);
+    }
+
+    #[test]
+    fn invalid_characters_become_dashes() {
+        assert_eq!(sanitize("Load_Data", &LABEL), "load-data");
+        assert_eq!(sanitize("step.with.dots", &LABEL), "step-with-dots");
+        assert_eq!(sanitize("trailing_underscore_", &LABEL), "trailing-underscore");
+        assert_eq!(sanitize("__", &LABEL), "x");
+        assert_eq!(sanitize("héllo wörld", &LABEL), "h-llo-w-rld");
+        let rule = NameRule { start_letter: true, ..LABEL };
+        assert_eq!(sanitize("1_starts_with_digit", &rule), "s-1-starts-with-digit");
+    }
+
+    #[test]
+    fn collisions_get_stable_hashes_and_exact_names_win() {
+        let names = ["preprocess_data", "Preprocess_Data", "preprocess-data", "PREPROCESS-DATA"];
+        let out = assign(&names, &LABEL, &[], "t").unwrap();
+        assert_eq!(out[2], "preprocess-data");
+        for (o, n) in names.iter().zip(&out).filter(|(o, _)| **o != "preprocess-data") {
+            assert_eq!(*n, format!("preprocess-data-{}", short_hash(o)));
+        }
+        // Same input, same output; and a name does not depend on unrelated steps.
+        assert_eq!(out, assign(&names, &LABEL, &[], "t").unwrap());
+    }
+
+    #[test]
+    fn long_names_are_cut_with_a_hash() {
+        let a = "a_very_long_step_name_that_clearly_exceeds_the_kubernetes_limit_of_63_chars";
+        let b = "a_very_long_step_name_that_clearly_exceeds_the_kubernetes_limit_of_63_chars_v2";
+        let out = assign(&[a, b], &LABEL, &[], "t").unwrap();
+        assert!(out.iter().all(|n| n.len() <= 63));
+        assert_ne!(out[0], out[1]);
+        assert!(out[0].ends_with(&short_hash(a)));
+    }
+
+    #[test]
+    fn reserved_names_are_avoided() {
+        let out = assign(&["main", "other"], &LABEL, &["main"], "t").unwrap();
+        assert_eq!(out[0], format!("main-{}", short_hash("main")));
+        assert_eq!(out[1], "other");
+    }
+
+    #[test]
+    fn hash_is_stable() {
+        assert_eq!(short_hash("preprocess_data"), short_hash("preprocess_data"));
+        assert_eq!(short_hash(""), "cbf29c");
+    }
+}

@@ -1,0 +1,308 @@
+//! Command line: files in, files out, warnings on stderr. Exit 0 ok, 1 bad input, 2 usage.
+
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+
+use crate::backend::{Engine, EngineOptions, ObjectKind};
+use crate::ir::{BuildOptions, SecretRef};
+use crate::{compile, load_ir, Error, Options};
+
+/// Compile ZenML pipeline snapshots into Argo Workflows specs.
+#[derive(Debug, Parser)]
+#[command(name = "zenc", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compile a snapshot (ZenML JSON or zenc YAML) for a target engine.
+    Compile(CompileArgs),
+    /// Parse and validate a snapshot; print warnings; write nothing.
+    Check(CheckArgs),
+}
+
+/// `--target` values: one engine, or `all` of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    One(Engine),
+    /// Every engine zenc supports (needs --out-dir).
+    All,
+}
+
+fn parse_target(s: &str) -> Result<Target, String> {
+    if s == "all" {
+        return Ok(Target::All);
+    }
+    Engine::from_name(s).map(Target::One).ok_or_else(|| {
+        let names: Vec<&str> = Engine::ALL.iter().map(|e| e.name()).collect();
+        format!("unknown target `{s}`; expected one of: {}, all", names.join(", "))
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    /// Snapshot file (`.json` = ZenML snapshot, `.yaml` = zenc pipeline), or `-` for stdin.
+    pub input: String,
+    /// Target engine (argo), or `all` with --out-dir.
+    #[arg(long, short = 't', value_parser = parse_target)]
+    pub target: Target,
+    /// Write the output to FILE (atomically) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE", conflicts_with = "out_dir")]
+    pub output: Option<PathBuf>,
+    /// Write one file per target into DIR, named `<input stem>.<target>.<ext>`.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// `run` (default): Argo Workflow, or CronWorkflow + WorkflowTemplate when scheduled.
+    /// `template`: a WorkflowTemplate with a fixed name, for `kubectl apply`.
+    #[arg(long, value_enum, default_value_t = ObjectKind::Run)]
+    pub kind: ObjectKind,
+    /// Do not write; exit 1 if the existing output files differ from what would be written.
+    #[arg(long)]
+    pub check: bool,
+    /// Directory with user copies of templates (`<engine>/<file>.j2`) overriding the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    #[command(flatten)]
+    pub build: BuildArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Snapshot file, or `-` for stdin.
+    pub input: String,
+    #[command(flatten)]
+    pub build: BuildArgs,
+}
+
+/// Deployment choices shared by `compile` and `check`.
+#[derive(Debug, Args, Default)]
+pub struct BuildArgs {
+    /// Image for steps the snapshot has no image for (the plain REST shape has none).
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// ZenML server URL the steps report to (sets ZENML_STORE_URL).
+    #[arg(long, value_name = "URL")]
+    pub zenml_url: Option<String>,
+    /// Kubernetes Secret with a ZenML service-account API key: NAME[:KEY], KEY defaults to
+    /// `api-key`. Sets ZENML_STORE_API_KEY by reference; the value never enters the spec.
+    #[arg(long, value_name = "NAME[:KEY]")]
+    pub zenml_secret: Option<String>,
+    /// Namespace of the emitted objects.
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// Service account of step pods that do not set one.
+    #[arg(long, value_name = "NAME")]
+    pub service_account: Option<String>,
+    /// Variable carrying the run id (default: the one the snapshot's orchestrator flavor reads).
+    #[arg(long, value_name = "NAME")]
+    pub run_id_env: Option<String>,
+    /// Orchestrator flavor of the ZenML stack, when the snapshot does not say
+    /// (kubernetes, kubeflow, tekton, airflow, vertex, sagemaker).
+    #[arg(long, value_name = "FLAVOR")]
+    pub flavor: Option<String>,
+    /// IANA time zone for cron schedules (ZenML stores none), e.g. `Europe/Paris`.
+    #[arg(long, value_name = "ZONE")]
+    pub timezone: Option<String>,
+    /// Do not print warnings.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+impl BuildArgs {
+    /// Validated library options.
+    pub fn to_options(&self) -> Result<BuildOptions, Error> {
+        Ok(BuildOptions {
+            image: self.image.clone(),
+            zenml_url: self.zenml_url.clone(),
+            zenml_secret: self.zenml_secret.as_deref().map(SecretRef::parse).transpose()?,
+            namespace: self.namespace.clone(),
+            service_account: self.service_account.clone(),
+            run_id_env: self.run_id_env.clone(),
+            flavor: self.flavor.clone(),
+            timezone: self.timezone.clone(),
+        })
+    }
+}
+
+impl Target {
+    pub fn engines(self) -> Vec<Engine> {
+        match self {
+            Target::One(engine) => vec![engine],
+            Target::All => Engine::ALL.to_vec(),
+        }
+    }
+}
+
+/// Library options from `compile` arguments (also used by tests for `*.args` fixtures).
+pub fn compile_options(args: &CompileArgs) -> Result<Options, Error> {
+    Ok(Options {
+        build: args.build.to_options()?,
+        engine: EngineOptions { source_name: source_name(&args.input), kind: args.kind },
+        templates: args.templates.clone(),
+    })
+}
+
+/// The input's file name without directories: the output must not depend on where it lives.
+pub fn source_name(input: &str) -> String {
+    if input == "-" {
+        return "<stdin>".into();
+    }
+    Path::new(input).file_name().map_or_else(|| input.to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// Run the CLI; returns the exit code.
+pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match execute(&cli) {
+        Ok(code) => code,
+        Err(e) => {
+            match e.downcast_ref::<Error>() {
+                Some(err) if err.is_internal() => eprintln!("error: {err}"),
+                Some(err) => eprintln!("error: {err}"),
+                None => eprintln!("error: {e:#}"),
+            }
+            1
+        }
+    }
+}
+
+fn read_input(input: &str) -> anyhow::Result<String> {
+    if input == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).context("cannot read standard input")?;
+        return Ok(text);
+    }
+    std::fs::read_to_string(input).map_err(|e| anyhow::Error::new(Error::new(crate::ErrorKind::Io { message: format!("{input}: {e}") })))
+}
+
+fn print_warnings(warnings: &[crate::Warning], quiet: bool) {
+    if quiet {
+        return;
+    }
+    for w in warnings {
+        eprintln!("{w}");
+    }
+}
+
+fn execute(cli: &Cli) -> anyhow::Result<i32> {
+    match &cli.command {
+        Command::Check(args) => {
+            let text = read_input(&args.input)?;
+            let (pipeline, warnings) = load_ir(&text, &source_name(&args.input), &args.build.to_options()?)?;
+            print_warnings(&warnings, args.build.quiet);
+            eprintln!("ok: pipeline `{}` with {} step(s)", pipeline.name, pipeline.steps.len());
+            Ok(0)
+        }
+        Command::Compile(args) => compile_command(args),
+    }
+}
+
+fn compile_command(args: &CompileArgs) -> anyhow::Result<i32> {
+    let engines = args.target.engines();
+    if args.target == Target::All && args.out_dir.is_none() {
+        bail!("--target all writes several files: pass --out-dir DIR");
+    }
+    let text = read_input(&args.input)?;
+    let opts = compile_options(args)?;
+    let output = compile(&text, &source_name(&args.input), &engines, &opts)?;
+    print_warnings(&output.warnings, args.build.quiet);
+
+    let mut targets: Vec<(PathBuf, &str)> = Vec::new();
+    if let Some(dir) = &args.out_dir {
+        let stem = output_stem(&args.input);
+        for (_, artifact) in &output.files {
+            targets.push((dir.join(format!("{stem}.{}", artifact.suffix)), &artifact.content));
+        }
+    } else if let Some(path) = &args.output {
+        if output.files.len() != 1 {
+            bail!("this target writes {} files: use --out-dir DIR instead of -o", output.files.len());
+        }
+        targets.push((path.clone(), &output.files[0].1.content));
+    } else {
+        if args.check {
+            bail!("--check compares files: pass -o FILE or --out-dir DIR");
+        }
+        let mut stdout = std::io::stdout().lock();
+        for (i, (_, artifact)) in output.files.iter().enumerate() {
+            if i > 0 {
+                stdout.write_all(b"---\n")?;
+            }
+            stdout.write_all(artifact.content.as_bytes())?;
+        }
+        stdout.flush()?;
+        return Ok(0);
+    }
+
+    if args.check {
+        let mut stale = 0;
+        for (path, content) in &targets {
+            if std::fs::read_to_string(path).ok().as_deref() != Some(*content) {
+                eprintln!("out of date: {}", path.display());
+                stale += 1;
+            }
+        }
+        return Ok(if stale == 0 { 0 } else { 1 });
+    }
+    if let Some(dir) = &args.out_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    for (path, content) in &targets {
+        write_atomically(path, content)?;
+    }
+    Ok(0)
+}
+
+fn output_stem(input: &str) -> String {
+    if input == "-" {
+        return "pipeline".into();
+    }
+    let name = source_name(input);
+    let lower = name.to_ascii_lowercase();
+    for ext in [".json", ".yaml", ".yml"] {
+        if lower.ends_with(ext) {
+            return name[..name.len() - ext.len()].to_string();
+        }
+    }
+    name
+}
+
+/// Write to a temporary file next to `path`, then rename: readers never see half a file and
+/// an existing file survives any failure.
+pub fn write_atomically(path: &Path, content: &str) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".zenc-")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    tmp.write_all(content.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.as_file().sync_all().ok();
+    set_mode(tmp.path(), path);
+    tmp.persist(path).map_err(|e| e.error).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// A temp file is created 0600; give the result the target's mode, or the usual 0644.
+#[cfg(unix)]
+fn set_mode(tmp: &Path, target: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(target).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0o644);
+    let _ = std::fs::set_permissions(tmp, std::fs::Permissions::from_mode(mode));
+}
+
+#[cfg(not(unix))]
+fn set_mode(_: &Path, _: &Path) {}

@@ -1,0 +1,266 @@
+//! The one minijinja environment: strict, embedded templates, escaping formatters.
+//!
+//! `*.yaml.j2` values print as YAML-safe JSON (a subset of YAML), `*.py.j2` values as Python
+//! literals. Nothing reaches the output unescaped except through filters that validate first.
+
+use std::path::Path;
+
+use minijinja::value::Value as JValue;
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// Every embedded template: (`<engine>/<file>`, source).
+pub const TEMPLATES: &[(&str, &str)] = &[
+    ("argo/workflow.yaml.j2", include_str!("../templates/argo/workflow.yaml.j2")),
+    ("argo/cron-workflow.yaml.j2", include_str!("../templates/argo/cron-workflow.yaml.j2")),
+];
+
+/// Renders engine templates.
+pub struct Renderer {
+    env: Environment<'static>,
+}
+
+impl Renderer {
+    /// The embedded templates, optionally overridden by `<dir>/<engine>/<file>` copies.
+    pub fn new(override_dir: Option<&Path>) -> Result<Renderer> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".yaml.j2") {
+                AutoEscape::Custom("yaml".into())
+            } else if name.ends_with(".py.j2") {
+                AutoEscape::Custom("py".into())
+            } else {
+                AutoEscape::None
+            }
+        });
+        env.set_formatter(format_value);
+        env.add_filter("comment", comment);
+        env.add_filter("py_ident", py_ident);
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source).map_err(|e| template_error(name, &e))?;
+        }
+        if let Some(dir) = override_dir {
+            for (name, _) in TEMPLATES {
+                let path = dir.join(name);
+                if path.is_file() {
+                    let source = std::fs::read_to_string(&path).map_err(|e| {
+                        Error::new(ErrorKind::Io { message: format!("{}: {e}", path.display()) })
+                    })?;
+                    env.add_template_owned(name.to_string(), source).map_err(|e| {
+                        Error::invalid("template", path.display().to_string(), format!("a valid minijinja template: {e:#}"))
+                    })?;
+                }
+            }
+        }
+        Ok(Renderer { env })
+    }
+
+    /// Render `<engine>/<template>` with `ctx`.
+    pub fn render<S: Serialize>(&self, engine: &'static str, template: &str, ctx: &S) -> Result<String> {
+        let name = format!("{engine}/{template}");
+        let t = self.env.get_template(&name).map_err(|e| template_error(&name, &e))?;
+        let out = t.render(JValue::from(minijinja::value::Serde(ctx))).map_err(|e| template_error(&name, &e))?;
+        Ok(if out.ends_with('\n') { out } else { out + "\n" })
+    }
+}
+
+fn template_error(name: &str, e: &minijinja::Error) -> Error {
+    let engine = match name.split('/').next() {
+        Some("argo") => "argo",
+        Some("tekton") => "tekton",
+        Some("airflow") => "airflow",
+        Some("kubeflow") => "kubeflow",
+        _ => "zenc",
+    };
+    let line = e.line().map(|l| format!(" (line {l})")).unwrap_or_default();
+    Error::new(ErrorKind::Template { engine, template: name.to_string(), message: format!("{}{line}", e.detail().unwrap_or(&e.to_string())) })
+}
+
+fn format_value(out: &mut minijinja::Output, state: &mut minijinja::State, value: &JValue) -> std::result::Result<(), minijinja::Error> {
+    if value.is_safe() {
+        return out.write_str(value.as_str().unwrap_or_default()).map_err(minijinja::Error::from);
+    }
+    let json: Value = serde_json::to_value(value).map_err(|e| {
+        minijinja::Error::new(minijinja::ErrorKind::BadSerialization, format!("value cannot be written: {e}"))
+    })?;
+    let text = match state.auto_escape() {
+        AutoEscape::Custom(kind) if kind == "yaml" => yaml_flow(&json),
+        AutoEscape::Custom(kind) if kind == "py" => python_literal(&json),
+        _ => return Err(minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, "templates must be *.yaml.j2 or *.py.j2")),
+    };
+    out.write_str(&text).map_err(minijinja::Error::from)
+}
+
+/// JSON flow syntax that every YAML 1.1/1.2 parser reads back as the same value.
+pub fn yaml_flow(v: &Value) -> String {
+    let mut out = String::new();
+    write_yaml(v, &mut out);
+    out
+}
+
+fn write_yaml(v: &Value, out: &mut String) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => yaml_string(s, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_yaml(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (k, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                yaml_string(k, out);
+                out.push_str(": ");
+                write_yaml(item, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// A double-quoted scalar. Beyond JSON's escapes it escapes what YAML does not allow raw in
+/// a stream (DEL, C1 controls, U+FFFE/FFFF) and what YAML 1.1 reads as a line break
+/// (NEL, U+2028, U+2029) or strips (BOM).
+fn yaml_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20
+                || ('\u{7f}'..='\u{9f}').contains(&c)
+                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}') =>
+            {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// A Python literal: `None`, `True`, ints, ASCII-only strings, lists, dicts.
+pub fn python_literal(v: &Value) -> String {
+    let mut out = String::new();
+    write_python(v, &mut out);
+    out
+}
+
+fn write_python(v: &Value, out: &mut String) {
+    match v {
+        Value::Null => out.push_str("None"),
+        Value::Bool(b) => out.push_str(if *b { "True" } else { "False" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => python_string(s, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_python(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (k, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                python_string(k, out);
+                out.push_str(": ");
+                write_python(item, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn python_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            ' '..='~' => out.push(c),
+            c if (c as u32) <= 0xff => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) <= 0xffff => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push_str(&format!("\\U{:08x}", c as u32)),
+        }
+    }
+    out.push('"');
+}
+
+/// A comment line: control characters become spaces, so the comment cannot end early.
+fn comment(text: &str) -> JValue {
+    let clean: String = text.chars().map(|c| if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') { ' ' } else { c }).collect();
+    JValue::from_safe_string(clean)
+}
+
+const PY_KEYWORDS: &[&str] = &[
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del", "elif", "else",
+    "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise",
+    "return", "try", "while", "with", "yield",
+];
+
+/// A Python identifier, printed bare; anything else is a template error.
+fn py_ident(text: &str) -> std::result::Result<JValue, minijinja::Error> {
+    let ok = text.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !PY_KEYWORDS.contains(&text);
+    if ok {
+        Ok(JValue::from_safe_string(text.to_string()))
+    } else {
+        Err(minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, format!("`{text}` is not a Python identifier")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn yaml_strings_escape_what_yaml_would_mangle() {
+        assert_eq!(yaml_flow(&json!("a\"b\\c\nd")), r#""a\"b\\c\nd""#);
+        assert_eq!(yaml_flow(&json!("x\u{2028}y\u{85}z\u{7f}")), r#""x\u2028y\u0085z\u007f""#);
+        assert_eq!(yaml_flow(&json!({"b": [1, true, null], "a": "yes"})), r#"{"a": "yes", "b": [1, true, null]}"#);
+    }
+
+    #[test]
+    fn python_strings_are_ascii_literals() {
+        assert_eq!(python_literal(&json!("h\u{e9}llo \u{2713} \u{1f600}")), r#""h\xe9llo \u2713 \U0001f600""#);
+        assert_eq!(python_literal(&json!({"k": [null, false, 3]})), r#"{"k": [None, False, 3]}"#);
+        assert_eq!(python_literal(&json!("\"\"\"")), r#""\"\"\"""#);
+    }
+
+    #[test]
+    fn py_ident_validates() {
+        assert!(py_ident("train_1").is_ok());
+        assert!(py_ident("1train").is_err());
+        assert!(py_ident("class").is_err());
+        assert!(py_ident("a-b").is_err());
+    }
+}

@@ -1,0 +1,220 @@
+//! Setting shapes shared by the JSON snapshot and the hand-written YAML form.
+//!
+//! Each struct keeps the keys it does not know in `extra`: the JSON loader turns them into
+//! warnings (ZenML may add settings), the YAML loader into errors (they are typos).
+
+use std::fmt;
+
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+/// A JSON object that keeps its key order (step order and environment order matter).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderedMap<V>(pub Vec<(String, V)>);
+
+impl<V> Default for OrderedMap<V> {
+    fn default() -> Self {
+        OrderedMap(Vec::new())
+    }
+}
+
+impl<V> OrderedMap<V> {
+    pub fn get(&self, key: &str) -> Option<&V> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(k, _)| k)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OrderedVisitor<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for OrderedVisitor<V> {
+            type Value = OrderedMap<V>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries: Vec<(String, V)> = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if entries.iter().any(|(k, _)| *k == key) {
+                        return Err(serde::de::Error::custom(format!("duplicate key `{key}`")));
+                    }
+                    let value = map.next_value::<V>()?;
+                    entries.push((key, value));
+                }
+                Ok(OrderedMap(entries))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                Ok(OrderedMap(Vec::new()))
+            }
+        }
+        deserializer.deserialize_any(OrderedVisitor(std::marker::PhantomData))
+    }
+}
+
+/// ZenML `ResourceSettings` (`settings["resources"]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ResourceSettings {
+    /// CPUs as a float (`0.5`, `2`).
+    #[serde(default)]
+    pub cpu_count: Option<f64>,
+    /// Number of GPUs.
+    #[serde(default)]
+    pub gpu_count: Option<u32>,
+    /// `512MiB`, `4GB`, `100KB`, ...
+    #[serde(default)]
+    pub memory: Option<String>,
+    #[serde(flatten)]
+    pub extra: OrderedMap<Value>,
+}
+
+/// ZenML `StepRetryConfig`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RetryConfig {
+    #[serde(default = "one")]
+    pub max_retries: u32,
+    /// Seconds before the first retry.
+    #[serde(default)]
+    pub delay: u64,
+    /// Factor applied to the delay after each retry.
+    #[serde(default)]
+    pub backoff: u64,
+    #[serde(flatten)]
+    pub extra: OrderedMap<Value>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// ZenML `KubernetesPodSettings`: Kubernetes objects in camelCase, passed through.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PodSettings {
+    #[serde(default)]
+    pub node_selectors: Option<OrderedMap<String>>,
+    #[serde(default)]
+    pub affinity: Option<Value>,
+    #[serde(default)]
+    pub tolerations: Option<Vec<Value>>,
+    #[serde(default)]
+    pub resources: Option<OrderedMap<OrderedMap<Value>>>,
+    #[serde(default)]
+    pub annotations: Option<OrderedMap<String>>,
+    #[serde(default)]
+    pub volumes: Option<Vec<Value>>,
+    #[serde(default)]
+    pub volume_mounts: Option<Vec<Value>>,
+    #[serde(default)]
+    pub host_ipc: Option<bool>,
+    #[serde(default)]
+    pub scheduler_name: Option<String>,
+    #[serde(default)]
+    pub image_pull_secrets: Option<Vec<String>>,
+    #[serde(default)]
+    pub labels: Option<OrderedMap<String>>,
+    #[serde(default)]
+    pub env: Option<Vec<Value>>,
+    #[serde(default)]
+    pub env_from: Option<Vec<Value>>,
+    #[serde(default)]
+    pub container_security_context: Option<Value>,
+    /// Keys are Python attribute names of `V1PodSpec` (`priority_class_name`).
+    #[serde(default)]
+    pub additional_pod_spec_args: Option<OrderedMap<Value>>,
+    #[serde(flatten)]
+    pub extra: OrderedMap<Value>,
+}
+
+/// The orchestrator settings zenc reads (union over the kubernetes, kubeflow, tekton,
+/// airflow flavors); `extra` holds the rest.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct OrchestratorSettings {
+    #[serde(default)]
+    pub pod_settings: Option<PodSettings>,
+    #[serde(default)]
+    pub service_account_name: Option<String>,
+    #[serde(default)]
+    pub step_pod_service_account_name: Option<String>,
+    #[serde(default)]
+    pub privileged: Option<bool>,
+    #[serde(default)]
+    pub active_deadline_seconds: Option<u64>,
+    #[serde(default)]
+    pub ttl_seconds_after_finished: Option<u64>,
+    #[serde(default)]
+    pub backoff_limit_margin: Option<u32>,
+    #[serde(default)]
+    pub max_parallelism: Option<u32>,
+    #[serde(default)]
+    pub kubernetes_namespace: Option<String>,
+    #[serde(default)]
+    pub pod_stop_grace_period: Option<u64>,
+    #[serde(default)]
+    pub successful_jobs_history_limit: Option<u32>,
+    #[serde(default)]
+    pub failed_jobs_history_limit: Option<u32>,
+    #[serde(default)]
+    pub concurrency_policy: Option<String>,
+    #[serde(default)]
+    pub starting_deadline_seconds: Option<u64>,
+    /// Legacy kubeflow/tekton top-level node selectors.
+    #[serde(default)]
+    pub node_selectors: Option<OrderedMap<String>>,
+    #[serde(flatten)]
+    pub extra: OrderedMap<Value>,
+}
+
+/// Orchestrator settings that only affect the ZenML client or ZenML's own orchestrator pod;
+/// a compiled spec has neither, so they are dropped without a warning.
+pub const CLIENT_ONLY_ORCHESTRATOR_SETTINGS: &[&str] = &[
+    "synchronous",
+    "timeout",
+    "client_args",
+    "client_username",
+    "client_password",
+    "user_namespace",
+    "job_name_prefix",
+    "orchestrator_pod_settings",
+    "orchestrator_job_backoff_limit",
+    "pass_zenml_token_as_secret",
+    "parallel_step_startup_waiting_period",
+    "stream_step_logs",
+    "skip_local_validations",
+    "incluster",
+    "kubernetes_context",
+    "local",
+    "dag_output_dir",
+    "prevent_orchestrator_pod_caching",
+    "always_build_pipeline_image",
+    "pod_startup_timeout",
+    "pod_failure_max_retries",
+    "pod_failure_retry_delay",
+    "pod_failure_backoff",
+    "max_orchestrator_pod_restarts",
+];
+
+/// ZenML `ResourceSettings` keys that orchestrators ignore (deployers and pools use them).
+pub const IGNORED_RESOURCE_SETTINGS: &[&str] = &[
+    "gpu_class",
+    "resources",
+    "reclaim_tolerance",
+    "allocation_wait_timeout_seconds",
+    "initialization_lease_seconds",
+    "min_replicas",
+    "max_replicas",
+    "autoscaling_metric",
+    "autoscaling_target",
+    "max_concurrency",
+];

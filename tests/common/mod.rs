@@ -1,0 +1,45 @@
+//! Shared test helpers: fixture options, insta settings.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use zenc::cli::{compile_options, Cli, Command};
+use zenc::Options;
+
+/// Flags every fixture is compiled with: a real deployment would pass them too.
+pub const DEFAULT_ARGS: &[&str] = &["--zenml-url", "https://zenml.example.com", "--zenml-secret", "zenml-api-key"];
+
+/// Options for a fixture: the defaults plus the flags in `<fixture>.args`, if present,
+/// parsed by the real CLI parser.
+pub fn options(path: &Path) -> Options {
+    let mut args: Vec<String> = vec!["zenc".into(), "compile".into(), path.display().to_string(), "--target".into(), "argo".into()];
+    let sidecar = PathBuf::from(format!("{}.args", path.display()));
+    let extra = std::fs::read_to_string(&sidecar).unwrap_or_default();
+    let extra: Vec<String> = extra.lines().filter(|l| !l.trim_start().starts_with('#')).flat_map(|l| l.split_whitespace()).map(String::from).collect();
+    if !extra.iter().any(|a| a == "--no-defaults") {
+        args.extend(DEFAULT_ARGS.iter().map(|s| s.to_string()));
+    }
+    args.extend(extra.into_iter().filter(|a| a != "--no-defaults"));
+    let cli = Cli::try_parse_from(&args).unwrap_or_else(|e| panic!("{}: {e}", sidecar.display()));
+    let Command::Compile(c) = cli.command else { unreachable!() };
+    compile_options(&c).expect("fixture options are valid")
+}
+
+pub fn file_name(path: &Path) -> String {
+    path.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+/// insta settings: snapshots in the top-level `snapshots/`, input shown to the reviewer.
+pub fn settings(path: &Path) -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path("../snapshots");
+    s.set_input_file(path);
+    s.set_description(format!("zenc output for {}", file_name(path)));
+    s.set_omit_expression(true);
+    s
+}
+
+pub fn warnings_text(warnings: &[zenc::Warning]) -> String {
+    warnings.iter().map(|w| format!("{w}\n")).collect()
+}
