@@ -184,7 +184,8 @@ fn read_input(input: &str) -> anyhow::Result<String> {
         std::io::stdin().read_to_string(&mut text).context("cannot read standard input")?;
         return Ok(text);
     }
-    std::fs::read_to_string(input).map_err(|e| anyhow::Error::new(Error::new(crate::ErrorKind::Io { message: format!("{input}: {e}") })))
+    std::fs::read_to_string(input)
+        .map_err(|e| anyhow::Error::new(Error::new(crate::ErrorKind::Io { message: format!("{input}: {e}") })))
 }
 
 fn print_warnings(warnings: &[crate::Warning], quiet: bool) {

@@ -47,13 +47,14 @@ pub enum ErrorKind {
 /// A user-facing error: what is wrong, where, and what would be right.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
-    pub kind: ErrorKind,
+    /// Boxed: errors travel through every `Result`, the common path stays small.
+    pub kind: Box<ErrorKind>,
     pub location: Location,
 }
 
 impl Error {
     pub fn new(kind: ErrorKind) -> Self {
-        Error { kind, location: Location::default() }
+        Error { kind: Box::new(kind), location: Location::default() }
     }
 
     /// Attach a JSON path (keeps an already more precise one).
@@ -79,7 +80,7 @@ impl Error {
 
     /// True for bugs of ours, as opposed to bad input.
     pub fn is_internal(&self) -> bool {
-        matches!(self.kind, ErrorKind::Template { .. } | ErrorKind::Internal { .. })
+        matches!(*self.kind, ErrorKind::Template { .. } | ErrorKind::Internal { .. })
     }
 }
 
@@ -89,7 +90,7 @@ fn ticked(names: &[String]) -> String {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let help: Option<String> = match &self.kind {
+        let help: Option<String> = match &*self.kind {
             ErrorKind::Io { message } => {
                 write!(f, "cannot read input: {message}")?;
                 None

@@ -48,7 +48,8 @@ pub fn compile(text: &str, file_name: &str, engines: &[Engine], opts: &Options) 
     let renderer = render::Renderer::new(opts.templates.as_deref())?;
     let mut files = Vec::new();
     for &engine in engines {
-        let artifacts = engine.compile(&pipeline, &opts.engine, &renderer, &mut warnings).map_err(|e| e.in_file(file_name))?;
+        let artifacts =
+            engine.compile(&pipeline, &opts.engine, &renderer, &mut warnings).map_err(|e| e.in_file(file_name))?;
         files.extend(artifacts.into_iter().map(|a| (engine, a)));
     }
     Ok(Output { files, warnings })

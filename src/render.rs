@@ -47,11 +47,14 @@ impl Renderer {
             for (name, _) in TEMPLATES {
                 let path = dir.join(name);
                 if path.is_file() {
-                    let source = std::fs::read_to_string(&path).map_err(|e| {
-                        Error::new(ErrorKind::Io { message: format!("{}: {e}", path.display()) })
-                    })?;
+                    let source = std::fs::read_to_string(&path)
+                        .map_err(|e| Error::new(ErrorKind::Io { message: format!("{}: {e}", path.display()) }))?;
                     env.add_template_owned(name.to_string(), source).map_err(|e| {
-                        Error::invalid("template", path.display().to_string(), format!("a valid minijinja template: {e:#}"))
+                        Error::invalid(
+                            "template",
+                            path.display().to_string(),
+                            format!("a valid minijinja template: {e:#}"),
+                        )
                     })?;
                 }
             }
@@ -77,10 +80,18 @@ fn template_error(name: &str, e: &minijinja::Error) -> Error {
         _ => "zenc",
     };
     let line = e.line().map(|l| format!(" (line {l})")).unwrap_or_default();
-    Error::new(ErrorKind::Template { engine, template: name.to_string(), message: format!("{}{line}", e.detail().unwrap_or(&e.to_string())) })
+    Error::new(ErrorKind::Template {
+        engine,
+        template: name.to_string(),
+        message: format!("{}{line}", e.detail().unwrap_or(&e.to_string())),
+    })
 }
 
-fn format_value(out: &mut minijinja::Output, state: &mut minijinja::State, value: &JValue) -> std::result::Result<(), minijinja::Error> {
+fn format_value(
+    out: &mut minijinja::Output,
+    state: &mut minijinja::State,
+    value: &JValue,
+) -> std::result::Result<(), minijinja::Error> {
     if value.is_safe() {
         return out.write_str(value.as_str().unwrap_or_default()).map_err(minijinja::Error::from);
     }
@@ -90,7 +101,12 @@ fn format_value(out: &mut minijinja::Output, state: &mut minijinja::State, value
     let text = match state.auto_escape() {
         AutoEscape::Custom(kind) if kind == "yaml" => yaml_flow(&json),
         AutoEscape::Custom(kind) if kind == "py" => python_literal(&json),
-        _ => return Err(minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, "templates must be *.yaml.j2 or *.py.j2")),
+        _ => {
+            return Err(minijinja::Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                "templates must be *.yaml.j2 or *.py.j2",
+            ))
+        }
     };
     out.write_str(&text).map_err(minijinja::Error::from)
 }
@@ -215,14 +231,15 @@ fn python_string(s: &str, out: &mut String) {
 
 /// A comment line: control characters become spaces, so the comment cannot end early.
 fn comment(text: &str) -> JValue {
-    let clean: String = text.chars().map(|c| if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') { ' ' } else { c }).collect();
+    let clean: String =
+        text.chars().map(|c| if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') { ' ' } else { c }).collect();
     JValue::from_safe_string(clean)
 }
 
 const PY_KEYWORDS: &[&str] = &[
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del", "elif", "else",
-    "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise",
-    "return", "try", "while", "with", "yield",
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del",
+    "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "nonlocal",
+    "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
 ];
 
 /// A Python identifier, printed bare; anything else is a template error.
@@ -233,7 +250,10 @@ fn py_ident(text: &str) -> std::result::Result<JValue, minijinja::Error> {
     if ok {
         Ok(JValue::from_safe_string(text.to_string()))
     } else {
-        Err(minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, format!("`{text}` is not a Python identifier")))
+        Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("`{text}` is not a Python identifier"),
+        ))
     }
 }
 

@@ -12,7 +12,8 @@ use crate::ir::Pipeline;
 pub fn yaml_documents(text: &str) -> Result<Vec<Value>> {
     let mut docs = Vec::new();
     for doc in serde_yaml::Deserializer::from_str(text) {
-        let value: Value = serde::Deserialize::deserialize(doc).map_err(|e| bug(format!("output is not valid YAML: {e}")))?;
+        let value: Value =
+            serde::Deserialize::deserialize(doc).map_err(|e| bug(format!("output is not valid YAML: {e}")))?;
         if !value.is_null() {
             docs.push(value);
         }

@@ -17,7 +17,8 @@ fn fixtures_compile() {
             insta::assert_snapshot!("ir-warnings", common::warnings_text(&warnings));
         });
         for &engine in Engine::ALL {
-            let out = compile(&text, &name, &[engine], &opts).unwrap_or_else(|e| panic!("{name} → {}: {e}", engine.name()));
+            let out =
+                compile(&text, &name, &[engine], &opts).unwrap_or_else(|e| panic!("{name} → {}: {e}", engine.name()));
             let artifacts: Vec<_> = out.files.iter().map(|(_, a)| a.clone()).collect();
             engine.check(&ir, &artifacts).unwrap_or_else(|e| panic!("{name} → {}: {e}", engine.name()));
             // Same input, same bytes.

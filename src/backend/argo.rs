@@ -177,7 +177,12 @@ pub fn protect_braces(s: &str) -> String {
 }
 
 /// Compile `p` into Argo YAML.
-pub fn compile(p: &Pipeline, opts: &EngineOptions, renderer: &Renderer, warnings: &mut Vec<Warning>) -> Result<Vec<Artifact>> {
+pub fn compile(
+    p: &Pipeline,
+    opts: &EngineOptions,
+    renderer: &Renderer,
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<Artifact>> {
     let mut content = String::new();
     let cron = match &p.schedule {
         Some(s) => lower_schedule(p, s, warnings),
@@ -209,7 +214,12 @@ pub fn compile(p: &Pipeline, opts: &EngineOptions, renderer: &Renderer, warnings
 /// | pod.host_ipc, extra spec  | template `podSpecPatch`                                   |
 /// | failure_mode              | DAG `failFast`                                            |
 /// | parallelism, ttl          | `spec.parallelism`, `spec.ttlStrategy`                    |
-fn lower(p: &Pipeline, opts: &EngineOptions, kind: &'static str, warnings: &mut Vec<Warning>) -> Result<WorkflowContext> {
+fn lower(
+    p: &Pipeline,
+    opts: &EngineOptions,
+    kind: &'static str,
+    warnings: &mut Vec<Warning>,
+) -> Result<WorkflowContext> {
     let originals: Vec<&str> = p.steps.iter().map(|s| s.name.as_str()).collect();
     let task_names = names::assign(&originals, &STEP_RULE, &[DAG_TEMPLATE], "Argo")?;
     let by_step: BTreeMap<&str, &str> = originals.iter().copied().zip(task_names.iter().map(String::as_str)).collect();
@@ -282,7 +292,8 @@ fn step_template(s: &Step, name: &str) -> Result<StepTemplate> {
     let mut env = k8s::env_entries(s, &text);
     let command: Vec<String> = s.command.iter().map(|c| text.literal(c)).collect();
     let args: Vec<String> = s.args.iter().map(|a| text.literal(a)).collect();
-    let needs_brace = command.iter().chain(&args).chain(env.iter().filter_map(|e| e.value.as_ref())).any(|v| v.contains(LBRACE_VAR));
+    let needs_brace =
+        command.iter().chain(&args).chain(env.iter().filter_map(|e| e.value.as_ref())).any(|v| v.contains(LBRACE_VAR));
     if needs_brace {
         // First, so that every later env value and the command line can refer to it.
         env.insert(0, EnvEntry { name: LBRACE_VAR.into(), value: Some("{".into()), value_from: None });
@@ -397,7 +408,10 @@ fn lower_schedule(p: &Pipeline, s: &crate::ir::Schedule, warnings: &mut Vec<Warn
         ));
     }
     if matches!(s.trigger, Trigger::Interval { .. }) && s.start.is_some() {
-        warnings.push(Warning::new("argo-interval-anchor", "`@every` intervals are counted from when the controller loads the CronWorkflow, not from the start time"));
+        warnings.push(Warning::new(
+            "argo-interval-anchor",
+            "`@every` intervals are counted from when the controller loads the CronWorkflow, not from the start time",
+        ));
     }
     Some(CronContext {
         header: String::new(),
@@ -437,7 +451,9 @@ pub fn check(p: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
         if run_id.and_then(|e| e["value"].as_str()) != Some(RUN_ID) {
             return Err(bug(format!("step `{}`: {} is not the workflow uid", step.name, p.run_id_env)));
         }
-        let strings = |v: &Value| v.as_array().map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect::<Vec<_>>());
+        let strings = |v: &Value| {
+            v.as_array().map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect::<Vec<_>>())
+        };
         let text = ArgoText;
         let want_args: Vec<String> = step.args.iter().map(|a| text.literal(a)).collect();
         let want_cmd: Vec<String> = step.command.iter().map(|a| text.literal(a)).collect();

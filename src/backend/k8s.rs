@@ -66,7 +66,8 @@ pub fn resources(r: &Resources) -> Option<ResourceRequirements> {
     if r.is_empty() {
         return None;
     }
-    let strings = |m: &BTreeMap<String, crate::ir::Quantity>| m.iter().map(|(k, q)| (k.clone(), q.to_string())).collect();
+    let strings =
+        |m: &BTreeMap<String, crate::ir::Quantity>| m.iter().map(|(k, q)| (k.clone(), q.to_string())).collect();
     Some(ResourceRequirements { requests: strings(&r.requests), limits: strings(&r.limits) })
 }
 

@@ -120,7 +120,12 @@ pub fn assign(originals: &[&str], rule: &NameRule, reserved: &[&str], engine: &'
             }));
         }
         if reserved.contains(&name.as_str()) {
-            return Err(Error::new(ErrorKind::NameCollision { engine, first: originals[i].to_string(), second: name.clone(), name: name.clone() }));
+            return Err(Error::new(ErrorKind::NameCollision {
+                engine,
+                first: originals[i].to_string(),
+                second: name.clone(),
+                name: name.clone(),
+            }));
         }
         seen.insert(name, i);
     }

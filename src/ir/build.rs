@@ -14,7 +14,8 @@ use crate::Pipeline;
 /// ZenML's step entrypoint (zenml/entrypoints/base_entrypoint_configuration.py).
 pub const ENTRYPOINT_COMMAND: [&str; 3] = ["python", "-m", "zenml.entrypoints.entrypoint"];
 const STEP_ENTRYPOINT: &str = "zenml.entrypoints.step_entrypoint_configuration.StepEntrypointConfiguration";
-const DYNAMIC_ENTRYPOINT: &str = "zenml.pipelines.dynamic.entrypoint_configuration.DynamicPipelineEntrypointConfiguration";
+const DYNAMIC_ENTRYPOINT: &str =
+    "zenml.pipelines.dynamic.entrypoint_configuration.DynamicPipelineEntrypointConfiguration";
 /// Name of the single step of a dynamic pipeline.
 pub const DYNAMIC_STEP_NAME: &str = "orchestrator";
 
@@ -30,7 +31,12 @@ impl SecretRef {
     pub fn parse(text: &str) -> Result<SecretRef> {
         let (name, key) = text.split_once(':').unwrap_or((text, "api-key"));
         if !is_dns_subdomain(name) {
-            return Err(Error::invalid("secret name", name, "a Kubernetes object name (lower-case letters, digits, `-`, `.`)").at("--zenml-secret"));
+            return Err(Error::invalid(
+                "secret name",
+                name,
+                "a Kubernetes object name (lower-case letters, digits, `-`, `.`)",
+            )
+            .at("--zenml-secret"));
         }
         if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c)) {
             return Err(Error::invalid("secret key", key, "letters, digits, `-`, `_` or `.`").at("--zenml-secret"));
@@ -86,7 +92,9 @@ pub fn build(raw: RawPipeline, opts: &BuildOptions, warnings: &mut Vec<Warning>)
     };
     let engine_retries = facts.is_some_and(|(_, engine)| engine);
     if raw.name.trim().is_empty() {
-        return Err(Error::invalid("pipeline name", &raw.name, "a non-empty name").at("metadata.pipeline_configuration.name"));
+        return Err(
+            Error::invalid("pipeline name", &raw.name, "a non-empty name").at("metadata.pipeline_configuration.name")
+        );
     }
     check_snapshot_id(&raw.snapshot_id, &raw.snapshot_id_path)?;
     let failure_mode = match raw.execution_mode.as_deref() {
@@ -94,8 +102,12 @@ pub fn build(raw: RawPipeline, opts: &BuildOptions, warnings: &mut Vec<Warning>)
         Some("stop_on_failure") => FailureMode::StopOnFailure,
         Some("fail_fast") => FailureMode::FailFast,
         Some(other) => {
-            return Err(Error::invalid("execution mode", other, "`continue_on_failure`, `stop_on_failure` or `fail_fast`")
-                .at(raw.execution_mode_path.clone()))
+            return Err(Error::invalid(
+                "execution mode",
+                other,
+                "`continue_on_failure`, `stop_on_failure` or `fail_fast`",
+            )
+            .at(raw.execution_mode_path.clone()))
         }
     };
     if let Some(url) = &opts.zenml_url {
@@ -120,7 +132,12 @@ pub fn build(raw: RawPipeline, opts: &BuildOptions, warnings: &mut Vec<Warning>)
     for (value, flag) in [(&opts.namespace, "--namespace"), (&opts.service_account, "--service-account")] {
         if let Some(v) = value {
             if !is_dns_subdomain(v) {
-                return Err(Error::invalid(flag.trim_start_matches('-'), v, "a Kubernetes object name (lower-case letters, digits, `-`, `.`)").at(flag));
+                return Err(Error::invalid(
+                    flag.trim_start_matches('-'),
+                    v,
+                    "a Kubernetes object name (lower-case letters, digits, `-`, `.`)",
+                )
+                .at(flag));
             }
         }
     }
@@ -187,7 +204,8 @@ struct StepContext<'a> {
 fn dynamic_step(ctx: &StepContext, warnings: &mut Vec<Warning>) -> Result<Step> {
     let raw = ctx.raw;
     let image = raw.image.clone().or_else(|| ctx.opts.image.clone()).ok_or_else(|| {
-        Error::new(ErrorKind::MissingImage { steps: vec![DYNAMIC_STEP_NAME.into()] }).at("resources.build.metadata.images")
+        Error::new(ErrorKind::MissingImage { steps: vec![DYNAMIC_STEP_NAME.into()] })
+            .at("resources.build.metadata.images")
     })?;
     check_image(&image, "resources.build.metadata.images.orchestrator")?;
     warnings.push(Warning::new(
@@ -211,7 +229,12 @@ fn dynamic_step(ctx: &StepContext, warnings: &mut Vec<Warning>) -> Result<Step> 
         name: DYNAMIC_STEP_NAME.into(),
         image,
         command: ENTRYPOINT_COMMAND.map(String::from).to_vec(),
-        args: vec!["--entrypoint_config_source".into(), DYNAMIC_ENTRYPOINT.into(), "--snapshot_id".into(), raw.snapshot_id.clone()],
+        args: vec![
+            "--entrypoint_config_source".into(),
+            DYNAMIC_ENTRYPOINT.into(),
+            "--snapshot_id".into(),
+            raw.snapshot_id.clone(),
+        ],
         env,
         env_from,
         resources,
@@ -251,10 +274,14 @@ fn step(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<
     let env = environment(ctx, rs, warnings)?;
     let (pod, env_from) = pod_settings(&rs.orchestrator, &rs.orchestrator_path, &rs.pod_path, false)?;
     let resources = resources(rs, warnings)?;
-    let zenml_retry = rs.retry.as_ref().map(|r| Retry { limit: r.max_retries, delay_seconds: r.delay, backoff_factor: r.backoff });
+    let zenml_retry =
+        rs.retry.as_ref().map(|r| Retry { limit: r.max_retries, delay_seconds: r.delay, backoff_factor: r.backoff });
     if let Some(r) = &rs.retry {
         for (key, _) in r.extra.iter() {
-            warnings.push(Warning::new("setting-ignored", format!("retry setting `{key}` is not known")).at(key_path(&rs.retry_path, key)));
+            warnings.push(
+                Warning::new("setting-ignored", format!("retry setting `{key}` is not known"))
+                    .at(key_path(&rs.retry_path, key)),
+            );
         }
     }
     let retry = if ctx.engine_retries {
@@ -288,7 +315,10 @@ fn step(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<
 
 /// Variables zenc sets itself; a user value for one of them is overridden with a warning.
 fn is_managed(name: &str, run_id_env: &str) -> bool {
-    name == run_id_env || name.starts_with("ZENML_STORE_") || name == "ZENML_ACTIVE_STACK_ID" || name == "ZENML_ACTIVE_PROJECT_ID"
+    name == run_id_env
+        || name.starts_with("ZENML_STORE_")
+        || name == "ZENML_ACTIVE_STACK_ID"
+        || name == "ZENML_ACTIVE_PROJECT_ID"
 }
 
 /// ZenML's order (zenml.md "What a compiler must reproduce"): store, stack/project, run id,
@@ -316,12 +346,15 @@ fn environment(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> 
     env.push(EnvVar { name: ctx.run_id_env.into(), value: EnvValue::RunId });
     let managed = env.len();
 
-    let user = ctx.raw.stack_environment.iter().map(|(k, v)| (k, v, "resources.stack.metadata.environment".to_string()));
+    let user =
+        ctx.raw.stack_environment.iter().map(|(k, v)| (k, v, "resources.stack.metadata.environment".to_string()));
     let step = rs.environment.iter().map(|(k, v)| (k, v, rs.environment_path.clone()));
     for (name, value, base) in user.chain(step) {
         let path = key_path(&base, name);
         check_env_name(name, &path)?;
-        let text = env_text(value).ok_or_else(|| Error::invalid("environment value", value.to_string(), "a string, number or boolean").at(path.clone()))?;
+        let text = env_text(value).ok_or_else(|| {
+            Error::invalid("environment value", value.to_string(), "a string, number or boolean").at(path.clone())
+        })?;
         set_env(&mut env, managed, lit(name, &text), ctx.run_id_env, &path, warnings);
     }
     set_env(&mut env, managed, lit("ZENML_ENABLE_REPO_INIT_WARNINGS", "False"), ctx.run_id_env, "", warnings);
@@ -338,7 +371,12 @@ fn environment(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> 
                 (None | Some(Value::Null), Some(from)) if from.is_object() => EnvValue::ValueFrom(from.clone()),
                 (None | Some(Value::Null), None | Some(Value::Null)) => EnvValue::Kubernetes(String::new()),
                 _ => {
-                    return Err(Error::invalid("pod env entry", entry.to_string(), "either a string `value` or a `valueFrom` object").at(path))
+                    return Err(Error::invalid(
+                        "pod env entry",
+                        entry.to_string(),
+                        "either a string `value` or a `valueFrom` object",
+                    )
+                    .at(path))
                 }
             };
             set_env(&mut env, managed, EnvVar { name: name.into(), value }, ctx.run_id_env, &path, warnings);
@@ -347,12 +385,25 @@ fn environment(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> 
     Ok(env)
 }
 
-fn set_env(env: &mut Vec<EnvVar>, managed: usize, var: EnvVar, run_id_env: &str, path: &str, warnings: &mut Vec<Warning>) {
+fn set_env(
+    env: &mut Vec<EnvVar>,
+    managed: usize,
+    var: EnvVar,
+    run_id_env: &str,
+    path: &str,
+    warnings: &mut Vec<Warning>,
+) {
     match env.iter().position(|e| e.name == var.name) {
         Some(i) if i < managed && is_managed(&var.name, run_id_env) => {
             warnings.push(
-                Warning::new("env-overridden", format!("`{}` is set by zenc (ZenML server access / run id); the value from the input is ignored", var.name))
-                    .at(path),
+                Warning::new(
+                    "env-overridden",
+                    format!(
+                        "`{}` is set by zenc (ZenML server access / run id); the value from the input is ignored",
+                        var.name
+                    ),
+                )
+                .at(path),
             );
         }
         Some(i) => env[i] = var,
@@ -380,7 +431,12 @@ fn check_env_name(name: &str, path: &str) -> Result<()> {
 
 fn check_image(image: &str, path: &str) -> Result<()> {
     if image.is_empty() || image.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(Error::invalid("image", image, "an image reference without spaces, e.g. `registry.example.com/team/app:1.0`").at(path));
+        return Err(Error::invalid(
+            "image",
+            image,
+            "an image reference without spaces, e.g. `registry.example.com/team/app:1.0`",
+        )
+        .at(path));
     }
     Ok(())
 }
@@ -388,9 +444,15 @@ fn check_image(image: &str, path: &str) -> Result<()> {
 fn check_snapshot_id(id: &str, path: &str) -> Result<()> {
     let groups: Vec<&str> = id.split('-').collect();
     let lens = [8, 4, 4, 4, 12];
-    let ok = groups.len() == 5 && groups.iter().zip(lens).all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()));
+    let ok = groups.len() == 5
+        && groups.iter().zip(lens).all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()));
     if !ok {
-        return Err(Error::invalid("snapshot id", id, "a UUID such as `0b9bd5a0-4c61-4a8b-9f5b-2d1f6f0c7a11` (ZenML requires one)").at(path));
+        return Err(Error::invalid(
+            "snapshot id",
+            id,
+            "a UUID such as `0b9bd5a0-4c61-4a8b-9f5b-2d1f6f0c7a11` (ZenML requires one)",
+        )
+        .at(path));
     }
     Ok(())
 }
@@ -410,7 +472,8 @@ fn resources(rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<Resources> {
         };
         if let Some(cpu) = settings.cpu_count {
             let q = Quantity::from_cpus(cpu).ok_or_else(|| {
-                Error::invalid("cpu_count", cpu.to_string(), "a positive number of CPUs of at least 0.001").at(format!("{}.cpu_count", rs.resources_path))
+                Error::invalid("cpu_count", cpu.to_string(), "a positive number of CPUs of at least 0.001")
+                    .at(format!("{}.cpu_count", rs.resources_path))
             })?;
             put(&mut out, "cpu", q);
         }
@@ -426,7 +489,10 @@ fn resources(rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<Resources> {
         }
         for (key, _) in settings.extra.iter() {
             if !IGNORED_RESOURCE_SETTINGS.contains(&key.as_str()) {
-                warnings.push(Warning::new("setting-ignored", format!("resource setting `{key}` is not carried over")).at(key_path(&rs.resources_path, key)));
+                warnings.push(
+                    Warning::new("setting-ignored", format!("resource setting `{key}` is not carried over"))
+                        .at(key_path(&rs.resources_path, key)),
+                );
             }
         }
     }
@@ -467,13 +533,23 @@ fn apply_pod_resources(rs: &RawStep, out: &mut Resources, warnings: &mut Vec<War
                 _ => String::new(),
             };
             let q = Quantity::parse(&text).ok_or_else(|| {
-                Error::invalid("quantity", if text.is_empty() { value.to_string() } else { text.clone() }, "a Kubernetes quantity such as `500m`, `2`, `1Gi` or `4G`").at(path.clone())
+                Error::invalid(
+                    "quantity",
+                    if text.is_empty() { value.to_string() } else { text.clone() },
+                    "a Kubernetes quantity such as `500m`, `2`, `1Gi` or `4G`",
+                )
+                .at(path.clone())
             })?;
             if let Some(old) = target.get(name) {
                 if !old.value_cmp(&q).is_eq() {
                     warnings.push(
-                        Warning::new("resources-overridden", format!("pod settings set {kind} `{name}` to `{q}`, replacing `{old}` from ResourceSettings"))
-                            .at(path.clone()),
+                        Warning::new(
+                            "resources-overridden",
+                            format!(
+                                "pod settings set {kind} `{name}` to `{q}`, replacing `{old}` from ResourceSettings"
+                            ),
+                        )
+                        .at(path.clone()),
                     );
                 }
             }
@@ -484,7 +560,12 @@ fn apply_pod_resources(rs: &RawStep, out: &mut Resources, warnings: &mut Vec<War
 }
 
 /// Pod settings + the orchestrator settings that shape the pod.
-fn pod_settings(orch: &OrchestratorSettings, base: &str, pod_path: &str, orchestrator_pod: bool) -> Result<(PodSettings, Vec<Value>)> {
+fn pod_settings(
+    orch: &OrchestratorSettings,
+    base: &str,
+    pod_path: &str,
+    orchestrator_pod: bool,
+) -> Result<(PodSettings, Vec<Value>)> {
     let mut pod = PodSettings::default();
     let mut env_from = Vec::new();
     if let Some(legacy) = &orch.node_selectors {
@@ -517,7 +598,8 @@ fn pod_settings(orch: &OrchestratorSettings, base: &str, pod_path: &str, orchest
         pod.scheduler_name = p.scheduler_name.clone();
         for (i, s) in p.image_pull_secrets.iter().flatten().enumerate() {
             if !is_dns_subdomain(s) {
-                return Err(Error::invalid("image pull secret", s, "a Kubernetes Secret name").at(format!("{pod_path}.image_pull_secrets[{i}]")));
+                return Err(Error::invalid("image pull secret", s, "a Kubernetes Secret name")
+                    .at(format!("{pod_path}.image_pull_secrets[{i}]")));
             }
         }
         pod.image_pull_secrets = p.image_pull_secrets.clone().unwrap_or_default();
@@ -543,7 +625,8 @@ fn pod_settings(orch: &OrchestratorSettings, base: &str, pod_path: &str, orchest
     };
     if let Some(sa) = &pod.service_account {
         if !is_dns_subdomain(sa) {
-            return Err(Error::invalid("service account", sa, "a Kubernetes object name").at(format!("{base}.service_account_name")));
+            return Err(Error::invalid("service account", sa, "a Kubernetes object name")
+                .at(format!("{base}.service_account_name")));
         }
     }
     pod.termination_grace_period_seconds = orch.pod_stop_grace_period;
@@ -607,20 +690,33 @@ fn check_label_key(key: &str, path: &str) -> Result<()> {
         None => (None, key),
     };
     if !is_label_name(name) || prefix.is_some_and(|p| !is_dns_subdomain(p)) {
-        return Err(Error::invalid("label/annotation key", key, "`[prefix/]name`: name ≤63 of letters, digits, `-_.`, prefix a DNS subdomain").at(path));
+        return Err(Error::invalid(
+            "label/annotation key",
+            key,
+            "`[prefix/]name`: name ≤63 of letters, digits, `-_.`, prefix a DNS subdomain",
+        )
+        .at(path));
     }
     Ok(())
 }
 
 fn check_label_value(value: &str, path: &str) -> Result<()> {
     if !value.is_empty() && !is_label_name(value) {
-        return Err(Error::invalid("label value", value, "≤63 letters, digits, `-`, `_`, `.`, starting and ending alphanumeric").at(path));
+        return Err(Error::invalid(
+            "label value",
+            value,
+            "≤63 letters, digits, `-`, `_`, `.`, starting and ending alphanumeric",
+        )
+        .at(path));
     }
     Ok(())
 }
 
 fn check_timezone(tz: &str, path: String) -> Result<()> {
-    let ok = !tz.is_empty() && tz.len() <= 64 && tz.chars().all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c)) && !tz.starts_with('/');
+    let ok = !tz.is_empty()
+        && tz.len() <= 64
+        && tz.chars().all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c))
+        && !tz.starts_with('/');
     if !ok {
         return Err(Error::invalid("time zone", tz, "an IANA zone name such as `Europe/Paris` or `UTC`").at(path));
     }
@@ -632,9 +728,10 @@ fn schedule(s: &RawSchedule, opts: &BuildOptions, warnings: &mut Vec<Warning>) -
     let datetime = |value: &Option<String>, field: &str| -> Result<Option<UtcDateTime>> {
         match value {
             None => Ok(None),
-            Some(text) => UtcDateTime::parse(text)
-                .map(Some)
-                .ok_or_else(|| Error::invalid("date-time", text, "ISO 8601, e.g. `2030-01-01T00:00:00` (UTC) or with an offset").at(at(field))),
+            Some(text) => UtcDateTime::parse(text).map(Some).ok_or_else(|| {
+                Error::invalid("date-time", text, "ISO 8601, e.g. `2030-01-01T00:00:00` (UTC) or with an offset")
+                    .at(at(field))
+            }),
         }
     };
     let (cron_field, interval_field, once_field, start_field, end_field) = if s.path == "schedule" {
@@ -644,27 +741,47 @@ fn schedule(s: &RawSchedule, opts: &BuildOptions, warnings: &mut Vec<Warning>) -
     };
     let trigger = match (&s.cron, &s.interval, &s.run_once) {
         (Some(cron), None, None) => Trigger::Cron(
-            Cron::parse(cron).map_err(|reason| Error::new(ErrorKind::BadCron { expr: cron.clone(), reason }).at(at(cron_field)))?,
+            Cron::parse(cron)
+                .map_err(|reason| Error::new(ErrorKind::BadCron { expr: cron.clone(), reason }).at(at(cron_field)))?,
         ),
         (None, Some(interval), None) => Trigger::Interval {
             seconds: parse_interval(interval).ok_or_else(|| {
-                Error::invalid("interval", interval.to_string(), "a positive whole number of seconds or an ISO 8601 duration such as `PT6H`")
-                    .at(at(interval_field))
+                Error::invalid(
+                    "interval",
+                    interval.to_string(),
+                    "a positive whole number of seconds or an ISO 8601 duration such as `PT6H`",
+                )
+                .at(at(interval_field))
             })?,
         },
         (None, None, Some(_)) => Trigger::Once { at: datetime(&s.run_once, once_field)?.expect("present") },
         (None, None, None) => {
-            return Err(Error::invalid("schedule", "no trigger", "one of a cron expression, an interval or a run-once time").at(s.path.clone()))
+            return Err(Error::invalid(
+                "schedule",
+                "no trigger",
+                "one of a cron expression, an interval or a run-once time",
+            )
+            .at(s.path.clone()))
         }
         _ => {
-            return Err(Error::invalid("schedule", "several triggers", "exactly one of a cron expression, an interval or a run-once time").at(s.path.clone()))
+            return Err(Error::invalid(
+                "schedule",
+                "several triggers",
+                "exactly one of a cron expression, an interval or a run-once time",
+            )
+            .at(s.path.clone()))
         }
     };
     let start = datetime(&s.start, start_field)?;
     let end = datetime(&s.end, end_field)?;
     if let (Some(a), Some(b)) = (start, end) {
         if a >= b {
-            return Err(Error::invalid("schedule end", b.to_rfc3339(), format!("a time after the start {}", a.to_rfc3339())).at(at(end_field)));
+            return Err(Error::invalid(
+                "schedule end",
+                b.to_rfc3339(),
+                format!("a time after the start {}", a.to_rfc3339()),
+            )
+            .at(at(end_field)));
         }
     }
     let concurrency = match &s.concurrency_policy {

@@ -45,7 +45,8 @@ pub fn order(nodes: &[Node<'_>]) -> Result<Vec<usize>> {
         }
     }
     // Kahn's algorithm with the smallest ready input index first.
-    let mut indegree: Vec<usize> = ids.iter().map(|&id| graph.neighbors_directed(id, petgraph::Incoming).count()).collect();
+    let mut indegree: Vec<usize> =
+        ids.iter().map(|&id| graph.neighbors_directed(id, petgraph::Incoming).count()).collect();
     let mut ready: std::collections::BTreeSet<usize> = (0..nodes.len()).filter(|&i| indegree[i] == 0).collect();
     let mut out = Vec::with_capacity(nodes.len());
     while let Some(i) = ready.pop_first() {
@@ -123,14 +124,14 @@ mod tests {
     #[test]
     fn reports_cycles_as_chains() {
         let err = run(&[("x", &[]), ("a", &["c"]), ("b", &["a"]), ("c", &["b"])]).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::Cycle { chain: ["a", "b", "c", "a"].map(String::from).to_vec() });
+        assert_eq!(*err.kind, ErrorKind::Cycle { chain: ["a", "b", "c", "a"].map(String::from).to_vec() });
         let err = run(&[("a", &["a"])]).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::Cycle { chain: ["a", "a"].map(String::from).to_vec() });
+        assert_eq!(*err.kind, ErrorKind::Cycle { chain: ["a", "a"].map(String::from).to_vec() });
     }
 
     #[test]
     fn reports_unknown_and_duplicate_steps() {
-        assert!(matches!(run(&[("a", &["zz"])]).unwrap_err().kind, ErrorKind::UnknownUpstream { .. }));
-        assert!(matches!(run(&[("a", &[]), ("a", &[])]).unwrap_err().kind, ErrorKind::DuplicateStep { .. }));
+        assert!(matches!(*run(&[("a", &["zz"])]).unwrap_err().kind, ErrorKind::UnknownUpstream { .. }));
+        assert!(matches!(*run(&[("a", &[]), ("a", &[])]).unwrap_err().kind, ErrorKind::DuplicateStep { .. }));
     }
 }

@@ -299,7 +299,9 @@ fn parse_iso_duration(s: &str) -> Option<u64> {
     };
     let mut total: u64 = 0;
     let mut seen_any = false;
-    for (part, units) in [(date, &[('W', 604_800u64), ('D', 86_400)][..]), (time.unwrap_or(""), &[('H', 3600), ('M', 60), ('S', 1)][..])] {
+    for (part, units) in
+        [(date, &[('W', 604_800u64), ('D', 86_400)][..]), (time.unwrap_or(""), &[('H', 3600), ('M', 60), ('S', 1)][..])]
+    {
         let mut number = String::new();
         let mut allowed = units.iter();
         for c in part.chars() {
@@ -345,7 +347,16 @@ mod tests {
 
     #[test]
     fn cron_accepts_standard_forms() {
-        for ok in ["0 2 * * 1-5", "*/15 * * * *", "0 0 1 jan,jul *", "30 8 * * MON-FRI", "0 0 ? * 0", "@daily", "5 4 * * 7", "0-30/5 1,2 * * *"] {
+        for ok in [
+            "0 2 * * 1-5",
+            "*/15 * * * *",
+            "0 0 1 jan,jul *",
+            "30 8 * * MON-FRI",
+            "0 0 ? * 0",
+            "@daily",
+            "5 4 * * 7",
+            "0-30/5 1,2 * * *",
+        ] {
             assert!(Cron::parse(ok).is_ok(), "{ok}");
         }
         assert_eq!(Cron::parse("  0  2 * *   1-5 ").unwrap().as_str(), "0 2 * * 1-5");
@@ -354,7 +365,22 @@ mod tests {
 
     #[test]
     fn cron_rejects_what_engines_reject() {
-        for bad in ["", "* * * *", "0 0 * * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * * 13 *", "* * * * 8", "*/0 * * * *", "5-1 * * * *", "@often", "a * * * *", "1,,2 * * * *", "? * * * *"] {
+        for bad in [
+            "",
+            "* * * *",
+            "0 0 * * * *",
+            "60 * * * *",
+            "* 24 * * *",
+            "* * 0 * *",
+            "* * * 13 *",
+            "* * * * 8",
+            "*/0 * * * *",
+            "5-1 * * * *",
+            "@often",
+            "a * * * *",
+            "1,,2 * * * *",
+            "? * * * *",
+        ] {
             assert!(Cron::parse(bad).is_err(), "{bad}");
         }
     }
@@ -372,7 +398,14 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(UtcDateTime::parse(input).unwrap().to_rfc3339(), want, "{input}");
         }
-        for bad in ["", "2030-13-01T00:00:00", "2030-02-29T00:00:00", "2030-01-01T24:00:00", "tomorrow", "2030-01-01T00:00:00+2"] {
+        for bad in [
+            "",
+            "2030-13-01T00:00:00",
+            "2030-02-29T00:00:00",
+            "2030-01-01T24:00:00",
+            "tomorrow",
+            "2030-01-01T00:00:00+2",
+        ] {
             assert!(UtcDateTime::parse(bad).is_none(), "{bad}");
         }
         assert_eq!(UtcDateTime::parse("1970-01-02T00:00:00Z").unwrap().epoch_seconds(), 86_400);
@@ -386,7 +419,9 @@ mod tests {
         assert_eq!(parse_interval(&json!("PT1H")), Some(3600));
         assert_eq!(parse_interval(&json!("PT0.5S")), Some(1));
         assert_eq!(parse_interval(&json!(90)), Some(90));
-        for bad in [json!("6h"), json!("P"), json!("PT"), json!("PT0S"), json!(-5), json!(0.5), json!(null), json!("PT6X")] {
+        for bad in
+            [json!("6h"), json!("P"), json!("PT"), json!("PT0S"), json!(-5), json!(0.5), json!(null), json!("PT6X")]
+        {
             assert_eq!(parse_interval(&bad), None, "{bad}");
         }
         assert_eq!(go_duration(21_600), "6h");

@@ -10,8 +10,7 @@ use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result, Warning};
 use settings::{
-    OrchestratorSettings, OrderedMap, PodSettings, ResourceSettings, RetryConfig,
-    CLIENT_ONLY_ORCHESTRATOR_SETTINGS,
+    OrchestratorSettings, OrderedMap, PodSettings, ResourceSettings, RetryConfig, CLIENT_ONLY_ORCHESTRATOR_SETTINGS,
 };
 
 /// Which input format a text is in.
@@ -144,7 +143,11 @@ fn parse_json<T: DeserializeOwned>(text: &str) -> Result<T> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let err = Error::new(ErrorKind::Parse { format: "JSON", message: e.into_inner().to_string() });
-        if path == "." { err } else { err.at(path) }
+        if path == "." {
+            err
+        } else {
+            err.at(path)
+        }
     })
 }
 
@@ -153,7 +156,11 @@ fn parse_yaml<T: DeserializeOwned>(text: &str) -> Result<T> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let err = Error::new(ErrorKind::Parse { format: "YAML", message: e.into_inner().to_string() });
-        if path == "." { err } else { err.at(path) }
+        if path == "." {
+            err
+        } else {
+            err.at(path)
+        }
     })
 }
 
@@ -182,10 +189,7 @@ fn orchestrator_entry<'a>(
     component: Option<&str>,
     flavor: Option<&str>,
 ) -> Option<(&'a String, &'a Value)> {
-    let wanted = [
-        component.map(|c| format!("orchestrator:{c}")),
-        flavor.map(|f| format!("orchestrator.{f}")),
-    ];
+    let wanted = [component.map(|c| format!("orchestrator:{c}")), flavor.map(|f| format!("orchestrator.{f}"))];
     for key in wanted.iter().flatten() {
         if let Some(hit) = settings.iter().find(|(k, _)| *k == key) {
             return Some(hit);
@@ -227,8 +231,11 @@ fn orchestrator_settings(
     if let Some(pod) = &parsed.pod_settings {
         for (extra, _) in pod.extra.iter() {
             warnings.push(
-                Warning::new("setting-ignored", format!("pod setting `{extra}` is not a KubernetesPodSettings field; ignored"))
-                    .at(key_path(&format!("{path}.pod_settings"), extra)),
+                Warning::new(
+                    "setting-ignored",
+                    format!("pod setting `{extra}` is not a KubernetesPodSettings field; ignored"),
+                )
+                .at(key_path(&format!("{path}.pod_settings"), extra)),
             );
         }
     }
@@ -248,7 +255,8 @@ fn orchestrator_settings(
 
 fn from_snapshot(snap: model::Snapshot, warnings: &mut Vec<Warning>) -> Result<RawPipeline> {
     let metadata = snap.metadata.ok_or_else(|| {
-        Error::invalid("snapshot", "metadata: null", "a hydrated snapshot (`hydrate=True`, the REST default)").at("metadata")
+        Error::invalid("snapshot", "metadata: null", "a hydrated snapshot (`hydrate=True`, the REST default)")
+            .at("metadata")
     })?;
     let resources = snap.resources.unwrap_or(model::Resources { stack: None, build: None, schedule: None });
     let stack_meta = resources.stack.as_ref().and_then(|s| s.metadata.as_ref());
@@ -412,7 +420,9 @@ fn strict(extra: &OrderedMap<Value>, path: &str, what: &str) -> Result<()> {
         _ => "`max_retries`, `delay`, `backoff`",
     };
     if let Some((key, _)) = extra.iter().next() {
-        return Err(Error::invalid(format!("{what} key"), key.clone(), format!("one of {known}")).at(key_path(path, key)));
+        return Err(
+            Error::invalid(format!("{what} key"), key.clone(), format!("one of {known}")).at(key_path(path, key))
+        );
     }
     Ok(())
 }
@@ -540,7 +550,9 @@ fn from_manual(m: manual::ManualPipeline) -> Result<RawPipeline> {
 /// Back to JSON for merging (the typed struct was only used to check the keys).
 fn pod_value(pod: &PodSettings) -> Value {
     fn map<V: serde::Serialize>(m: &Option<OrderedMap<V>>) -> Option<Value> {
-        m.as_ref().map(|m| Value::Object(m.iter().map(|(k, v)| (k.clone(), serde_json::to_value(v).expect("plain data"))).collect()))
+        m.as_ref().map(|m| {
+            Value::Object(m.iter().map(|(k, v)| (k.clone(), serde_json::to_value(v).expect("plain data"))).collect())
+        })
     }
     let mut out = serde_json::Map::new();
     let mut put = |k: &str, v: Option<Value>| {
@@ -553,14 +565,19 @@ fn pod_value(pod: &PodSettings) -> Value {
     put("tolerations", pod.tolerations.clone().map(Value::Array));
     put(
         "resources",
-        pod.resources.as_ref().map(|r| Value::Object(r.iter().map(|(k, v)| (k.clone(), map(&Some(v.clone())).expect("some"))).collect())),
+        pod.resources
+            .as_ref()
+            .map(|r| Value::Object(r.iter().map(|(k, v)| (k.clone(), map(&Some(v.clone())).expect("some"))).collect())),
     );
     put("annotations", map(&pod.annotations));
     put("volumes", pod.volumes.clone().map(Value::Array));
     put("volume_mounts", pod.volume_mounts.clone().map(Value::Array));
     put("host_ipc", pod.host_ipc.map(Value::Bool));
     put("scheduler_name", pod.scheduler_name.clone().map(Value::String));
-    put("image_pull_secrets", pod.image_pull_secrets.as_ref().map(|v| Value::Array(v.iter().cloned().map(Value::String).collect())));
+    put(
+        "image_pull_secrets",
+        pod.image_pull_secrets.as_ref().map(|v| Value::Array(v.iter().cloned().map(Value::String).collect())),
+    );
     put("labels", map(&pod.labels));
     put("env", pod.env.clone().map(Value::Array));
     put("env_from", pod.env_from.clone().map(Value::Array));

@@ -13,10 +13,16 @@ pub const DEFAULT_ARGS: &[&str] = &["--zenml-url", "https://zenml.example.com", 
 /// Options for a fixture: the defaults plus the flags in `<fixture>.args`, if present,
 /// parsed by the real CLI parser.
 pub fn options(path: &Path) -> Options {
-    let mut args: Vec<String> = vec!["zenc".into(), "compile".into(), path.display().to_string(), "--target".into(), "argo".into()];
+    let mut args: Vec<String> =
+        vec!["zenc".into(), "compile".into(), path.display().to_string(), "--target".into(), "argo".into()];
     let sidecar = PathBuf::from(format!("{}.args", path.display()));
     let extra = std::fs::read_to_string(&sidecar).unwrap_or_default();
-    let extra: Vec<String> = extra.lines().filter(|l| !l.trim_start().starts_with('#')).flat_map(|l| l.split_whitespace()).map(String::from).collect();
+    let extra: Vec<String> = extra
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .flat_map(|l| l.split_whitespace())
+        .map(String::from)
+        .collect();
     if !extra.iter().any(|a| a == "--no-defaults") {
         args.extend(DEFAULT_ARGS.iter().map(|s| s.to_string()));
     }

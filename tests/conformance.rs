@@ -1,0 +1,63 @@
+//! The engines' own validators (`../shared/conformance`) accept the output of every fixture.
+//!
+//! Each engine's outputs for all `fixtures/ok/` inputs are written to a temporary directory
+//! and checked with one `validate <target>` call. Where the validators are not installed the
+//! test says so and passes, except under CI (`CI=true`), where that is a failure.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use zenc::{compile, Engine};
+
+fn shared_dir() -> PathBuf {
+    std::env::var_os("ZENC_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"))
+}
+
+/// The validator target for an engine's output files.
+fn validator(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Argo => "argo",
+    }
+}
+
+#[test]
+fn engines_accept_every_fixture() {
+    let validate = shared_dir().join("conformance/validate");
+    if !validate.exists() {
+        assert!(std::env::var("CI").is_err(), "CI needs {}", validate.display());
+        eprintln!("skipped: {} not found (set ZENC_SHARED)", validate.display());
+        return;
+    }
+    let mut fixtures: Vec<PathBuf> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ok"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("json" | "yaml")))
+        .collect();
+    fixtures.sort();
+    let out = std::env::temp_dir().join(format!("zenc-conformance-{}", std::process::id()));
+    for &engine in Engine::ALL {
+        let dir = out.join(engine.name());
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut files = Vec::new();
+        for path in &fixtures {
+            let text = std::fs::read_to_string(path).unwrap();
+            let name = common::file_name(path);
+            let output =
+                compile(&text, &name, &[engine], &common::options(path)).unwrap_or_else(|e| panic!("{name}: {e}"));
+            for (_, artifact) in output.files {
+                let file = dir.join(format!("{}.{}", name.replace('.', "_"), artifact.suffix));
+                std::fs::write(&file, artifact.content).unwrap();
+                files.push(file);
+            }
+        }
+        let result = Command::new(&validate).arg(validator(engine)).args(&files).output().expect("run validate");
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert!(result.status.success(), "{} conformance failed:\n{stderr}", engine.name());
+        eprintln!("{}: {}", engine.name(), stderr.lines().last().unwrap_or_default());
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}
