@@ -97,9 +97,13 @@ pub fn sanitize(name: &str, rule: &NameRule) -> String {
 /// `reserved`. An input whose name is already valid keeps it.
 pub fn assign(originals: &[&str], rule: &NameRule, reserved: &[&str], engine: &'static str) -> Result<Vec<String>> {
     let bases: Vec<String> = originals.iter().map(|o| base(o, rule)).collect();
+    let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for b in &bases {
+        *counts.entry(b.as_str()).or_default() += 1;
+    }
     let mut out = Vec::with_capacity(originals.len());
-    for (i, (orig, b)) in originals.iter().zip(&bases).enumerate() {
-        let collides = bases.iter().enumerate().any(|(j, other)| j != i && other == b);
+    for (orig, b) in originals.iter().zip(&bases) {
+        let collides = counts[b.as_str()] > 1;
         let exact = *orig == b.as_str();
         let name = if b.len() > rule.max_len || reserved.contains(&b.as_str()) || (collides && !exact) {
             with_hash(b, orig, rule)

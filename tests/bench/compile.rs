@@ -1,1 +1,116 @@
-fn main() {}
+//! Compile-time benchmark: synthetic ZenML snapshots of 10 to 10,000 steps through every
+//! engine. Run with `cargo bench --bench compile` (release build); prints one table row per
+//! size with the median of several runs.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use zenc::{compile, load_ir, BuildOptions, Engine, EngineOptions, Options};
+
+/// A snapshot in ZenML's JSON shape: steps in layers of 10, each depending on two steps of the
+/// previous layer, with resources, environment and pod settings on every step.
+fn synthetic_snapshot(steps: usize) -> String {
+    let mut configs = serde_json::Map::new();
+    for i in 0..steps {
+        let layer = i / 10;
+        let upstream: Vec<String> = if layer == 0 {
+            Vec::new()
+        } else {
+            let base = (layer - 1) * 10;
+            vec![format!("step_{:05}", base + i % 10), format!("step_{:05}", base + (i + 3) % 10)]
+        };
+        configs.insert(
+            format!("step_{i:05}"),
+            json!({
+                "spec": {"upstream_steps": upstream, "invocation_id": format!("step_{i:05}")},
+                "config": {
+                    "environment": {"INDEX": i.to_string(), "TEMPLATE": "{{ not a template }} $(HOME)"},
+                    "retry": {"max_retries": 2, "delay": 10, "backoff": 2},
+                    "settings": {
+                        "resources": {"cpu_count": 0.5, "memory": "512MiB"},
+                        "orchestrator:k8s": {"pod_settings": {
+                            "node_selectors": {"pool": "cpu"},
+                            "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "ml", "effect": "NoSchedule"}],
+                            "labels": {"team": "ml"}
+                        }}
+                    }
+                }
+            }),
+        );
+    }
+    let snapshot: Value = json!({
+        "id": "0b9bd5a0-4c61-4a8b-9f5b-2d1f6f0c7a11",
+        "body": {"project_id": "5f0c3a52-8d1e-4c77-9a3b-0e6d2f4b9c10", "is_dynamic": false},
+        "metadata": {
+            "pipeline_configuration": {"name": format!("synthetic_{steps}"), "execution_mode": "continue_on_failure"},
+            "step_configurations": configs
+        },
+        "resources": {
+            "stack": {"id": "7c1e9b44-2a5d-4f83-b6c0-91d8e3a7f215", "metadata": {"components": {"orchestrator": [
+                {"name": "k8s", "body": {"flavor_name": "kubernetes"}}
+            ]}}},
+            "build": {"metadata": {"images": {"orchestrator": {"image": "registry.example.com/app:1.0"}}}},
+            "schedule": null
+        }
+    });
+    serde_json::to_string(&snapshot).expect("serializable")
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn time<F: FnMut()>(runs: usize, mut f: F) -> Duration {
+    median(
+        (0..runs)
+            .map(|_| {
+                let start = Instant::now();
+                f();
+                start.elapsed()
+            })
+            .collect(),
+    )
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn main() {
+    // `cargo test` also builds and runs benches with `--bench`-less flags; keep that quick.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let sizes: &[usize] = if quick { &[10] } else { &[10, 100, 1_000, 10_000] };
+    let opts = Options {
+        build: BuildOptions {
+            zenml_url: Some("https://zenml.example.com".into()),
+            zenml_secret: Some(zenc::ir::SecretRef { name: "zenml-api-key".into(), key: "api-key".into() }),
+            ..BuildOptions::default()
+        },
+        engine: EngineOptions { source_name: "synthetic.json".into(), ..EngineOptions::default() },
+        templates: None,
+    };
+    let mut header = format!("| steps | input | parse + validate |");
+    for engine in Engine::ALL {
+        header.push_str(&format!(" {} (total) | {} output |", engine.name(), engine.name()));
+    }
+    println!("{header}");
+    println!("|{}", "---|".repeat(3 + 2 * Engine::ALL.len()));
+    for &steps in sizes {
+        let text = synthetic_snapshot(steps);
+        let runs = if steps >= 10_000 { 5 } else { 15 };
+        let parse = time(runs, || {
+            load_ir(&text, "synthetic.json", &opts.build).expect("valid");
+        });
+        let mut row = format!("| {steps} | {:.1} MB | {} |", text.len() as f64 / 1e6, ms(parse));
+        for &engine in Engine::ALL {
+            let mut size = 0;
+            let total = time(runs, || {
+                let out = compile(&text, "synthetic.json", &[engine], &opts).expect("compiles");
+                size = out.files.iter().map(|(_, a)| a.content.len()).sum();
+            });
+            row.push_str(&format!(" {} | {:.1} MB |", ms(total), size as f64 / 1e6));
+        }
+        println!("{row}");
+    }
+}
