@@ -90,7 +90,7 @@ fn main() {
         engine: EngineOptions { source_name: "synthetic.json".into(), ..EngineOptions::default() },
         templates: None,
     };
-    let mut header = format!("| steps | input | parse + validate |");
+    let mut header = String::from("| steps | input | parse + validate |");
     for engine in Engine::ALL {
         header.push_str(&format!(" {} (total) | {} output |", engine.name(), engine.name()));
     }
