@@ -212,7 +212,7 @@ fn orchestrator_settings(
     let Some(settings) = settings else {
         return Ok((OrchestratorSettings::default(), base.to_string()));
     };
-    let Some((key, value)) = orchestrator_entry(settings, component, flavor) else {
+    let Some((key, value)) = orchestrator_entry(settings, component, flavor).filter(|(_, v)| !v.is_null()) else {
         return Ok((OrchestratorSettings::default(), base.to_string()));
     };
     let path = key_path(base, key);
@@ -293,7 +293,7 @@ fn from_snapshot(snap: model::Snapshot, warnings: &mut Vec<Warning>) -> Result<R
         let (orch, orch_path) =
             orchestrator_settings(settings, &settings_path, component_name, flavor.as_deref(), warnings)?;
         let resources_path = format!("{settings_path}.resources");
-        let resources: Option<ResourceSettings> = match settings.and_then(|s| s.get("resources")) {
+        let resources: Option<ResourceSettings> = match settings.and_then(|s| s.get("resources")).filter(|v| !v.is_null()) {
             Some(v) => Some(typed(v, &resources_path)?),
             None => None,
         };
