@@ -111,26 +111,44 @@ fn format_value(
     out.write_str(&text).map_err(minijinja::Error::from)
 }
 
+/// How one output language spells the scalars; lists and maps are the same flow syntax
+/// (`[a, b]`, `{"k": v}`) in YAML and Python.
+struct Spelling {
+    null: &'static str,
+    bools: [&'static str; 2],
+    string: fn(&str, &mut String),
+}
+
+const YAML: Spelling = Spelling { null: "null", bools: ["false", "true"], string: yaml_string };
+const PYTHON: Spelling = Spelling { null: "None", bools: ["False", "True"], string: python_string };
+
 /// JSON flow syntax that every YAML 1.1/1.2 parser reads back as the same value.
 pub fn yaml_flow(v: &Value) -> String {
     let mut out = String::new();
-    write_yaml(v, &mut out);
+    write_flow(v, &YAML, &mut out);
     out
 }
 
-fn write_yaml(v: &Value, out: &mut String) {
+/// A Python literal: `None`, `True`, ints, ASCII-only strings, lists, dicts.
+pub fn python_literal(v: &Value) -> String {
+    let mut out = String::new();
+    write_flow(v, &PYTHON, &mut out);
+    out
+}
+
+fn write_flow(v: &Value, spelling: &Spelling, out: &mut String) {
     match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Null => out.push_str(spelling.null),
+        Value::Bool(b) => out.push_str(spelling.bools[usize::from(*b)]),
         Value::Number(n) => out.push_str(&n.to_string()),
-        Value::String(s) => yaml_string(s, out),
+        Value::String(s) => (spelling.string)(s, out),
         Value::Array(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                write_yaml(item, out);
+                write_flow(item, spelling, out);
             }
             out.push(']');
         }
@@ -140,9 +158,9 @@ fn write_yaml(v: &Value, out: &mut String) {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                yaml_string(k, out);
+                (spelling.string)(k, out);
                 out.push_str(": ");
-                write_yaml(item, out);
+                write_flow(item, spelling, out);
             }
             out.push('}');
         }
@@ -173,44 +191,7 @@ fn yaml_string(s: &str, out: &mut String) {
     out.push('"');
 }
 
-/// A Python literal: `None`, `True`, ints, ASCII-only strings, lists, dicts.
-pub fn python_literal(v: &Value) -> String {
-    let mut out = String::new();
-    write_python(v, &mut out);
-    out
-}
-
-fn write_python(v: &Value, out: &mut String) {
-    match v {
-        Value::Null => out.push_str("None"),
-        Value::Bool(b) => out.push_str(if *b { "True" } else { "False" }),
-        Value::Number(n) => out.push_str(&n.to_string()),
-        Value::String(s) => python_string(s, out),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_python(item, out);
-            }
-            out.push(']');
-        }
-        Value::Object(map) => {
-            out.push('{');
-            for (i, (k, item)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                python_string(k, out);
-                out.push_str(": ");
-                write_python(item, out);
-            }
-            out.push('}');
-        }
-    }
-}
-
+/// An ASCII-only Python string literal (the DAG file stays ASCII whatever the input).
 fn python_string(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {

@@ -293,10 +293,11 @@ fn from_snapshot(snap: model::Snapshot, warnings: &mut Vec<Warning>) -> Result<R
         let (orch, orch_path) =
             orchestrator_settings(settings, &settings_path, component_name, flavor.as_deref(), warnings)?;
         let resources_path = format!("{settings_path}.resources");
-        let resources: Option<ResourceSettings> = match settings.and_then(|s| s.get("resources")).filter(|v| !v.is_null()) {
-            Some(v) => Some(typed(v, &resources_path)?),
-            None => None,
-        };
+        let resources: Option<ResourceSettings> =
+            match settings.and_then(|s| s.get("resources")).filter(|v| !v.is_null()) {
+                Some(v) => Some(typed(v, &resources_path)?),
+                None => None,
+            };
         let retry_path = format!("{path}.config.retry");
         let retry: Option<RetryConfig> = match &step.config.retry {
             Some(Value::Null) | None => None,
