@@ -91,11 +91,11 @@ pub fn strings_in<'a>(value: &'a Value, at: String, out: &mut Vec<(String, &'a s
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Kubernetes' expansion, re-implemented from expand.go for the round-trip test.
-    fn kubelet_expand(input: &str, env: &[(&str, &str)]) -> String {
+    pub(crate) fn kubelet_expand(input: &str, env: &[(&str, &str)]) -> String {
         let b = input.as_bytes();
         let mut out = String::new();
         let mut i = 0;
