@@ -49,7 +49,7 @@ fn parse_target(s: &str) -> Result<Target, String> {
 pub struct CompileArgs {
     /// Snapshot file (`.json` = ZenML snapshot, `.yaml` = zenc pipeline), or `-` for stdin.
     pub input: String,
-    /// Target engine (argo), or `all` with --out-dir.
+    /// Target engine (argo, tekton), or `all` with --out-dir.
     #[arg(long, short = 't', value_parser = parse_target)]
     pub target: Target,
     /// Write the output to FILE (atomically) instead of stdout.
@@ -59,7 +59,9 @@ pub struct CompileArgs {
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
     /// `run` (default): Argo Workflow, or CronWorkflow + WorkflowTemplate when scheduled.
-    /// `template`: a WorkflowTemplate with a fixed name, for `kubectl apply`.
+    /// Tekton: Pipeline + PipelineRun, or Pipeline + CronJob (+ RBAC) when scheduled.
+    /// `template` (alias `pipeline`): a WorkflowTemplate / Tekton Pipeline with a fixed name,
+    /// for `kubectl apply`.
     #[arg(long, value_enum, default_value_t = ObjectKind::Run)]
     pub kind: ObjectKind,
     /// Do not write; exit 1 if the existing output files differ from what would be written.

@@ -16,6 +16,9 @@ use crate::error::{Error, ErrorKind, Result};
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("argo/workflow.yaml.j2", include_str!("../templates/argo/workflow.yaml.j2")),
     ("argo/cron-workflow.yaml.j2", include_str!("../templates/argo/cron-workflow.yaml.j2")),
+    ("tekton/pipeline.yaml.j2", include_str!("../templates/tekton/pipeline.yaml.j2")),
+    ("tekton/pipelinerun.yaml.j2", include_str!("../templates/tekton/pipelinerun.yaml.j2")),
+    ("tekton/schedule.yaml.j2", include_str!("../templates/tekton/schedule.yaml.j2")),
 ];
 
 /// Renders engine templates.

@@ -21,6 +21,8 @@ fn shared_dir() -> PathBuf {
 fn validator(engine: Engine) -> &'static str {
     match engine {
         Engine::Argo => "argo",
+        // Pipeline/PipelineRun plus the CronJob, RBAC and ConfigMap of a schedule.
+        Engine::Tekton => "auto",
     }
 }
 
