@@ -16,6 +16,8 @@ use crate::error::{Error, ErrorKind, Result};
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("argo/workflow.yaml.j2", include_str!("../templates/argo/workflow.yaml.j2")),
     ("argo/cron-workflow.yaml.j2", include_str!("../templates/argo/cron-workflow.yaml.j2")),
+    ("kubeflow/pipeline-spec.yaml.j2", include_str!("../templates/kubeflow/pipeline-spec.yaml.j2")),
+    ("kubeflow/platform-spec.yaml.j2", include_str!("../templates/kubeflow/platform-spec.yaml.j2")),
 ];
 
 /// Renders engine templates.

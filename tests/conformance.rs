@@ -21,6 +21,7 @@ fn shared_dir() -> PathBuf {
 fn validator(engine: Engine) -> &'static str {
     match engine {
         Engine::Argo => "argo",
+        Engine::Kubeflow => "kubeflow",
     }
 }
 
@@ -49,6 +50,11 @@ fn engines_accept_every_fixture() {
             let output =
                 compile(&text, &name, &[engine], &common::options(path)).unwrap_or_else(|e| panic!("{name}: {e}"));
             for (_, artifact) in output.files {
+                // Request bodies beside the spec (Kubeflow's recurring run) are checked by the
+                // engine's own `check`; the validators take engine specs only.
+                if artifact.suffix.ends_with(".json") {
+                    continue;
+                }
                 let file = dir.join(format!("{}.{}", name.replace('.', "_"), artifact.suffix));
                 std::fs::write(&file, artifact.content).unwrap();
                 files.push(file);

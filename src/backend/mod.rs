@@ -2,6 +2,7 @@
 
 pub mod argo;
 pub mod k8s;
+pub mod kubeflow;
 pub mod names;
 
 use crate::error::{Result, Warning};
@@ -13,16 +14,19 @@ use crate::render::Renderer;
 pub enum Engine {
     /// Argo Workflows: Workflow, WorkflowTemplate, CronWorkflow.
     Argo,
+    /// Kubeflow Pipelines: KFP v2 IR (PipelineSpec + Kubernetes PlatformSpec).
+    Kubeflow,
 }
 
 impl Engine {
     /// Every engine, in output order. Tests iterate this, so a new engine is tested at once.
-    pub const ALL: &'static [Engine] = &[Engine::Argo];
+    pub const ALL: &'static [Engine] = &[Engine::Argo, Engine::Kubeflow];
 
     /// The engine's name everywhere: CLI value, module, template folder, snapshot name.
     pub fn name(self) -> &'static str {
         match self {
             Engine::Argo => "argo",
+            Engine::Kubeflow => "kubeflow",
         }
     }
 
@@ -41,6 +45,7 @@ impl Engine {
     ) -> Result<Vec<Artifact>> {
         match self {
             Engine::Argo => argo::compile(pipeline, opts, renderer, warnings),
+            Engine::Kubeflow => kubeflow::compile(pipeline, opts, renderer, warnings),
         }
     }
 }
@@ -50,6 +55,7 @@ impl Engine {
     pub fn check(self, pipeline: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
         match self {
             Engine::Argo => argo::check(pipeline, artifacts),
+            Engine::Kubeflow => kubeflow::check(pipeline, artifacts),
         }
     }
 }
