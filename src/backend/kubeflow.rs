@@ -753,7 +753,7 @@ fn lower_schedule(p: &Pipeline, s: &Schedule, ir_text: &str, warnings: &mut Vec<
     if !s.active {
         command.push_str(" --disabled");
     }
-    command.push_str(" --pipeline-package-path <FILE>.kubeflow.yaml");
+    command.push_str(" --pipeline-package-path <IR FILE>");
     warnings.push(Warning::new(
         "kubeflow-schedule",
         format!("the schedule is not part of the KFP IR: POST the `{RECURRING_RUN_SUFFIX}` body to /apis/v2beta1/recurringruns (add `experiment_id`), or run `{command}`"),
