@@ -49,7 +49,8 @@ fn parse_target(s: &str) -> Result<Target, String> {
 pub struct CompileArgs {
     /// Snapshot file (`.json` = ZenML snapshot, `.yaml` = zenc pipeline), or `-` for stdin.
     pub input: String,
-    /// Target engine (argo, tekton), or `all` with --out-dir.
+    /// Target engine (argo, tekton, kubeflow), or `all` with --out-dir. Kubeflow with a schedule
+    /// also writes `<stem>.kubeflow.recurring-run.json` (beside -o FILE; not printed on stdout).
     #[arg(long, short = 't', value_parser = parse_target)]
     pub target: Target,
     /// Write the output to FILE (atomically) instead of stdout.
@@ -229,21 +230,29 @@ fn compile_command(args: &CompileArgs) -> anyhow::Result<i32> {
             targets.push((dir.join(format!("{stem}.{}", artifact.suffix)), &artifact.content));
         }
     } else if let Some(path) = &args.output {
-        if output.files.len() != 1 {
-            bail!("this target writes {} files: use --out-dir DIR instead of -o", output.files.len());
+        // The main spec goes to FILE; a further artifact (Kubeflow's recurring run) beside
+        // it as `<FILE stem>.<suffix>`.
+        let (first, rest) = output.files.split_first().expect("a target writes at least one file");
+        targets.push((path.clone(), &first.1.content));
+        for (_, artifact) in rest {
+            targets.push((beside(path, &artifact.suffix), &artifact.content));
         }
-        targets.push((path.clone(), &output.files[0].1.content));
     } else {
         if args.check {
             bail!("--check compares files: pass -o FILE or --out-dir DIR");
         }
-        let mut stdout = std::io::stdout().lock();
-        for (i, (_, artifact)) in output.files.iter().enumerate() {
-            if i > 0 {
-                stdout.write_all(b"---\n")?;
+        // stdout gets the main spec only: a second file (a request body) cannot share a stream.
+        let (first, rest) = output.files.split_first().expect("a target writes at least one file");
+        for (_, artifact) in rest {
+            if !args.build.quiet {
+                eprintln!(
+                    "note: `{}` is not printed on stdout: pass -o FILE or --out-dir DIR to write it",
+                    artifact.suffix
+                );
             }
-            stdout.write_all(artifact.content.as_bytes())?;
         }
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(first.1.content.as_bytes())?;
         stdout.flush()?;
         return Ok(0);
     }
@@ -265,6 +274,12 @@ fn compile_command(args: &CompileArgs) -> anyhow::Result<i32> {
         write_atomically(path, content)?;
     }
     Ok(0)
+}
+
+/// `dir/pipe.yaml` + `kubeflow.recurring-run.json` → `dir/pipe.kubeflow.recurring-run.json`.
+fn beside(path: &Path, suffix: &str) -> PathBuf {
+    let stem = path.file_stem().map_or_else(|| "pipeline".into(), |s| s.to_string_lossy().into_owned());
+    path.with_file_name(format!("{stem}.{suffix}"))
 }
 
 fn output_stem(input: &str) -> String {

@@ -23,6 +23,7 @@ fn validator(engine: Engine) -> &'static str {
         Engine::Argo => "argo",
         // Pipeline/PipelineRun plus the CronJob, RBAC and ConfigMap of a schedule.
         Engine::Tekton => "auto",
+        Engine::Kubeflow => "kubeflow",
     }
 }
 
@@ -51,6 +52,11 @@ fn engines_accept_every_fixture() {
             let output =
                 compile(&text, &name, &[engine], &common::options(path)).unwrap_or_else(|e| panic!("{name}: {e}"));
             for (_, artifact) in output.files {
+                // Request bodies beside the spec (Kubeflow's recurring run) are checked by the
+                // engine's own `check`; the validators take engine specs only.
+                if artifact.suffix.ends_with(".json") {
+                    continue;
+                }
                 let file = dir.join(format!("{}.{}", name.replace('.', "_"), artifact.suffix));
                 std::fs::write(&file, artifact.content).unwrap();
                 files.push(file);

@@ -2,6 +2,7 @@
 
 pub mod argo;
 pub mod k8s;
+pub mod kubeflow;
 pub mod names;
 pub mod tekton;
 
@@ -16,17 +17,20 @@ pub enum Engine {
     Argo,
     /// Tekton Pipelines: Pipeline + PipelineRun; a CronJob creating PipelineRuns when scheduled.
     Tekton,
+    /// Kubeflow Pipelines: KFP v2 IR (PipelineSpec + Kubernetes PlatformSpec).
+    Kubeflow,
 }
 
 impl Engine {
     /// Every engine, in output order. Tests iterate this, so a new engine is tested at once.
-    pub const ALL: &'static [Engine] = &[Engine::Argo, Engine::Tekton];
+    pub const ALL: &'static [Engine] = &[Engine::Argo, Engine::Tekton, Engine::Kubeflow];
 
     /// The engine's name everywhere: CLI value, module, template folder, snapshot name.
     pub fn name(self) -> &'static str {
         match self {
             Engine::Argo => "argo",
             Engine::Tekton => "tekton",
+            Engine::Kubeflow => "kubeflow",
         }
     }
 
@@ -46,6 +50,7 @@ impl Engine {
         match self {
             Engine::Argo => argo::compile(pipeline, opts, renderer, warnings),
             Engine::Tekton => tekton::compile(pipeline, opts, renderer, warnings),
+            Engine::Kubeflow => kubeflow::compile(pipeline, opts, renderer, warnings),
         }
     }
 }
@@ -56,6 +61,7 @@ impl Engine {
         match self {
             Engine::Argo => argo::check(pipeline, artifacts),
             Engine::Tekton => tekton::check(pipeline, artifacts),
+            Engine::Kubeflow => kubeflow::check(pipeline, artifacts),
         }
     }
 }

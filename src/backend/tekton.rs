@@ -856,9 +856,7 @@ mod tests {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|a| {
-                    crate::backend::k8s::kubelet_expand(&tekton_replace(a.as_str().unwrap(), &known), &visible)
-                })
+                .map(|a| crate::backend::k8s::kubelet_expand(&tekton_replace(a.as_str().unwrap(), &known), &visible))
                 .collect();
             assert_eq!(args, step.args, "step {}", step.name);
             let at = args.iter().position(|a| a == "--step_name").unwrap();
