@@ -16,6 +16,7 @@ use crate::error::{Error, ErrorKind, Result};
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("argo/workflow.yaml.j2", include_str!("../templates/argo/workflow.yaml.j2")),
     ("argo/cron-workflow.yaml.j2", include_str!("../templates/argo/cron-workflow.yaml.j2")),
+    ("airflow/dag.py.j2", include_str!("../templates/airflow/dag.py.j2")),
 ];
 
 /// Renders engine templates.

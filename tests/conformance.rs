@@ -21,6 +21,7 @@ fn shared_dir() -> PathBuf {
 fn validator(engine: Engine) -> &'static str {
     match engine {
         Engine::Argo => "argo",
+        Engine::Airflow => "airflow",
     }
 }
 

@@ -1,5 +1,6 @@
 //! Engines: each lowers the IR into its own typed context and renders its templates.
 
+pub mod airflow;
 pub mod argo;
 pub mod k8s;
 pub mod names;
@@ -13,16 +14,19 @@ use crate::render::Renderer;
 pub enum Engine {
     /// Argo Workflows: Workflow, WorkflowTemplate, CronWorkflow.
     Argo,
+    /// Apache Airflow: one DAG file of KubernetesPodOperator tasks.
+    Airflow,
 }
 
 impl Engine {
     /// Every engine, in output order. Tests iterate this, so a new engine is tested at once.
-    pub const ALL: &'static [Engine] = &[Engine::Argo];
+    pub const ALL: &'static [Engine] = &[Engine::Argo, Engine::Airflow];
 
     /// The engine's name everywhere: CLI value, module, template folder, snapshot name.
     pub fn name(self) -> &'static str {
         match self {
             Engine::Argo => "argo",
+            Engine::Airflow => "airflow",
         }
     }
 
@@ -41,6 +45,7 @@ impl Engine {
     ) -> Result<Vec<Artifact>> {
         match self {
             Engine::Argo => argo::compile(pipeline, opts, renderer, warnings),
+            Engine::Airflow => airflow::compile(pipeline, opts, renderer, warnings),
         }
     }
 }
@@ -50,6 +55,7 @@ impl Engine {
     pub fn check(self, pipeline: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
         match self {
             Engine::Argo => argo::check(pipeline, artifacts),
+            Engine::Airflow => airflow::check(pipeline, artifacts),
         }
     }
 }
@@ -73,6 +79,8 @@ pub struct EngineOptions {
     /// wherever the input lives).
     pub source_name: String,
     pub kind: ObjectKind,
+    /// Airflow major version the DAG file is written for (3, or 2 for 2.9+).
+    pub airflow_version: u8,
 }
 
 impl EngineOptions {
