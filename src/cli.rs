@@ -65,6 +65,10 @@ pub struct CompileArgs {
     /// for `kubectl apply`.
     #[arg(long, value_enum, default_value_t = ObjectKind::Run)]
     pub kind: ObjectKind,
+    /// Airflow major version the DAG file is written for: 3 (default), or 2 for Airflow 2.9+
+    /// with cncf.kubernetes provider 8+.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u8).range(2..=3))]
+    pub airflow_version: u8,
     /// Do not write; exit 1 if the existing output files differ from what would be written.
     #[arg(long)]
     pub check: bool,
@@ -146,7 +150,11 @@ impl Target {
 pub fn compile_options(args: &CompileArgs) -> Result<Options, Error> {
     Ok(Options {
         build: args.build.to_options()?,
-        engine: EngineOptions { source_name: source_name(&args.input), kind: args.kind },
+        engine: EngineOptions {
+            source_name: source_name(&args.input),
+            kind: args.kind,
+            airflow_version: args.airflow_version,
+        },
         templates: args.templates.clone(),
     })
 }

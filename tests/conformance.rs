@@ -23,6 +23,7 @@ fn validator(engine: Engine) -> &'static str {
         Engine::Argo => "argo",
         // Pipeline/PipelineRun plus the CronJob, RBAC and ConfigMap of a schedule.
         Engine::Tekton => "auto",
+        Engine::Airflow => "airflow",
         Engine::Kubeflow => "kubeflow",
     }
 }

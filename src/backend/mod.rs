@@ -1,5 +1,6 @@
 //! Engines: each lowers the IR into its own typed context and renders its templates.
 
+pub mod airflow;
 pub mod argo;
 pub mod k8s;
 pub mod kubeflow;
@@ -17,19 +18,22 @@ pub enum Engine {
     Argo,
     /// Tekton Pipelines: Pipeline + PipelineRun; a CronJob creating PipelineRuns when scheduled.
     Tekton,
+    /// Apache Airflow: one DAG file of KubernetesPodOperator tasks.
+    Airflow,
     /// Kubeflow Pipelines: KFP v2 IR (PipelineSpec + Kubernetes PlatformSpec).
     Kubeflow,
 }
 
 impl Engine {
     /// Every engine, in output order. Tests iterate this, so a new engine is tested at once.
-    pub const ALL: &'static [Engine] = &[Engine::Argo, Engine::Tekton, Engine::Kubeflow];
+    pub const ALL: &'static [Engine] = &[Engine::Argo, Engine::Tekton, Engine::Airflow, Engine::Kubeflow];
 
     /// The engine's name everywhere: CLI value, module, template folder, snapshot name.
     pub fn name(self) -> &'static str {
         match self {
             Engine::Argo => "argo",
             Engine::Tekton => "tekton",
+            Engine::Airflow => "airflow",
             Engine::Kubeflow => "kubeflow",
         }
     }
@@ -50,6 +54,7 @@ impl Engine {
         match self {
             Engine::Argo => argo::compile(pipeline, opts, renderer, warnings),
             Engine::Tekton => tekton::compile(pipeline, opts, renderer, warnings),
+            Engine::Airflow => airflow::compile(pipeline, opts, renderer, warnings),
             Engine::Kubeflow => kubeflow::compile(pipeline, opts, renderer, warnings),
         }
     }
@@ -61,6 +66,7 @@ impl Engine {
         match self {
             Engine::Argo => argo::check(pipeline, artifacts),
             Engine::Tekton => tekton::check(pipeline, artifacts),
+            Engine::Airflow => airflow::check(pipeline, artifacts),
             Engine::Kubeflow => kubeflow::check(pipeline, artifacts),
         }
     }
@@ -85,6 +91,8 @@ pub struct EngineOptions {
     /// wherever the input lives).
     pub source_name: String,
     pub kind: ObjectKind,
+    /// Airflow major version the DAG file is written for (3, or 2 for 2.9+).
+    pub airflow_version: u8,
 }
 
 impl EngineOptions {
