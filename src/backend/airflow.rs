@@ -402,9 +402,9 @@ fn lower_step(
     let protect_values =
         |m: &BTreeMap<String, String>| m.iter().map(|(k, v)| (k.clone(), protect_jinja(v))).collect::<BTreeMap<_, _>>();
     let mut annotations = protect_values(&s.pod.annotations);
-    annotations.insert("zenml.io/step-name".into(), protect_jinja(&s.name));
+    annotations.insert(k8s::STEP_NAME_ANNOTATION.into(), protect_jinja(&s.name));
     let mut labels = protect_values(&s.pod.labels);
-    labels.insert("app.kubernetes.io/managed-by".into(), "zenc".into());
+    labels.extend(k8s::managed_labels());
 
     TaskContext {
         task_id: task_id.to_string(),

@@ -263,7 +263,7 @@ fn lower(
         name,
         generate_name,
         namespace: p.namespace.clone(),
-        labels: managed_labels(),
+        labels: k8s::managed_labels(),
         annotations: pipeline_annotations(p),
         service_account_name: p.service_account.clone(),
         parallelism: p.parallelism,
@@ -274,16 +274,10 @@ fn lower(
     })
 }
 
-fn managed_labels() -> BTreeMap<String, String> {
-    BTreeMap::from([("app.kubernetes.io/managed-by".to_string(), "zenc".to_string())])
-}
-
 /// The exact ZenML names, where Argo would not template them.
 fn pipeline_annotations(p: &Pipeline) -> BTreeMap<String, String> {
-    let mut a = BTreeMap::from([("zenml.io/snapshot-id".to_string(), p.snapshot_id.clone())]);
-    if !p.name.contains("{{") {
-        a.insert("zenml.io/pipeline-name".into(), p.name.clone());
-    }
+    let mut a = k8s::pipeline_annotations(p);
+    a.retain(|_, v| !v.contains("{{"));
     a
 }
 
@@ -301,7 +295,7 @@ fn step_template(s: &Step, name: &str) -> Result<StepTemplate> {
 
     let mut annotations = s.pod.annotations.clone();
     if !s.name.contains("{{") {
-        annotations.insert("zenml.io/step-name".into(), s.name.clone());
+        annotations.insert(k8s::STEP_NAME_ANNOTATION.into(), s.name.clone());
     }
     let mut extra = s.pod.extra_pod_spec.clone();
     let priority_class_name = extra.remove("priorityClassName").and_then(|v| v.as_str().map(str::to_string));
@@ -417,7 +411,7 @@ fn lower_schedule(p: &Pipeline, s: &crate::ir::Schedule, warnings: &mut Vec<Warn
         header: String::new(),
         name: names::sanitize(&p.name, &NameRule::dns_label(52)),
         namespace: p.namespace.clone(),
-        labels: managed_labels(),
+        labels: k8s::managed_labels(),
         annotations: pipeline_annotations(p),
         template_name: String::new(),
         schedules: vec![schedule],

@@ -5,13 +5,29 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::ir::{EnvValue, Resources, Step};
+use crate::ir::{EnvValue, Pipeline, Resources, Step};
 
 /// Makes a literal survive Kubernetes' `$(VAR)` expansion of env values, command and args:
 /// Kubernetes turns `$$` into `$` and leaves every other `$` alone, so doubling each `$` gives
 /// back exactly the input (kubernetes `third_party/forked/golang/expansion/expand.go`).
 pub fn escape_dollars(s: &str) -> String {
     s.replace('$', "$$")
+}
+
+/// Annotation with the exact ZenML step name (ZenML's Kubernetes orchestrator sets it too).
+pub const STEP_NAME_ANNOTATION: &str = "zenml.io/step-name";
+
+/// Labels on every object zenc emits.
+pub fn managed_labels() -> BTreeMap<String, String> {
+    BTreeMap::from([("app.kubernetes.io/managed-by".to_string(), "zenc".to_string())])
+}
+
+/// The exact ZenML names, for people and tools looking at the cluster.
+pub fn pipeline_annotations(p: &Pipeline) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("zenml.io/snapshot-id".to_string(), p.snapshot_id.clone()),
+        ("zenml.io/pipeline-name".to_string(), p.name.clone()),
+    ])
 }
 
 /// One `EnvVar` of a container.

@@ -411,7 +411,7 @@ fn platform_executor(s: &Step, label: &str, dropped: &mut Dropped) -> PlatformEx
     let node_affinity = node_affinity(pod.affinity.as_ref(), &s.name, dropped);
 
     let mut annotations = pod.annotations.clone();
-    annotations.insert("zenml.io/step-name".into(), s.name.clone());
+    annotations.insert(k8s::STEP_NAME_ANNOTATION.into(), s.name.clone());
     let pod_metadata = Some(json!({"labels": pod.labels, "annotations": annotations}));
 
     let image_pull_secret = pod

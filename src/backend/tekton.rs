@@ -390,8 +390,8 @@ fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Res
         header: opts.header(),
         generate_name: format!("{}-", names::sanitize(&p.name, &NameRule::dns_label(RUN_PREFIX_MAX))),
         namespace: p.namespace.clone(),
-        labels: managed_labels(),
-        annotations: pipeline_annotations(p),
+        labels: k8s::managed_labels(),
+        annotations: k8s::pipeline_annotations(p),
         pipeline_name: name.clone(),
         pipeline_timeout: "0s",
         service_account_name: if shared_account { accounts[0].clone() } else { p.service_account.clone() },
@@ -402,8 +402,8 @@ fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Res
         header: opts.header(),
         name,
         namespace: p.namespace.clone(),
-        labels: managed_labels(),
-        annotations: pipeline_annotations(p),
+        labels: k8s::managed_labels(),
+        annotations: k8s::pipeline_annotations(p),
         tasks,
     };
     Ok((pipeline, run))
@@ -432,18 +432,6 @@ fn failure_mode_warning(p: &Pipeline, warnings: &mut Vec<Warning>) {
     }
 }
 
-fn managed_labels() -> BTreeMap<String, String> {
-    BTreeMap::from([("app.kubernetes.io/managed-by".to_string(), "zenc".to_string())])
-}
-
-/// The exact ZenML names.
-fn pipeline_annotations(p: &Pipeline) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        ("zenml.io/snapshot-id".to_string(), p.snapshot_id.clone()),
-        ("zenml.io/pipeline-name".to_string(), p.name.clone()),
-    ])
-}
-
 fn lower_task(s: &Step, name: &str, run_after: Vec<String>) -> Result<TaskContext> {
     let text = TektonText;
     if s.env.iter().any(|e| e.name == DOLLAR_VAR) {
@@ -463,7 +451,7 @@ fn lower_task(s: &Step, name: &str, run_after: Vec<String>) -> Result<TaskContex
         env.insert(0, EnvEntry { name: DOLLAR_VAR.into(), value: Some("$".into()), value_from: None });
     }
     let mut annotations = s.pod.annotations.clone();
-    annotations.insert("zenml.io/step-name".into(), s.name.clone());
+    annotations.insert(k8s::STEP_NAME_ANNOTATION.into(), s.name.clone());
     let task = TaskContext {
         name: name.to_string(),
         run_after,
@@ -606,8 +594,8 @@ fn lower_schedule(p: &Pipeline, s: &Schedule, warnings: &mut Vec<Warning>) -> Op
         header: String::new(),
         name,
         namespace: p.namespace.clone(),
-        labels: managed_labels(),
-        annotations: pipeline_annotations(p),
+        labels: k8s::managed_labels(),
+        annotations: k8s::pipeline_annotations(p),
         schedule,
         time_zone,
         concurrency_policy: s.concurrency.map(|c| c.as_str()),
