@@ -169,14 +169,19 @@ pub fn compile(
     Ok(vec![Artifact { suffix: "airflow.py".into(), content }])
 }
 
-/// Step and pipeline names → Airflow ids. `..` is refused by newer `validate_key`, so it is
-/// split before the generic rule runs.
-fn id_input(name: &str) -> String {
-    let mut s = name.to_string();
-    while s.contains("..") {
-        s = s.replace("..", ".-.");
-    }
-    s
+/// Airflow refuses tags over 100 characters: cut them, with a warning.
+fn tags(p: &Pipeline, warnings: &mut Vec<Warning>) -> Vec<String> {
+    const MAX: usize = 100;
+    p.tags
+        .iter()
+        .map(|t| {
+            if t.chars().count() <= MAX {
+                return t.clone();
+            }
+            warnings.push(Warning::new("airflow-tag-length", format!("tag `{t}` cut to Airflow's {MAX} characters")));
+            t.chars().take(MAX).collect()
+        })
+        .collect()
 }
 
 /// IR → `DagContext`.
@@ -202,7 +207,7 @@ fn id_input(name: &str) -> String {
 /// | parallelism                 | `max_active_tasks`                                           |
 fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Result<DagContext> {
     let airflow2 = opts.airflow_version == 2;
-    let inputs: Vec<String> = p.steps.iter().map(|s| id_input(&s.name)).collect();
+    let inputs: Vec<String> = p.steps.iter().map(|s| s.name.clone()).collect();
     let input_refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
     let task_ids = names::assign(&input_refs, &ID_RULE, &[], "Airflow")?;
     let originals: Vec<&str> = p.steps.iter().map(|s| s.name.as_str()).collect();
@@ -244,7 +249,7 @@ fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Res
             p.name, p.snapshot_id
         ),
         airflow2,
-        dag_id: names::sanitize(&id_input(&p.name), &ID_RULE),
+        dag_id: names::sanitize(&p.name, &ID_RULE),
         cron: None,
         timezone: None,
         interval_seconds: None,
@@ -256,7 +261,7 @@ fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Res
         max_active_tasks: p.parallelism,
         fail_fast,
         is_paused_upon_creation: None,
-        tags: p.tags.clone(),
+        tags: tags(p, warnings),
         uses_secrets: tasks.iter().any(|t| !t.secrets.is_empty()),
         uses_pod_spec: tasks.iter().any(|t| t.full_pod_spec.is_some()),
         tasks,
@@ -278,7 +283,14 @@ fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Res
             ctx.start_date = Some(iso(start));
         }
         ctx.end_date = s.end.as_ref().map(iso);
-        ctx.catchup = s.catchup;
+        // Airflow refuses `catchup=True` without a `start_date` (ZenML allows it).
+        ctx.catchup = s.catchup && ctx.start_date.is_some();
+        if s.catchup && ctx.start_date.is_none() {
+            warnings.push(Warning::new(
+                "airflow-catchup-start",
+                "catchup needs a start time in Airflow, and the schedule has none: catchup=False",
+            ));
+        }
         ctx.is_paused_upon_creation = Some(!s.active);
         ctx.max_active_runs = match s.concurrency {
             None | Some(Concurrency::Allow) => None,
@@ -569,10 +581,12 @@ mod tests {
 
     #[test]
     fn ids_avoid_double_dots() {
-        assert_eq!(id_input("a..b"), "a.-.b");
-        assert_eq!(id_input("a...b"), "a.-.-.b");
-        assert_eq!(names::sanitize(&id_input("Train_Model.v2"), &ID_RULE), "Train_Model.v2");
-        assert_eq!(names::sanitize(&id_input("step \"one\"\n{{x}}"), &ID_RULE), "step-one-x");
+        assert_eq!(names::sanitize("a..b", &ID_RULE), "a.-.b");
+        assert_eq!(names::sanitize("Train_Model.v2", &ID_RULE), "Train_Model.v2");
+        assert_eq!(names::sanitize("step \"one\"\n{{x}}", &ID_RULE), "step-one-x");
+        let ids = names::assign(&["a..b", "a.-.b"], &ID_RULE, &[], "Airflow").unwrap();
+        assert_eq!(ids[1], "a.-.b", "the step already named `a.-.b` keeps it");
+        assert_ne!(ids[0], ids[1]);
         let long = "s".repeat(300);
         assert!(names::sanitize(&long, &ID_RULE).len() <= 250);
     }

@@ -166,6 +166,11 @@ pub fn protect_braces(s: &str) -> String {
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
         if c == '{' && chars.peek() == Some(&'{') {
+            // An odd run of `$` before it would swallow our `$(` as `$$(`: Kubernetes reads
+            // `$` + `{` as a plain `$`, so write that `$` as `$$`.
+            if out.chars().rev().take_while(|&d| d == '$').count() % 2 == 1 {
+                out.push('$');
+            }
             out.push_str("$(");
             out.push_str(LBRACE_VAR);
             out.push(')');
@@ -282,6 +287,13 @@ fn pipeline_annotations(p: &Pipeline) -> BTreeMap<String, String> {
 }
 
 fn step_template(s: &Step, name: &str) -> Result<StepTemplate> {
+    if s.env.iter().any(|e| e.name == LBRACE_VAR) {
+        return Err(Error::new(ErrorKind::Unsupported {
+            engine: "Argo",
+            what: format!("an environment variable named `{LBRACE_VAR}` in step `{}`", s.name),
+            help: format!("zenc reserves `{LBRACE_VAR}` to carry `{{{{` past Argo's templating; rename the variable"),
+        }));
+    }
     let text = ArgoText;
     let mut env = k8s::env_entries(s, &text);
     let command: Vec<String> = s.command.iter().map(|c| text.literal(c)).collect();
@@ -470,5 +482,15 @@ mod tests {
             assert_eq!(out.replace("$(ZENC_LBRACE)", "{"), s);
         }
         assert_eq!(protect_braces("{x}"), "{x}");
+    }
+
+    #[test]
+    fn a_dollar_before_braces_stays_a_dollar() {
+        use crate::backend::k8s::kubelet_expand;
+        let env = [(LBRACE_VAR, "{")];
+        // Kubernetes-native values (not `$`-escaped): what Kubernetes makes of the original.
+        for s in ["${{x}}", "$${{x}}", "$$${{x}}", "a$b{{c}}"] {
+            assert_eq!(kubelet_expand(&protect_braces(s), &env), kubelet_expand(s, &[]), "{s}");
+        }
     }
 }

@@ -10,7 +10,7 @@ use super::names::{self, NameRule};
 use super::{Artifact, EngineOptions};
 use crate::error::{Error, ErrorKind, Result, Warning};
 use crate::ir::schedule::go_duration;
-use crate::ir::{Concurrency, EnvValue, FailureMode, Pipeline, Quantity, Schedule, Step, Trigger};
+use crate::ir::{Concurrency, Cron, EnvValue, FailureMode, Pipeline, Quantity, Schedule, Step, Trigger};
 use crate::render::Renderer;
 
 const ENGINE: &str = "kubeflow";
@@ -237,6 +237,33 @@ fn lower(
         let label = format!("exec-{name}");
         components.push(Component { name: component.clone(), executor_label: label.clone() });
         executors.push(executor(s, &label)?);
+        let lost = dropped_resources(s);
+        if !lost.is_empty() {
+            dropped.add(
+                "kubeflow-resource",
+                "the KFP IR has fields for CPU, memory and one GPU kind only: other resources (ephemeral storage, hugepages, devices) dropped",
+                &s.name,
+            );
+        }
+        // PlatformSpec variables are appended after `container.env`, so Kubernetes cannot
+        // expand a `$(NAME)` that refers to one of them.
+        let late: Vec<&str> = s
+            .env
+            .iter()
+            .filter(|e| !matches!(e.value, EnvValue::Literal(_) | EnvValue::Kubernetes(_)))
+            .map(|e| e.name.as_str())
+            .collect();
+        let refers_late = s.env.iter().any(|e| match &e.value {
+            EnvValue::Kubernetes(v) => late.iter().any(|n| v.contains(&format!("$({n})"))),
+            _ => false,
+        });
+        if refers_late {
+            dropped.add(
+                "kubeflow-env-order",
+                "a pod-settings env value refers to `$(VAR)` of a secret, field or run-id variable, which KFP adds after the container env: Kubernetes leaves the reference unexpanded",
+                &s.name,
+            );
+        }
         tasks.push(Task {
             name: name.clone(),
             display_name: s.name.clone(),
@@ -325,11 +352,13 @@ fn resources(s: &Step) -> Option<ResourceSpec> {
         return None;
     }
     let q = |m: &BTreeMap<String, Quantity>, k: &str| m.get(k).map(Quantity::to_string);
+    // The IR's one accelerator slot takes a GPU (`nvidia.com/gpu`, `amd.com/gpu`, ...); other
+    // extended resources are reported by `dropped_resources`.
     let accelerator = r
         .limits
         .iter()
         .chain(&r.requests)
-        .find(|(k, _)| k.as_str() != "cpu" && k.as_str() != "memory")
+        .find(|(k, _)| is_gpu(k))
         .map(|(k, q)| Accelerator { resource_type: k.clone(), resource_count: q.units().to_string() });
     Some(ResourceSpec {
         resource_cpu_request: q(&r.requests, "cpu"),
@@ -338,6 +367,26 @@ fn resources(s: &Step) -> Option<ResourceSpec> {
         resource_memory_limit: q(&r.limits, "memory"),
         accelerator,
     })
+}
+
+fn is_gpu(resource: &str) -> bool {
+    resource.ends_with("/gpu")
+}
+
+/// Resources the IR has no field for: everything but CPU, memory and the first GPU kind.
+fn dropped_resources(s: &Step) -> Vec<&str> {
+    let r = &s.resources;
+    let gpu = r.limits.keys().chain(r.requests.keys()).find(|k| is_gpu(k));
+    let mut out: Vec<&str> = r
+        .limits
+        .keys()
+        .chain(r.requests.keys())
+        .map(String::as_str)
+        .filter(|k| !matches!(*k, "cpu" | "memory") && Some(*k) != gpu.map(String::as_str))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// What the PlatformSpec cannot carry, collected over all steps and warned once per kind.
@@ -620,29 +669,10 @@ impl Volumes {
     }
 }
 
-/// KFP's recurring-run cron (robfig/cron v1 `cron.Parse`): six fields, seconds first, and
-/// day-of-week 0-6 (the IR also accepts 7 for Sunday).
-pub fn six_field_cron(five: &str) -> std::result::Result<String, String> {
-    let fields: Vec<&str> = five.split_whitespace().collect();
-    let [minute, hour, dom, month, dow] = fields[..] else {
-        return Err(format!("expected 5 fields in `{five}`"));
-    };
-    let mut parts = Vec::new();
-    for part in dow.split(',') {
-        match part.split_once('-') {
-            _ if part == "7" => parts.push("0".to_string()),
-            Some(("7", "7")) => parts.push("0".to_string()),
-            Some((a, "7")) => {
-                parts.push(format!("{a}-6"));
-                parts.push("0".to_string());
-            }
-            _ if part.contains('7') && part.contains('/') => {
-                return Err(format!("day-of-week `{part}` uses 7 with a step, which KFP's cron parser rejects"));
-            }
-            _ => parts.push(part.to_string()),
-        }
-    }
-    Ok(format!("0 {minute} {hour} {dom} {month} {}", parts.join(",")))
+/// KFP's recurring-run cron (robfig/cron v1 `cron.Parse`): six fields, seconds first. The IR
+/// already wrote Sunday as `0` (robfig's day-of-week is 0-6).
+pub fn six_field_cron(cron: &Cron) -> String {
+    format!("0 {}", cron.five_fields())
 }
 
 /// `RecurringRun` request body (`POST /apis/v2beta1/recurringruns`), as the kfp SDK client
@@ -657,13 +687,7 @@ fn lower_schedule(p: &Pipeline, s: &Schedule, ir_text: &str, warnings: &mut Vec<
     }
     let (trigger, flag) = match &s.trigger {
         Trigger::Cron(c) => {
-            let cron = six_field_cron(c.five_fields()).map_err(|reason| {
-                Error::new(ErrorKind::Unsupported {
-                    engine: "Kubeflow",
-                    what: format!("the cron schedule `{}`", c.as_str()),
-                    help: reason,
-                })
-            })?;
+            let cron = six_field_cron(c);
             let flag = format!("--cron-expression '{cron}'");
             trigger_fields.insert("cron".into(), json!(cron));
             (json!({"cron_schedule": trigger_fields}), flag)
@@ -839,12 +863,11 @@ mod tests {
 
     #[test]
     fn cron_gets_seconds_and_sunday_zero() {
-        assert_eq!(six_field_cron("30 2 * * 1-5").unwrap(), "0 30 2 * * 1-5");
-        assert_eq!(six_field_cron("0 0 * * 7").unwrap(), "0 0 0 * * 0");
-        assert_eq!(six_field_cron("0 0 * * 5-7").unwrap(), "0 0 0 * * 5-6,0");
-        assert_eq!(six_field_cron("*/15 * 1 jan mon,7").unwrap(), "0 */15 * 1 jan mon,0");
-        assert!(six_field_cron("0 0 * * 1-7/2").is_err());
-        assert!(six_field_cron("0 0 *").is_err());
+        let six = |c: &str| six_field_cron(&Cron::parse(c).unwrap());
+        assert_eq!(six("30 2 * * 1-5"), "0 30 2 * * 1-5");
+        assert_eq!(six("0 0 * * 7"), "0 0 0 * * 0");
+        assert_eq!(six("0 0 * * 5-7"), "0 0 0 * * 5-6,0");
+        assert_eq!(six("@daily"), "0 0 0 * * *");
     }
 
     #[test]

@@ -55,6 +55,10 @@ fn base(name: &str, rule: &NameRule) -> String {
     for c in name.chars() {
         let c = if rule.allow_upper { c } else { c.to_ascii_lowercase() };
         if rule.allowed(c) {
+            // `..` is never valid (an empty DNS label; Airflow rejects it in ids).
+            if c == '.' && out.ends_with('.') {
+                out.push('-');
+            }
             out.push(c);
         } else if !out.ends_with('-') {
             out.push('-');
@@ -154,6 +158,9 @@ mod tests {
         assert_eq!(sanitize("trailing_underscore_", &LABEL), "trailing-underscore");
         assert_eq!(sanitize("__", &LABEL), "x");
         assert_eq!(sanitize("héllo wörld", &LABEL), "h-llo-w-rld");
+        let dotted = NameRule { allow_dots: true, ..LABEL };
+        assert_eq!(sanitize("a..b", &dotted), "a.-.b");
+        assert_eq!(sanitize("a...b", &dotted), "a.-.-.b");
         let rule = NameRule { start_letter: true, ..LABEL };
         assert_eq!(sanitize("1_starts_with_digit", &rule), "s-1-starts-with-digit");
     }

@@ -16,6 +16,13 @@ pub const ENTRYPOINT_COMMAND: [&str; 3] = ["python", "-m", "zenml.entrypoints.en
 const STEP_ENTRYPOINT: &str = "zenml.entrypoints.step_entrypoint_configuration.StepEntrypointConfiguration";
 const DYNAMIC_ENTRYPOINT: &str =
     "zenml.pipelines.dynamic.entrypoint_configuration.DynamicPipelineEntrypointConfiguration";
+/// Largest retry count accepted (engines store it as a 32-bit integer; ZenML's server would
+/// refuse that many attempts long before).
+const MAX_RETRIES: u32 = 10_000;
+/// Largest duration in seconds (delays, deadlines): 68 years, a signed 32-bit count, which
+/// every engine field holds.
+pub const MAX_SECONDS: u64 = i32::MAX as u64;
+
 /// Name of the single step of a dynamic pipeline.
 pub const DYNAMIC_STEP_NAME: &str = "orchestrator";
 
@@ -212,12 +219,19 @@ fn dynamic_step(ctx: &StepContext, warnings: &mut Vec<Warning>) -> Result<Step> 
         "dynamic-pipeline",
         "dynamic pipeline: compiled to one orchestration container that launches the steps itself at run time through the stack's orchestrator",
     ));
+    if let Some(flavor) = raw.flavor.as_deref().filter(|f| ["kubeflow", "tekton", "airflow"].contains(f)) {
+        warnings.push(Warning::new(
+            "dynamic-pipeline-flavor",
+            format!("ZenML's `{flavor}` orchestrator cannot run dynamic pipelines: the orchestration container will fail unless the stack uses an orchestrator that can (kubernetes)"),
+        ));
+    }
     let rs = RawStep {
         name: DYNAMIC_STEP_NAME.into(),
         path: "metadata.pipeline_configuration".into(),
         orchestrator: raw.orchestrator.clone(),
         orchestrator_path: raw.orchestrator_path.clone(),
         pod_path: format!("{}.pod_settings", raw.orchestrator_path),
+        timeout_path: format!("{}.active_deadline_seconds", raw.orchestrator_path),
         environment_path: "metadata.pipeline_configuration.environment".into(),
         ..RawStep::default()
     };
@@ -241,7 +255,7 @@ fn dynamic_step(ctx: &StepContext, warnings: &mut Vec<Warning>) -> Result<Step> 
         retry: None,
         zenml_retry: None,
         upstream: Vec::new(),
-        timeout_seconds: rs.orchestrator.active_deadline_seconds.filter(|t| *t > 0),
+        timeout_seconds: timeout(&rs)?,
         pod,
         sealed: Sealed::default(),
     })
@@ -277,6 +291,16 @@ fn step(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<
     let zenml_retry =
         rs.retry.as_ref().map(|r| Retry { limit: r.max_retries, delay_seconds: r.delay, backoff_factor: r.backoff });
     if let Some(r) = &rs.retry {
+        if r.delay > MAX_SECONDS || r.backoff > 1000 {
+            return Err(Error::invalid(
+                "retry",
+                format!("delay {} s, backoff {}", r.delay, r.backoff),
+                format!("a delay of at most {MAX_SECONDS} s and a backoff factor of at most 1000"),
+            )
+            .at(rs.retry_path.clone()));
+        }
+    }
+    if let Some(r) = &rs.retry {
         for (key, _) in r.extra.iter() {
             warnings.push(
                 Warning::new("setting-ignored", format!("retry setting `{key}` is not known"))
@@ -287,7 +311,12 @@ fn step(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<
     let retry = if ctx.engine_retries {
         // ZenML's Kubernetes orchestrator: Job backoffLimit = max_retries + backoff_limit_margin.
         let margin = rs.orchestrator.backoff_limit_margin.unwrap_or(0);
-        let limit = zenml_retry.map_or(0, |r| r.limit) + margin;
+        let limit =
+            zenml_retry.map_or(0, |r| r.limit).checked_add(margin).filter(|l| *l <= MAX_RETRIES).ok_or_else(|| {
+                let asked =
+                    format!("max_retries {} + backoff_limit_margin {margin}", zenml_retry.map_or(0, |r| r.limit));
+                Error::invalid("retry limit", asked, format!("at most {MAX_RETRIES} retries")).at(rs.retry_path.clone())
+            })?;
         (limit > 0).then(|| Retry {
             limit,
             delay_seconds: zenml_retry.map_or(0, |r| r.delay_seconds),
@@ -307,10 +336,21 @@ fn step(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<
         retry,
         zenml_retry,
         upstream: rs.upstream.clone(),
-        timeout_seconds: rs.orchestrator.active_deadline_seconds.filter(|t| *t > 0),
+        timeout_seconds: timeout(rs)?,
         pod,
         sealed: Sealed::default(),
     }))
+}
+
+/// Step deadline: positive, and small enough for every engine's field.
+fn timeout(rs: &RawStep) -> Result<Option<u64>> {
+    match rs.orchestrator.active_deadline_seconds.filter(|t| *t > 0) {
+        Some(t) if t > MAX_SECONDS => {
+            Err(Error::invalid("step timeout", format!("{t} s"), format!("at most {MAX_SECONDS} s"))
+                .at(rs.timeout_path.clone()))
+        }
+        t => Ok(t),
+    }
 }
 
 /// Variables zenc sets itself; a user value for one of them is overridden with a warning.
@@ -422,9 +462,18 @@ fn env_text(value: &Value) -> Option<String> {
     }
 }
 
+/// The long-standing Kubernetes rule (`C_IDENTIFIER` plus `-` and `.`): names every engine
+/// passes through untouched, with no `{`, `$` or `(` for an engine to read as its own syntax.
 fn check_env_name(name: &str, path: &str) -> Result<()> {
-    if name.is_empty() || name.contains('=') || !name.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        return Err(Error::invalid("environment variable name", name, "printable ASCII without `=`").at(path));
+    let ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '-' || c == '.')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+    if !ok {
+        return Err(Error::invalid(
+            "environment variable name",
+            name,
+            "letters, digits, `_`, `-` and `.`, not starting with a digit",
+        )
+        .at(path));
     }
     Ok(())
 }
@@ -497,6 +546,24 @@ fn resources(rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<Resources> {
         }
     }
     apply_pod_resources(rs, &mut out, warnings)?;
+    // Extended resources (GPUs, hugepages, device plugins) cannot be overcommitted: Kubernetes
+    // wants a limit, and a request equal to it.
+    let overcommittable = |name: &str| matches!(name, "cpu" | "memory" | "ephemeral-storage");
+    for (name, request) in out.requests.clone() {
+        if !overcommittable(&name) && !out.limits.contains_key(&name) {
+            out.limits.insert(name, request);
+        }
+    }
+    for (name, request) in &out.requests {
+        if let Some(limit) = out.limits.get(name).filter(|l| !overcommittable(name) && !l.value_cmp(request).is_eq()) {
+            return Err(Error::invalid(
+                format!("`{name}` request"),
+                request.to_string(),
+                format!("the same as its limit `{limit}`: Kubernetes does not overcommit extended resources"),
+            )
+            .at(format!("{}.resources", rs.pod_path)));
+        }
+    }
     for (name, request) in &out.requests {
         if let Some(limit) = out.limits.get(name) {
             if request.value_cmp(limit).is_gt() {

@@ -111,7 +111,8 @@ impl Cron {
             check_field(field, lo, hi, names, name == "day-of-month" || name == "day-of-week")
                 .map_err(|e| format!("{name} field `{field}`: {e}"))?;
         }
-        Ok(Cron(fields.join(" ")))
+        let dow = sunday_as_zero(fields[4]).map_err(|e| format!("day-of-week field `{}`: {e}", fields[4]))?;
+        Ok(Cron(format!("{} {} {} {} {dow}", fields[0], fields[1], fields[2], fields[3])))
     }
 
     /// The expression (macros kept as macros).
@@ -123,6 +124,32 @@ impl Cron {
     pub fn five_fields(&self) -> &str {
         MACROS.iter().find(|(m, _)| *m == self.0).map_or(self.0.as_str(), |(_, f)| f)
     }
+}
+
+/// Cron's day-of-week `7` (Sunday, accepted by ZenML's croniter) is rejected by the parsers of
+/// Argo, Kubernetes and KFP (robfig/cron: 0-6). Rewrite it as `0`: `7` → `0`, `5-7` → `5-6,0`.
+fn sunday_as_zero(field: &str) -> Result<String, String> {
+    let mut items = Vec::new();
+    for item in field.split(',') {
+        let (range, step) = match item.split_once('/') {
+            Some((r, st)) => (r, Some(st)),
+            None => (item, None),
+        };
+        let ends_on_seven = range == "7" || range.split_once('-').is_some_and(|(_, b)| b == "7");
+        if !ends_on_seven {
+            items.push(item.to_string());
+            continue;
+        }
+        if step.is_some() {
+            return Err("`7` (Sunday) with a step: write Sunday as `0`".into());
+        }
+        match range.split_once('-') {
+            None | Some(("7", _)) => items.push("0".into()),
+            Some(("6", _)) => items.extend(["6".to_string(), "0".to_string()]),
+            Some((a, _)) => items.extend([format!("{a}-6"), "0".to_string()]),
+        }
+    }
+    Ok(items.join(","))
 }
 
 fn check_field(field: &str, lo: u32, hi: u32, names: &[&str], allow_question: bool) -> Result<(), String> {
@@ -215,6 +242,9 @@ impl UtcDateTime {
             }
             let h: i64 = digits[..2].parse().ok()?;
             let m: i64 = digits[2..].parse().ok()?;
+            if h > 23 || m > 59 {
+                return None;
+            }
             (c, sign * (h * 60 + m))
         } else {
             (time, 0)
@@ -232,6 +262,7 @@ impl UtcDateTime {
         }
         let local = UtcDateTime { year, month, day, hour, minute, second };
         Some(UtcDateTime::from_epoch(local.epoch_seconds() - offset_minutes * 60))
+            .filter(|utc| (1..=9999).contains(&utc.year))
     }
 
     /// Seconds since 1970-01-01T00:00:00Z.
@@ -361,6 +392,11 @@ mod tests {
         }
         assert_eq!(Cron::parse("  0  2 * *   1-5 ").unwrap().as_str(), "0 2 * * 1-5");
         assert_eq!(Cron::parse("@hourly").unwrap().five_fields(), "0 * * * *");
+        assert_eq!(Cron::parse("0 0 * * 7").unwrap().as_str(), "0 0 * * 0");
+        assert_eq!(Cron::parse("0 0 * * 5-7").unwrap().as_str(), "0 0 * * 5-6,0");
+        assert_eq!(Cron::parse("0 0 * * 1,6-7").unwrap().as_str(), "0 0 * * 1,6,0");
+        assert_eq!(Cron::parse("0 0 * * MON-FRI").unwrap().as_str(), "0 0 * * MON-FRI");
+        assert!(Cron::parse("0 0 * * 1-7/2").is_err());
     }
 
     #[test]

@@ -92,6 +92,8 @@ pub struct RawStep {
     pub orchestrator_path: String,
     /// Path of the Kubernetes pod settings (`...pod_settings`, `steps[1].pod`).
     pub pod_path: String,
+    /// Path of the step deadline (`...active_deadline_seconds`, `steps[1].timeout`).
+    pub timeout_path: String,
     /// Set when the step runs on a ZenML step operator instead of the orchestrator.
     pub step_operator: bool,
 }
@@ -325,6 +327,7 @@ fn from_snapshot(snap: model::Snapshot, warnings: &mut Vec<Warning>) -> Result<R
             retry_path,
             orchestrator: orch,
             pod_path: format!("{orch_path}.pod_settings"),
+            timeout_path: format!("{orch_path}.active_deadline_seconds"),
             orchestrator_path: orch_path,
             step_operator,
         });
@@ -505,6 +508,7 @@ fn from_manual(m: manual::ManualPipeline) -> Result<RawPipeline> {
             },
             orchestrator_path: path.clone(),
             pod_path: format!("{path}.pod"),
+            timeout_path: format!("{path}.timeout"),
             step_operator: false,
             path,
         });
