@@ -49,11 +49,13 @@ fn parse_target(s: &str) -> Result<Target, String> {
 pub struct CompileArgs {
     /// Snapshot file (`.json` = ZenML snapshot, `.yaml` = zenc pipeline), or `-` for stdin.
     pub input: String,
-    /// Target engine (argo, tekton, kubeflow), or `all` with --out-dir. Kubeflow with a schedule
-    /// also writes `<stem>.kubeflow.recurring-run.json` (beside -o FILE; not printed on stdout).
+    /// Target engine (argo, tekton, airflow, kubeflow), or `all` with --out-dir. Kubeflow with a
+    /// schedule also writes `<stem>.kubeflow.recurring-run.json` (beside -o FILE; not printed on
+    /// stdout).
     #[arg(long, short = 't', value_parser = parse_target)]
     pub target: Target,
-    /// Write the output to FILE (atomically) instead of stdout.
+    /// Write the output to FILE (atomically; `-` = stdout) instead of stdout. Missing parent
+    /// directories are created.
     #[arg(long, short = 'o', value_name = "FILE", conflicts_with = "out_dir")]
     pub output: Option<PathBuf>,
     /// Write one file per target into DIR, named `<input stem>.<target>.<ext>`.
@@ -83,6 +85,9 @@ pub struct CompileArgs {
 pub struct CheckArgs {
     /// Snapshot file, or `-` for stdin.
     pub input: String,
+    /// Engines to check the pipeline against (lowered, not written): one engine or `all`.
+    #[arg(long, short = 't', value_parser = parse_target, default_value = "all")]
+    pub target: Target,
     #[command(flatten)]
     pub build: BuildArgs,
 }
@@ -167,6 +172,22 @@ pub fn source_name(input: &str) -> String {
     Path::new(input).file_name().map_or_else(|| input.to_string(), |n| n.to_string_lossy().into_owned())
 }
 
+/// A wrong combination of arguments: exit code 2, like clap's own usage errors.
+#[derive(Debug)]
+struct UsageError(String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn usage(message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(UsageError(message.into()))
+}
+
 /// Run the CLI; returns the exit code.
 pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
     let cli = match Cli::try_parse_from(args) {
@@ -179,8 +200,15 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
     match execute(&cli) {
         Ok(code) => code,
         Err(e) => {
+            if let Some(u) = e.downcast_ref::<UsageError>() {
+                eprintln!("error: {u}");
+                return 2;
+            }
+            // A closed pipe (`zenc … | head`) is the reader's choice, not an error.
+            if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) {
+                return 0;
+            }
             match e.downcast_ref::<Error>() {
-                Some(err) if err.is_internal() => eprintln!("error: {err}"),
                 Some(err) => eprintln!("error: {err}"),
                 None => eprintln!("error: {e:#}"),
             }
@@ -212,9 +240,23 @@ fn execute(cli: &Cli) -> anyhow::Result<i32> {
     match &cli.command {
         Command::Check(args) => {
             let text = read_input(&args.input)?;
-            let (pipeline, warnings) = load_ir(&text, &source_name(&args.input), &args.build.to_options()?)?;
-            print_warnings(&warnings, args.build.quiet);
-            eprintln!("ok: pipeline `{}` with {} step(s)", pipeline.name, pipeline.steps.len());
+            let name = source_name(&args.input);
+            let opts = Options {
+                build: args.build.to_options()?,
+                engine: EngineOptions { source_name: name.clone(), ..EngineOptions::default() },
+                templates: None,
+            };
+            let (pipeline, _) = load_ir(&text, &name, &opts.build)?;
+            // Lower for every engine asked: an input only one engine rejects is not `ok`.
+            let output = compile(&text, &name, &args.target.engines(), &opts)?;
+            print_warnings(&output.warnings, args.build.quiet);
+            let engines: Vec<&str> = args.target.engines().iter().map(|e| e.name()).collect();
+            eprintln!(
+                "ok: pipeline `{}` with {} step(s) ({})",
+                pipeline.name,
+                pipeline.steps.len(),
+                engines.join(", ")
+            );
             Ok(0)
         }
         Command::Compile(args) => compile_command(args),
@@ -223,12 +265,22 @@ fn execute(cli: &Cli) -> anyhow::Result<i32> {
 
 fn compile_command(args: &CompileArgs) -> anyhow::Result<i32> {
     let engines = args.target.engines();
+    let to_stdout = args.out_dir.is_none() && args.output.as_deref().is_none_or(|p| p == Path::new("-"));
     if args.target == Target::All && args.out_dir.is_none() {
-        bail!("--target all writes several files: pass --out-dir DIR");
+        return Err(usage("--target all writes several files: pass --out-dir DIR"));
+    }
+    if args.check && to_stdout {
+        return Err(usage("--check compares files: pass -o FILE or --out-dir DIR"));
+    }
+    if let Some(dir) = &args.templates {
+        if !dir.is_dir() {
+            return Err(usage(format!("--templates {}: no such directory", dir.display())));
+        }
     }
     let text = read_input(&args.input)?;
     let opts = compile_options(args)?;
-    let output = compile(&text, &source_name(&args.input), &engines, &opts)?;
+    let mut output = compile(&text, &source_name(&args.input), &engines, &opts)?;
+    output.warnings.extend(unused_options(args, &engines));
     print_warnings(&output.warnings, args.build.quiet);
 
     let mut targets: Vec<(PathBuf, &str)> = Vec::new();
@@ -237,7 +289,7 @@ fn compile_command(args: &CompileArgs) -> anyhow::Result<i32> {
         for (_, artifact) in &output.files {
             targets.push((dir.join(format!("{stem}.{}", artifact.suffix)), &artifact.content));
         }
-    } else if let Some(path) = &args.output {
+    } else if let Some(path) = args.output.as_ref().filter(|_| !to_stdout) {
         // The main spec goes to FILE; a further artifact (Kubeflow's recurring run) beside
         // it as `<FILE stem>.<suffix>`.
         let (first, rest) = output.files.split_first().expect("a target writes at least one file");
@@ -246,9 +298,6 @@ fn compile_command(args: &CompileArgs) -> anyhow::Result<i32> {
             targets.push((beside(path, &artifact.suffix), &artifact.content));
         }
     } else {
-        if args.check {
-            bail!("--check compares files: pass -o FILE or --out-dir DIR");
-        }
         // stdout gets the main spec only: a second file (a request body) cannot share a stream.
         let (first, rest) = output.files.split_first().expect("a target writes at least one file");
         for (_, artifact) in rest {
@@ -275,13 +324,37 @@ fn compile_command(args: &CompileArgs) -> anyhow::Result<i32> {
         }
         return Ok(if stale == 0 { 0 } else { 1 });
     }
-    if let Some(dir) = &args.out_dir {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    for (path, content) in &targets {
-        write_atomically(path, content)?;
-    }
+    write_all_atomically(&targets)?;
     Ok(0)
+}
+
+/// Options the user gave that do nothing for these targets: say so rather than ignore them.
+fn unused_options(args: &CompileArgs, engines: &[Engine]) -> Vec<crate::Warning> {
+    let mut out = Vec::new();
+    let has = |e: Engine| engines.contains(&e);
+    if args.kind != ObjectKind::Run && !has(Engine::Argo) && !has(Engine::Tekton) {
+        out.push(crate::Warning::new("option-unused", "--kind only applies to the argo and tekton targets"));
+    }
+    if args.airflow_version != 3 && !has(Engine::Airflow) {
+        out.push(crate::Warning::new("option-unused", "--airflow-version only applies to the airflow target"));
+    }
+    out
+}
+
+/// Every temporary file is written before any is renamed into place, so a failure (a full
+/// disk, a target that is a directory) leaves every existing output file as it was.
+pub fn write_all_atomically(targets: &[(PathBuf, &str)]) -> anyhow::Result<()> {
+    let mut staged = Vec::with_capacity(targets.len());
+    for (path, content) in targets {
+        if path.is_dir() {
+            bail!("cannot write {}: it is a directory", path.display());
+        }
+        staged.push((path, stage(path, content)?));
+    }
+    for (path, tmp) in staged {
+        tmp.persist(path).map_err(|e| e.error).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// `dir/pipe.yaml` + `kubeflow.recurring-run.json` → `dir/pipe.kubeflow.recurring-run.json`.
@@ -304,22 +377,27 @@ fn output_stem(input: &str) -> String {
     name
 }
 
-/// Write to a temporary file next to `path`, then rename: readers never see half a file and
-/// an existing file survives any failure.
-pub fn write_atomically(path: &Path, content: &str) -> anyhow::Result<()> {
+/// Write `content` to a temporary file next to `path` (creating the directory), ready to be
+/// renamed over it: readers never see half a file.
+fn stage(path: &Path, content: &str) -> anyhow::Result<tempfile::NamedTempFile> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create directory {}", dir.display()))?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".zenc-")
         .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+        .map_err(|e| anyhow::anyhow!("cannot write into {}: {}", dir.display(), e.kind()))?;
     tmp.write_all(content.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
     tmp.as_file().sync_all().ok();
     set_mode(tmp.path(), path);
-    tmp.persist(path).map_err(|e| e.error).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    Ok(tmp)
+}
+
+/// Write one file atomically (see `write_all_atomically`).
+pub fn write_atomically(path: &Path, content: &str) -> anyhow::Result<()> {
+    write_all_atomically(&[(path.to_path_buf(), content)])
 }
 
 /// A temp file is created 0600; give the result the target's mode, or the usual 0644.

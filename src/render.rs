@@ -27,6 +27,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 /// Renders engine templates.
 pub struct Renderer {
     env: Environment<'static>,
+    /// Templates replaced by user copies (`--templates`), by name: their errors are the user's.
+    user: std::collections::BTreeMap<String, std::path::PathBuf>,
 }
 
 impl Renderer {
@@ -49,10 +51,13 @@ impl Renderer {
         for (name, source) in TEMPLATES {
             env.add_template(name, source).map_err(|e| template_error(name, &e))?;
         }
+        let mut user = std::collections::BTreeMap::new();
         if let Some(dir) = override_dir {
+            reject_unknown_templates(dir)?;
             for (name, _) in TEMPLATES {
                 let path = dir.join(name);
                 if path.is_file() {
+                    user.insert(name.to_string(), path.clone());
                     let source = std::fs::read_to_string(&path)
                         .map_err(|e| Error::new(ErrorKind::Io { message: format!("{}: {e}", path.display()) }))?;
                     env.add_template_owned(name.to_string(), source).map_err(|e| {
@@ -65,16 +70,46 @@ impl Renderer {
                 }
             }
         }
-        Ok(Renderer { env })
+        Ok(Renderer { env, user })
     }
 
     /// Render `<engine>/<template>` with `ctx`.
     pub fn render<S: Serialize>(&self, engine: &'static str, template: &str, ctx: &S) -> Result<String> {
         let name = format!("{engine}/{template}");
-        let t = self.env.get_template(&name).map_err(|e| template_error(&name, &e))?;
-        let out = t.render(JValue::from(minijinja::value::Serde(ctx))).map_err(|e| template_error(&name, &e))?;
+        let blame = |e: minijinja::Error| match self.user.get(&name) {
+            Some(path) => {
+                Error::invalid("template", path.display().to_string(), format!("a template that renders: {e}"))
+            }
+            None => template_error(&name, &e),
+        };
+        let t = self.env.get_template(&name).map_err(blame)?;
+        let out = t.render(JValue::from(minijinja::value::Serde(ctx))).map_err(blame)?;
         Ok(if out.ends_with('\n') { out } else { out + "\n" })
     }
+}
+
+/// A `.j2` file in the user's directory that replaces nothing is a typo, not a no-op.
+fn reject_unknown_templates(dir: &Path) -> Result<()> {
+    let io = |e: std::io::Error| Error::new(ErrorKind::Io { message: format!("{}: {e}", dir.display()) });
+    for engine in std::fs::read_dir(dir).map_err(io)? {
+        let engine = engine.map_err(io)?.path();
+        if !engine.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(&engine).map_err(io)? {
+            let file = file.map_err(io)?.path();
+            let rel = file.strip_prefix(dir).unwrap_or(&file).to_string_lossy().replace('\\', "/");
+            if rel.ends_with(".j2") && !TEMPLATES.iter().any(|(n, _)| *n == rel) {
+                let known: Vec<&str> = TEMPLATES.iter().map(|(n, _)| *n).collect();
+                return Err(Error::invalid(
+                    "template file",
+                    file.display().to_string(),
+                    format!("one of {}", known.join(", ")),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn template_error(name: &str, e: &minijinja::Error) -> Error {
@@ -85,12 +120,8 @@ fn template_error(name: &str, e: &minijinja::Error) -> Error {
         Some("kubeflow") => "kubeflow",
         _ => "zenc",
     };
-    let line = e.line().map(|l| format!(" (line {l})")).unwrap_or_default();
-    Error::new(ErrorKind::Template {
-        engine,
-        template: name.to_string(),
-        message: format!("{}{line}", e.detail().unwrap_or(&e.to_string())),
-    })
+    // minijinja's own text already names the template and line.
+    Error::new(ErrorKind::Template { engine, template: name.to_string(), message: e.to_string() })
 }
 
 fn format_value(

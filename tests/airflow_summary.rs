@@ -46,11 +46,20 @@ fn file_args(p: &Pipeline, step: usize) -> Vec<String> {
 #[test]
 fn airflow_reads_and_renders_what_we_meant() {
     let validate = shared_dir().join("conformance/validate");
-    if !validate.exists() || !airflow_python().exists() {
-        assert!(std::env::var("CI").is_err(), "CI needs {} and the airflow venv", validate.display());
-        eprintln!("skipped: validators not installed");
+    if !validate.exists() {
+        assert!(
+            std::env::var("ZENC_SKIP_CONFORMANCE").is_ok_and(|v| v == "1"),
+            "{} not found: set ZENC_SHARED=<dir>, or ZENC_SKIP_CONFORMANCE=1 to skip",
+            validate.display()
+        );
+        eprintln!("skipped (ZENC_SKIP_CONFORMANCE=1): Airflow summary");
         return;
     }
+    // This test may run before any `validate` call has installed the Airflow venv.
+    let setup = shared_dir().join("conformance/setup");
+    let status = Command::new(&setup).args(["--only", "core,airflow", "--quiet"]).status().expect("run setup");
+    assert!(status.success(), "{} failed", setup.display());
+    assert!(airflow_python().exists(), "no Airflow venv after setup");
     let dir = std::env::temp_dir().join(format!("zenc-airflow-summary-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut files = Vec::new();

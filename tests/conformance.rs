@@ -2,7 +2,7 @@
 //!
 //! Each engine's outputs for all `fixtures/ok/` inputs are written to a temporary directory
 //! and checked with one `validate <target>` call. Where the validators are not installed the
-//! test says so and passes, except under CI (`CI=true`), where that is a failure.
+//! test fails, unless `ZENC_SKIP_CONFORMANCE=1` says to skip them.
 
 mod common;
 
@@ -32,8 +32,14 @@ fn validator(engine: Engine) -> &'static str {
 fn engines_accept_every_fixture() {
     let validate = shared_dir().join("conformance/validate");
     if !validate.exists() {
-        assert!(std::env::var("CI").is_err(), "CI needs {}", validate.display());
-        eprintln!("skipped: {} not found (set ZENC_SHARED)", validate.display());
+        // Passing without the engines' validators would claim what was not checked.
+        assert!(
+            std::env::var("ZENC_SKIP_CONFORMANCE").is_ok_and(|v| v == "1"),
+            "{} not found: put the shared material beside the repository, set ZENC_SHARED=<dir>, \
+             or ZENC_SKIP_CONFORMANCE=1 to skip the engines' validators",
+            validate.display()
+        );
+        eprintln!("skipped (ZENC_SKIP_CONFORMANCE=1): engines' validators");
         return;
     }
     let mut fixtures: Vec<PathBuf> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ok"))

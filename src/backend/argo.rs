@@ -252,6 +252,12 @@ fn lower(
     };
     let steps = p.steps.iter().zip(&task_names).map(|(s, name)| step_template(s, name)).collect::<Result<Vec<_>>>()?;
 
+    if p.name.contains("{{") {
+        warnings.push(Warning::new(
+            "argo-annotation-dropped",
+            "the pipeline name contains `{{`, which Argo would template: annotation `zenml.io/pipeline-name` left out",
+        ));
+    }
     let mut pull_secrets: Vec<String> = p.steps.iter().flat_map(|s| s.pod.image_pull_secrets.iter().cloned()).collect();
     pull_secrets.sort();
     pull_secrets.dedup();
@@ -292,7 +298,8 @@ fn step_template(s: &Step, name: &str) -> Result<StepTemplate> {
             engine: "Argo",
             what: format!("an environment variable named `{LBRACE_VAR}` in step `{}`", s.name),
             help: format!("zenc reserves `{LBRACE_VAR}` to carry `{{{{` past Argo's templating; rename the variable"),
-        }));
+        })
+        .at(s.path.clone()));
     }
     let text = ArgoText;
     let mut env = k8s::env_entries(s, &text);
@@ -382,7 +389,7 @@ fn reject_templating(s: &Step, t: &StepTemplate) -> Result<()> {
             engine: "Argo",
             what: format!("`{{{{` in `{}` of step `{}`", at.trim_start_matches('.'), s.name),
             help: "Argo replaces `{{...}}` in that field and has no escape for it; only environment values, command and arguments can carry it".into(),
-        }));
+        }).at(s.path.clone()));
     }
     Ok(())
 }

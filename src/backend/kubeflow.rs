@@ -326,12 +326,12 @@ fn executor(s: &Step, label: &str) -> Result<Executor> {
     let args: Vec<String> = s.args.iter().map(|a| literal(a)).collect();
     // The launcher resolves placeholders in the argv it receives, after Kubernetes turned
     // `$$` back into `$`: doubling dollars does not hide `{{$` from it.
-    if let Some(text) = s.command.iter().chain(&s.args).find(|t| t.contains("{{$")) {
+    if s.command.iter().chain(&s.args).any(|t| t.contains("{{$")) {
         return Err(Error::new(ErrorKind::Unsupported {
             engine: "Kubeflow",
-            what: format!("`{{{{$` in the command line of step `{}` (`{text}`)", s.name),
+            what: format!("`{{{{$` in the command line of step `{}`", s.name),
             help: "KFP replaces `{{$...}}` placeholders in container command and arguments and has no escape for them; rename the step".into(),
-        }));
+        }).at(s.path.clone()));
     }
     let env = s
         .env

@@ -439,7 +439,8 @@ fn lower_task(s: &Step, name: &str, run_after: Vec<String>) -> Result<TaskContex
             engine: DISPLAY,
             what: format!("an environment variable named `{DOLLAR_VAR}` in step `{}`", s.name),
             help: format!("zenc reserves `{DOLLAR_VAR}` to carry `$` past Tekton's substitution; rename the variable"),
-        }));
+        })
+        .at(s.path.clone()));
     }
     let mut env = k8s::env_entries(s, &text);
     let command: Vec<String> = s.command.iter().map(|c| text.literal(c)).collect();
@@ -506,7 +507,7 @@ fn reject_references(s: &Step, t: &TaskContext) -> Result<()> {
             engine: DISPLAY,
             what: format!("`{r}` in `{}` of step `{}`", at.trim_start_matches('.'), s.name),
             help: "Tekton replaces `$(params.…)`, `$(context.…)`, `$(tasks.…)`, … in that field and has no escape for it; only ZenML environment values, command and arguments can carry it".into(),
-        }));
+        }).at(s.path.clone()));
     }
     Ok(())
 }

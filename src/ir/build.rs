@@ -182,6 +182,9 @@ pub fn build(raw: RawPipeline, opts: &BuildOptions, warnings: &mut Vec<Warning>)
         Some(s) => Some(schedule(s, opts, warnings)?),
         None => None,
     };
+    if opts.timezone.is_some() && schedule.is_none() {
+        warnings.push(Warning::new("option-unused", "--timezone has no effect: the pipeline has no schedule"));
+    }
     Ok(Pipeline {
         name: raw.name.clone(),
         snapshot_id: raw.snapshot_id.clone(),
@@ -241,6 +244,7 @@ fn dynamic_step(ctx: &StepContext, warnings: &mut Vec<Warning>) -> Result<Step> 
     apply_pod_resources(&rs, &mut resources, warnings)?;
     Ok(Step {
         name: DYNAMIC_STEP_NAME.into(),
+        path: "metadata.pipeline_configuration".into(),
         image,
         command: ENTRYPOINT_COMMAND.map(String::from).to_vec(),
         args: vec![
@@ -327,6 +331,7 @@ fn step(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<
     };
     Ok(Some(Step {
         name: rs.name.clone(),
+        path: rs.path.clone(),
         image,
         command,
         args,
@@ -521,7 +526,7 @@ fn resources(rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<Resources> {
         };
         if let Some(cpu) = settings.cpu_count {
             let q = Quantity::from_cpus(cpu).ok_or_else(|| {
-                Error::invalid("cpu_count", cpu.to_string(), "a positive number of CPUs of at least 0.001")
+                Error::invalid("cpu_count", cpu.to_string(), "a number of CPUs from 0.001 to 1,000,000,000")
                     .at(format!("{}.cpu_count", rs.resources_path))
             })?;
             put(&mut out, "cpu", q);
@@ -861,6 +866,18 @@ fn schedule(s: &RawSchedule, opts: &BuildOptions, warnings: &mut Vec<Warning>) -
             })
         })?),
     };
+    // The command line wins over the file: it is the deployer's choice.
+    if let (Some(cli), Some(file)) = (&opts.timezone, &s.timezone) {
+        if cli != file {
+            warnings.push(
+                Warning::new(
+                    "timezone-overridden",
+                    format!("--timezone {cli} replaces the schedule's time zone {file}"),
+                )
+                .at(at("timezone")),
+            );
+        }
+    }
     let timezone = opts.timezone.clone().or(s.timezone.clone());
     if let Some(tz) = &timezone {
         check_timezone(tz, if opts.timezone.is_some() { "--timezone".into() } else { at("timezone") })?;

@@ -68,6 +68,10 @@ pub enum FailureMode {
 pub struct Step {
     /// ZenML invocation id (the key of `step_configurations`), verbatim.
     pub name: String,
+    /// Where the step is in the input (`metadata.step_configurations.train`, `steps[1]`), for
+    /// errors the engines raise about it.
+    #[serde(skip)]
+    pub path: String,
     /// Container image reference.
     pub image: String,
     /// Container command (ZenML's entrypoint module).
