@@ -460,6 +460,10 @@ for node in ast.walk(tree):
             env[ek["name"]] = ek["value"]
         out.append({"task_id": ast.literal_eval(kw["task_id"]), "image": ast.literal_eval(kw["image"]),
                     "cmds": ast.literal_eval(kw["cmds"]), "arguments": ast.literal_eval(kw["arguments"]), "env": env})
+edges = [(ast.literal_eval(n.left.slice), ast.literal_eval(n.right.slice)) for n in ast.walk(tree)
+         if isinstance(n, ast.BinOp) and isinstance(n.op, ast.RShift)]
+for op in out:
+    op["upstream"] = [u for u, d in edges if d == op["task_id"]]
 json.dump(out, sys.stdout)
 "#;
 
@@ -492,6 +496,11 @@ pub fn check(p: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
     if found.len() != p.steps.len() {
         return Err(bug(format!("{} operators for {} steps", found.len(), p.steps.len())));
     }
+    let graph: Vec<(String, Vec<String>)> = found
+        .iter()
+        .map(|f| (f["task_id"].as_str().unwrap_or_default().to_string(), crate::validate::strings(&f["upstream"])))
+        .collect();
+    crate::validate::check_graph(p, &graph)?;
     for ((s, w), f) in p.steps.iter().zip(&want).zip(found) {
         for key in ["image", "cmds", "arguments"] {
             if f[key] != w[key] {

@@ -450,6 +450,14 @@ pub fn check(p: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
     let docs = yaml_documents(&artifacts.first().ok_or_else(|| bug("no output".into()))?.content)?;
     let wf = docs.first().ok_or_else(|| bug("no document".into()))?;
     let templates = wf["spec"]["templates"].as_array().ok_or_else(|| bug("no spec.templates".into()))?;
+    let dag = templates.iter().find(|t| t["name"] == DAG_TEMPLATE).ok_or_else(|| bug("no DAG template".into()))?;
+    let graph: Vec<(String, Vec<String>)> = dag["dag"]["tasks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| (t["name"].as_str().unwrap_or_default().to_string(), crate::validate::strings(&t["dependencies"])))
+        .collect();
+    crate::validate::check_graph(p, &graph)?;
     let containers: Vec<&Value> = templates.iter().filter(|t| t.get("container").is_some()).collect();
     if containers.len() != p.steps.len() {
         return Err(bug(format!("{} container templates for {} steps", containers.len(), p.steps.len())));

@@ -801,6 +801,15 @@ pub fn check(p: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
     if tasks.len() != p.steps.len() {
         return Err(bug(format!("{} tasks for {} steps", tasks.len(), p.steps.len())));
     }
+    let mut graph = Vec::new();
+    for step in &p.steps {
+        let (name, task) = tasks
+            .iter()
+            .find(|(_, t)| t["taskInfo"]["name"].as_str() == Some(step.name.as_str()))
+            .ok_or_else(|| bug(format!("no task for step `{}`", step.name)))?;
+        graph.push((name.clone(), crate::validate::strings(&task["dependentTasks"])));
+    }
+    crate::validate::check_graph(p, &graph)?;
     let strings =
         |v: &Value| v.as_array().map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect::<Vec<_>>());
     for step in &p.steps {

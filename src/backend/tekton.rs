@@ -659,6 +659,11 @@ pub fn check(p: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
     if tasks.len() != p.steps.len() {
         return Err(bug(format!("{} tasks for {} steps", tasks.len(), p.steps.len())));
     }
+    let graph: Vec<(String, Vec<String>)> = tasks
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap_or_default().to_string(), crate::validate::strings(&t["runAfter"])))
+        .collect();
+    crate::validate::check_graph(p, &graph)?;
     let strings =
         |v: &Value| v.as_array().map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect::<Vec<_>>());
     let text = TektonText;
