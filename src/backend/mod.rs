@@ -61,7 +61,7 @@ impl Engine {
 }
 
 impl Engine {
-    /// Read our own output back and check the fields each step needs (tests and `--verify`).
+    /// Read our own output back and check the graph and the fields each step needs (tests).
     pub fn check(self, pipeline: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
         match self {
             Engine::Argo => argo::check(pipeline, artifacts),
