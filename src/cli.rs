@@ -284,18 +284,31 @@ fn compile_command(args: &CompileArgs) -> anyhow::Result<i32> {
     print_warnings(&output.warnings, args.build.quiet);
 
     let mut targets: Vec<(PathBuf, &str)> = Vec::new();
-    if let Some(dir) = &args.out_dir {
-        let stem = output_stem(&args.input);
-        for (_, artifact) in &output.files {
-            targets.push((dir.join(format!("{stem}.{}", artifact.suffix)), &artifact.content));
+    // Where each suffix lands: `--out-dir` → `DIR/<input stem>.<suffix>`; `-o FILE` → FILE for
+    // the main spec and `<FILE stem>.<suffix>` beside it for the rest.
+    let place = |suffix: &str| -> PathBuf {
+        match (&args.out_dir, &args.output) {
+            (Some(dir), _) => dir.join(format!("{}.{suffix}", output_stem(&args.input))),
+            (None, Some(path)) => beside(path, suffix),
+            (None, None) => unreachable!("stdout is handled below"),
         }
-    } else if let Some(path) = args.output.as_ref().filter(|_| !to_stdout) {
-        // The main spec goes to FILE; a further artifact (Kubeflow's recurring run) beside
-        // it as `<FILE stem>.<suffix>`.
-        let (first, rest) = output.files.split_first().expect("a target writes at least one file");
-        targets.push((path.clone(), &first.1.content));
-        for (_, artifact) in rest {
-            targets.push((beside(path, &artifact.suffix), &artifact.content));
+    };
+    let mut stale_optional = Vec::new();
+    if !to_stdout {
+        for (i, (_, artifact)) in output.files.iter().enumerate() {
+            let path = match (&args.out_dir, &args.output) {
+                (None, Some(path)) if i == 0 => path.clone(),
+                _ => place(&artifact.suffix),
+            };
+            targets.push((path, &artifact.content));
+        }
+        for engine in &engines {
+            for suffix in engine.optional_suffixes() {
+                let path = place(suffix);
+                if path.is_file() && !targets.iter().any(|(t, _)| *t == path) {
+                    stale_optional.push(path);
+                }
+            }
         }
     } else {
         // stdout gets the main spec only: a second file (a request body) cannot share a stream.
@@ -322,9 +335,19 @@ fn compile_command(args: &CompileArgs) -> anyhow::Result<i32> {
                 stale += 1;
             }
         }
+        for path in &stale_optional {
+            eprintln!("no longer produced: {}", path.display());
+            stale += 1;
+        }
         return Ok(if stale == 0 { 0 } else { 1 });
     }
     write_all_atomically(&targets)?;
+    for path in &stale_optional {
+        std::fs::remove_file(path).with_context(|| format!("cannot remove the outdated {}", path.display()))?;
+        if !args.build.quiet {
+            eprintln!("note: removed {}: this pipeline no longer produces it", path.display());
+        }
+    }
     Ok(0)
 }
 

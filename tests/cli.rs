@@ -227,3 +227,26 @@ fn template_directory_mistakes_are_reported() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("argo/workflow.yaml.j2") && !err.contains("bug in zenc"), "{err}");
 }
+
+#[test]
+fn an_outdated_recurring_run_file_is_removed() {
+    let dir = tmp("stale");
+    let target = dir.join("p.yaml");
+    let sidecar = dir.join("p.kubeflow.recurring-run.json");
+    let run = |input: &str, extra: &[&str]| {
+        let input = fixture(input);
+        let mut args = compile_args(input.to_str().unwrap(), &["-o", target.to_str().unwrap()]);
+        args[3] = "kubeflow";
+        args.extend_from_slice(extra);
+        zenc(&args)
+    };
+    assert_eq!(run("ok/schedule_cron.json", &[]).status.code(), Some(0));
+    assert!(sidecar.is_file(), "a scheduled pipeline writes its recurring run beside -o");
+    // The same path now gets an unscheduled pipeline: the old schedule must not survive.
+    let check = run("ok/diamond.json", &["--check"]);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&check.stderr).contains("no longer produced"));
+    assert_eq!(run("ok/diamond.json", &[]).status.code(), Some(0));
+    assert!(!sidecar.exists());
+    assert_eq!(run("ok/diamond.json", &["--check"]).status.code(), Some(0));
+}

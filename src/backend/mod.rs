@@ -61,6 +61,15 @@ impl Engine {
 }
 
 impl Engine {
+    /// Files this engine writes only for some inputs (suffixes, like `Artifact::suffix`): a
+    /// copy left from an earlier compile would describe a pipeline that no longer exists.
+    pub fn optional_suffixes(self) -> &'static [&'static str] {
+        match self {
+            Engine::Kubeflow => &[kubeflow::RECURRING_RUN_SUFFIX],
+            _ => &[],
+        }
+    }
+
     /// Read our own output back and check the graph and the fields each step needs (tests).
     pub fn check(self, pipeline: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
         match self {
