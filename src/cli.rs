@@ -11,7 +11,7 @@ use crate::backend::{Engine, EngineOptions, ObjectKind};
 use crate::ir::{BuildOptions, SecretRef};
 use crate::{compile, load_ir, Error, Options};
 
-/// Compile ZenML pipeline snapshots into Argo Workflows specs.
+/// Compile ZenML pipeline snapshots into Argo, Tekton, Airflow and Kubeflow specs.
 #[derive(Debug, Parser)]
 #[command(name = "zenc", version, about, long_about = None)]
 pub struct Cli {
