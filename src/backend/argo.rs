@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::k8s::{self, EnvEntry, EnvText, ResourceRequirements};
+use super::k8s::{self, protect_braces, EnvEntry, EnvText, ResourceRequirements, LBRACE_VAR};
 use super::names::{self, NameRule};
 use super::{Artifact, EngineOptions, ObjectKind};
 use crate::error::{Error, ErrorKind, Result, Warning};
@@ -16,11 +16,6 @@ use crate::render::Renderer;
 const ENGINE: &str = "argo";
 /// Name of the DAG template; reserved so no step template can take it.
 const DAG_TEMPLATE: &str = "pipeline";
-/// Holds a single `{`: a literal `{{` is written `$(ZENC_LBRACE){` so Argo never sees `{{`
-/// and Kubernetes' own `$(VAR)` expansion puts the brace back in the container.
-pub const LBRACE_VAR: &str = "ZENC_LBRACE";
-/// Argo's per-run id: the same in every step of a Workflow, new for every Workflow (also
-/// for each CronWorkflow firing), unchanged by retries.
 pub const RUN_ID: &str = "{{workflow.uid}}";
 
 /// Task and template names: DNS labels that start with a letter (Argo rejects DAG task names
@@ -160,27 +155,6 @@ impl EnvText for ArgoText {
     }
 }
 
-/// Rewrites every `{` that starts a `{{` as `$(ZENC_LBRACE)`, so the text has no `{{` left.
-pub fn protect_braces(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '{' && chars.peek() == Some(&'{') {
-            // An odd run of `$` before it would swallow our `$(` as `$$(`: Kubernetes reads
-            // `$` + `{` as a plain `$`, so write that `$` as `$$`.
-            if out.chars().rev().take_while(|&d| d == '$').count() % 2 == 1 {
-                out.push('$');
-            }
-            out.push_str("$(");
-            out.push_str(LBRACE_VAR);
-            out.push(')');
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// Compile `p` into Argo YAML.
 pub fn compile(
     p: &Pipeline,
@@ -193,7 +167,8 @@ pub fn compile(
         Some(s) => lower_schedule(p, s, warnings),
         None => None,
     };
-    let kind = if cron.is_some() || opts.kind == ObjectKind::Template { "WorkflowTemplate" } else { "Workflow" };
+    // A schedule, even a one-off one Argo cannot express, wants an object to instantiate later.
+    let kind = if p.schedule.is_some() || opts.kind == ObjectKind::Template { "WorkflowTemplate" } else { "Workflow" };
     let workflow = lower(p, opts, kind, warnings)?;
     content.push_str(&renderer.render(ENGINE, "workflow.yaml.j2", &workflow)?);
     if let Some(mut cron) = cron {

@@ -30,6 +30,33 @@ pub fn pipeline_annotations(p: &Pipeline) -> BTreeMap<String, String> {
     ])
 }
 
+/// Holds a single `{`: a literal `{{` is written `$(ZENC_LBRACE){` so Argo (directly, or
+/// under Kubeflow Pipelines) never sees `{{`, and Kubernetes' own `$(VAR)` expansion puts the
+/// brace back in the container.
+pub const LBRACE_VAR: &str = "ZENC_LBRACE";
+/// Argo's per-run id: the same in every step of a Workflow, new for every Workflow (also
+/// for each CronWorkflow firing), unchanged by retries.
+/// Rewrites every `{` that starts a `{{` as `$(ZENC_LBRACE)`, so the text has no `{{` left.
+pub fn protect_braces(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '{' && chars.peek() == Some(&'{') {
+            // An odd run of `$` before it would swallow our `$(` as `$$(`: Kubernetes reads
+            // `$` + `{` as a plain `$`, so write that `$` as `$$`.
+            if out.chars().rev().take_while(|&d| d == '$').count() % 2 == 1 {
+                out.push('$');
+            }
+            out.push_str("$(");
+            out.push_str(LBRACE_VAR);
+            out.push(')');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// One `EnvVar` of a container.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EnvEntry {

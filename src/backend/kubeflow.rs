@@ -316,9 +316,11 @@ fn pipeline_warnings(p: &Pipeline, warnings: &mut Vec<Warning>) {
 }
 
 /// Escaping for KFP containers: KFP copies env values verbatim and resolves only its own
-/// `{{$...}}` placeholders in command/args; Kubernetes then expands `$(VAR)` in all three.
+/// `{{$...}}` placeholders in command/args; Kubernetes then expands `$(VAR)` in all three. KFP
+/// runs on Argo, which templates `{{…}}` in the pod spec it is handed, so a `{{` is carried
+/// past it as in the Argo target (`k8s::protect_braces`).
 fn literal(s: &str) -> String {
-    k8s::escape_dollars(s)
+    k8s::protect_braces(&k8s::escape_dollars(s))
 }
 
 fn executor(s: &Step, label: &str) -> Result<Executor> {
@@ -333,15 +335,31 @@ fn executor(s: &Step, label: &str) -> Result<Executor> {
             help: "KFP replaces `{{$...}}` placeholders in container command and arguments and has no escape for them; rename the step".into(),
         }).at(s.path.clone()));
     }
-    let env = s
+    if s.env.iter().any(|e| e.name == k8s::LBRACE_VAR) {
+        return Err(Error::new(ErrorKind::Unsupported {
+            engine: "Kubeflow",
+            what: format!("an environment variable named `{}` in step `{}`", k8s::LBRACE_VAR, s.name),
+            help: format!(
+                "zenc reserves `{}` to carry `{{{{` past Argo's templating under KFP; rename the variable",
+                k8s::LBRACE_VAR
+            ),
+        })
+        .at(s.path.clone()));
+    }
+    let mut env: Vec<EnvPair> = s
         .env
         .iter()
         .filter_map(|e| match &e.value {
             EnvValue::Literal(v) => Some(EnvPair { name: e.name.clone(), value: literal(v) }),
-            EnvValue::Kubernetes(v) => Some(EnvPair { name: e.name.clone(), value: v.clone() }),
+            EnvValue::Kubernetes(v) => Some(EnvPair { name: e.name.clone(), value: k8s::protect_braces(v) }),
             _ => None,
         })
         .collect();
+    let braces = command.iter().chain(&args).chain(env.iter().map(|e| &e.value)).any(|v| v.contains(k8s::LBRACE_VAR));
+    if braces {
+        // First, so every later env value and the command line can refer to it.
+        env.insert(0, EnvPair { name: k8s::LBRACE_VAR.into(), value: "{".into() });
+    }
     Ok(Executor { label: label.to_string(), image: s.image.clone(), command, args, env, resources: resources(s) })
 }
 
