@@ -315,7 +315,9 @@ fn from_snapshot(snap: model::Snapshot, warnings: &mut Vec<Warning>) -> Result<R
             name: name.clone(),
             path: path.clone(),
             image,
-            command: step.config.command.clone(),
+            // A "command step" keeps ZenML's step entrypoint in the orchestrator's container: the
+            // entrypoint hands `config.command` to the step operator (zenml.md §1).
+            command: None,
             args: None,
             upstream: step.spec.upstream_steps.clone(),
             upstream_path: format!("{path}.spec.upstream_steps"),

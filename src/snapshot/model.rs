@@ -68,9 +68,6 @@ pub struct StepConfig {
     pub environment: Option<OrderedMap<Value>>,
     #[serde(default)]
     pub retry: Option<Value>,
-    /// Set only for ZenML "command steps"; replaces the step entrypoint.
-    #[serde(default)]
-    pub command: Option<Vec<String>>,
     #[serde(default)]
     pub step_operator: Option<Value>,
 }
