@@ -4,12 +4,16 @@ use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use crate::backend::{Engine, EngineOptions, ObjectKind};
-use crate::ir::{BuildOptions, SecretRef};
+use crate::ir::{syntax, BuildOptions, SecretRef};
 use crate::{compile, load_ir, Error, Options};
+
+pub mod write;
+
+use write::Destination;
 
 /// Compile ZenML pipeline snapshots into Argo, Tekton, Airflow and Kubeflow specs.
 #[derive(Debug, Parser)]
@@ -54,29 +58,19 @@ pub struct CompileArgs {
     /// stdout).
     #[arg(long, short = 't', value_parser = parse_target)]
     pub target: Target,
-    /// Write the output to FILE (atomically; `-` = stdout) instead of stdout. Missing parent
-    /// directories are created.
+    /// Write the output to FILE (`-` = stdout) instead of stdout. A regular file is replaced
+    /// atomically (a symlink: the file it points to); a device or FIFO is written through.
+    /// Missing parent directories are created.
     #[arg(long, short = 'o', value_name = "FILE", conflicts_with = "out_dir")]
     pub output: Option<PathBuf>,
     /// Write one file per target into DIR, named `<input stem>.<target>.<ext>`.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
-    /// `run` (default): Argo Workflow, or CronWorkflow + WorkflowTemplate when scheduled.
-    /// Tekton: Pipeline + PipelineRun, or Pipeline + CronJob (+ RBAC) when scheduled.
-    /// `template` (alias `pipeline`): a WorkflowTemplate / Tekton Pipeline with a fixed name,
-    /// for `kubectl apply`.
-    #[arg(long, value_enum, default_value_t = ObjectKind::Run)]
-    pub kind: ObjectKind,
-    /// Airflow major version the DAG file is written for: 3 (default), or 2 for Airflow 2.9+
-    /// with cncf.kubernetes provider 8+.
-    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u8).range(2..=3))]
-    pub airflow_version: u8,
     /// Do not write; exit 1 if the existing output files differ from what would be written.
     #[arg(long)]
     pub check: bool,
-    /// Directory with user copies of templates (`<engine>/<file>.j2`) overriding the built-in ones.
-    #[arg(long, value_name = "DIR")]
-    pub templates: Option<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
     #[command(flatten)]
     pub build: BuildArgs,
 }
@@ -89,23 +83,46 @@ pub struct CheckArgs {
     #[arg(long, short = 't', value_parser = parse_target, default_value = "all")]
     pub target: Target,
     #[command(flatten)]
+    pub engine: EngineArgs,
+    #[command(flatten)]
     pub build: BuildArgs,
 }
 
-/// Deployment choices shared by `compile` and `check`.
+/// How the engines write their output, shared by `compile` and `check` (which lowers and
+/// renders exactly as `compile` would).
+#[derive(Debug, Args)]
+pub struct EngineArgs {
+    /// `run` (default): Argo Workflow, or CronWorkflow + WorkflowTemplate when scheduled.
+    /// Tekton: Pipeline + PipelineRun, or Pipeline + CronJob (+ RBAC) when scheduled.
+    /// `template` (alias `pipeline`): a WorkflowTemplate / Tekton Pipeline with a fixed name,
+    /// for `kubectl apply`.
+    #[arg(long, value_enum, default_value_t = ObjectKind::Run)]
+    pub kind: ObjectKind,
+    /// Airflow major version the DAG file is written for: 3 (default), or 2 for Airflow 2.9+
+    /// with cncf.kubernetes provider 8+.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u8).range(2..=3))]
+    pub airflow_version: u8,
+    /// Directory with user copies of templates (`<engine>/<file>.j2`) overriding the built-in
+    /// ones. A YAML template whose output does not parse is an error naming it.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+/// Deployment choices shared by `compile` and `check`. A malformed value is a usage error
+/// (exit 2) saying what would be right.
 #[derive(Debug, Args, Default)]
 pub struct BuildArgs {
     /// Image for steps the snapshot has no image for (the plain REST shape has none).
     #[arg(long, value_name = "IMAGE")]
     pub image: Option<String>,
-    /// ZenML server URL the steps report to (sets ZENML_STORE_URL).
+    /// ZenML server URL the steps report to (sets ZENML_STORE_URL): http:// or https://.
     #[arg(long, value_name = "URL")]
     pub zenml_url: Option<String>,
     /// Kubernetes Secret with a ZenML service-account API key: NAME[:KEY], KEY defaults to
     /// `api-key`. Sets ZENML_STORE_API_KEY by reference; the value never enters the spec.
     #[arg(long, value_name = "NAME[:KEY]")]
     pub zenml_secret: Option<String>,
-    /// Namespace of the emitted objects.
+    /// Namespace of the emitted objects (a DNS-1123 label).
     #[arg(long)]
     pub namespace: Option<String>,
     /// Service account of step pods that do not set one.
@@ -127,7 +144,23 @@ pub struct BuildArgs {
 }
 
 impl BuildArgs {
-    /// Validated library options.
+    /// Check every value against its syntax rule. The CLI reports a failure as a usage error
+    /// (exit 2), with the option and what would be right; `ir::build` applies the same rules
+    /// to library callers.
+    pub fn check(&self) -> Result<(), Error> {
+        let check = |value: &Option<String>, flag: &str, rule: fn(&str) -> crate::Result<()>| match value {
+            Some(v) => rule(v).map_err(|e| e.at(flag)),
+            None => Ok(()),
+        };
+        check(&self.zenml_url, "--zenml-url", syntax::http_url)?;
+        check(&self.namespace, "--namespace", syntax::namespace)?;
+        check(&self.service_account, "--service-account", |v| syntax::object_name("service account", v))?;
+        check(&self.run_id_env, "--run-id-env", syntax::env_name)?;
+        check(&self.timezone, "--timezone", syntax::timezone)?;
+        self.to_options().map(drop)
+    }
+
+    /// Library options.
     pub fn to_options(&self) -> Result<BuildOptions, Error> {
         Ok(BuildOptions {
             image: self.image.clone(),
@@ -139,6 +172,33 @@ impl BuildArgs {
             flavor: self.flavor.clone(),
             timezone: self.timezone.clone(),
         })
+    }
+}
+
+impl EngineArgs {
+    pub fn to_options(&self) -> EngineOptions {
+        EngineOptions { kind: self.kind, airflow_version: self.airflow_version }
+    }
+
+    /// Options given that do nothing for these targets: say so rather than ignore them.
+    fn unused(&self, engines: &[Engine]) -> Vec<crate::Warning> {
+        let mut out = Vec::new();
+        let has = |e: Engine| engines.contains(&e);
+        if self.kind != ObjectKind::Run && !has(Engine::Argo) && !has(Engine::Tekton) {
+            out.push(crate::Warning::new("option-unused", "--kind only applies to the argo and tekton targets"));
+        }
+        if self.airflow_version != 3 && !has(Engine::Airflow) {
+            out.push(crate::Warning::new("option-unused", "--airflow-version only applies to the airflow target"));
+        }
+        out
+    }
+
+    /// A `--templates` directory that does not exist is a usage mistake.
+    fn check_templates(&self) -> anyhow::Result<()> {
+        match &self.templates {
+            Some(dir) if !dir.is_dir() => Err(usage(format!("--templates {}: no such directory", dir.display()))),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -155,16 +215,13 @@ impl Target {
 pub fn compile_options(args: &CompileArgs) -> Result<Options, Error> {
     Ok(Options {
         build: args.build.to_options()?,
-        engine: EngineOptions {
-            source_name: source_name(&args.input),
-            kind: args.kind,
-            airflow_version: args.airflow_version,
-        },
-        templates: args.templates.clone(),
+        engine: args.engine.to_options(),
+        templates: args.engine.templates.clone(),
     })
 }
 
-/// The input's file name without directories: the output must not depend on where it lives.
+/// The input's file name without directories, for messages (`-` is `<stdin>`). Outputs never
+/// contain it.
 pub fn source_name(input: &str) -> String {
     if input == "-" {
         return "<stdin>".into();
@@ -188,8 +245,9 @@ fn usage(message: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(UsageError(message.into()))
 }
 
-/// Run the CLI; returns the exit code.
+/// Run the CLI; returns the exit code: 0, 1 or 2, whatever happens to the output streams.
 pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
+    keep_standard_streams_reserved();
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -201,7 +259,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
         Ok(code) => code,
         Err(e) => {
             if let Some(u) = e.downcast_ref::<UsageError>() {
-                eprintln!("error: {u}");
+                say(format_args!("error: {u}"));
                 return 2;
             }
             // A closed pipe (`zenc … | head`) is the reader's choice, not an error.
@@ -209,13 +267,36 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
                 return 0;
             }
             match e.downcast_ref::<Error>() {
-                Some(err) => eprintln!("error: {err}"),
-                None => eprintln!("error: {e:#}"),
+                Some(err) => say(format_args!("error: {err}")),
+                None => say(format_args!("error: {e:#}")),
             }
             1
         }
     }
 }
+
+/// One line on stderr. A closed or broken stderr (`2>&-`, `2>&1 | head -c 10`) loses the
+/// message but must not turn into a panic and exit code 101.
+fn say(line: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// With stdin, stdout or stderr closed at start, the next file opened would take its
+/// descriptor, and a message meant for stderr would land in an output file. Open /dev/null in
+/// every free slot of 0–2 (keeping it open), as coreutils do.
+#[cfg(unix)]
+fn keep_standard_streams_reserved() {
+    use std::os::fd::{AsRawFd, IntoRawFd};
+    while let Ok(f) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null") {
+        if f.as_raw_fd() > 2 {
+            break;
+        }
+        let _ = f.into_raw_fd();
+    }
+}
+
+#[cfg(not(unix))]
+fn keep_standard_streams_reserved() {}
 
 fn read_input(input: &str) -> anyhow::Result<String> {
     if input == "-" {
@@ -232,152 +313,136 @@ fn print_warnings(warnings: &[crate::Warning], quiet: bool) {
         return;
     }
     for w in warnings {
-        eprintln!("{w}");
+        say(w);
     }
 }
 
 fn execute(cli: &Cli) -> anyhow::Result<i32> {
     match &cli.command {
-        Command::Check(args) => {
-            let text = read_input(&args.input)?;
-            let name = source_name(&args.input);
-            let opts = Options {
-                build: args.build.to_options()?,
-                engine: EngineOptions { source_name: name.clone(), ..EngineOptions::default() },
-                templates: None,
-            };
-            let (pipeline, _) = load_ir(&text, &name, &opts.build)?;
-            // Lower for every engine asked: an input only one engine rejects is not `ok`.
-            let output = compile(&text, &name, &args.target.engines(), &opts)?;
-            print_warnings(&output.warnings, args.build.quiet);
-            let engines: Vec<&str> = args.target.engines().iter().map(|e| e.name()).collect();
-            eprintln!(
-                "ok: pipeline `{}` with {} step(s) ({})",
-                pipeline.name,
-                pipeline.steps.len(),
-                engines.join(", ")
-            );
-            Ok(0)
-        }
+        Command::Check(args) => check_command(args),
         Command::Compile(args) => compile_command(args),
     }
 }
 
+/// Options from the command line; a bad value is a usage error.
+fn options(engine: &EngineArgs, build: &BuildArgs) -> anyhow::Result<Options> {
+    engine.check_templates()?;
+    build.check().map_err(|e| usage(e.to_string()))?;
+    Ok(Options { build: build.to_options()?, engine: engine.to_options(), templates: engine.templates.clone() })
+}
+
+/// `check`: everything `compile` does for these engines, warnings included, but no writing.
+fn check_command(args: &CheckArgs) -> anyhow::Result<i32> {
+    let engines = args.target.engines();
+    let opts = options(&args.engine, &args.build)?;
+    let text = read_input(&args.input)?;
+    let name = source_name(&args.input);
+    let (pipeline, _) = load_ir(&text, &name, &opts.build)?;
+    // Lower for every engine asked: an input only one engine rejects is not `ok`.
+    let mut output = compile(&text, &name, &engines, &opts)?;
+    output.warnings.extend(args.engine.unused(&engines));
+    print_warnings(&output.warnings, args.build.quiet);
+    let names: Vec<&str> = engines.iter().map(|e| e.name()).collect();
+    say(format_args!(
+        "ok: pipeline `{}` with {} step(s) ({})",
+        pipeline.name.escape_debug(),
+        pipeline.steps.len(),
+        names.join(", ")
+    ));
+    Ok(0)
+}
+
 fn compile_command(args: &CompileArgs) -> anyhow::Result<i32> {
     let engines = args.target.engines();
-    let to_stdout = args.out_dir.is_none() && args.output.as_deref().is_none_or(|p| p == Path::new("-"));
     if args.target == Target::All && args.out_dir.is_none() {
         return Err(usage("--target all writes several files: pass --out-dir DIR"));
     }
-    if args.check && to_stdout {
-        return Err(usage("--check compares files: pass -o FILE or --out-dir DIR"));
+    // Where -o points decides the rest: a regular file (or a new one) gets every file of the
+    // target; stdout, a device or a FIFO gets the main spec only.
+    let stream = match (&args.out_dir, &args.output) {
+        (Some(_), _) => None,
+        (None, None) => Some(Destination::Stdout),
+        (None, Some(path)) => Some(write::destination(path)?).filter(|d| !d.is_file()),
+    };
+    if args.check && stream.is_some() {
+        return Err(usage("--check compares files: pass -o FILE (a regular file) or --out-dir DIR"));
     }
-    if let Some(dir) = &args.templates {
-        if !dir.is_dir() {
-            return Err(usage(format!("--templates {}: no such directory", dir.display())));
-        }
-    }
+    let opts = options(&args.engine, &args.build)?;
     let text = read_input(&args.input)?;
-    let opts = compile_options(args)?;
     let mut output = compile(&text, &source_name(&args.input), &engines, &opts)?;
-    output.warnings.extend(unused_options(args, &engines));
+    output.warnings.extend(args.engine.unused(&engines));
     print_warnings(&output.warnings, args.build.quiet);
 
-    let mut targets: Vec<(PathBuf, &str)> = Vec::new();
+    if let Some(stream) = stream {
+        // One stream, one document: a second file (a request body) cannot share it.
+        let (first, rest) = output.files.split_first().expect("a target writes at least one file");
+        for (_, artifact) in rest {
+            if !args.build.quiet {
+                say(format_args!(
+                    "note: `{}` is not written to a stream, device or FIFO: pass -o FILE or --out-dir DIR to write it",
+                    artifact.suffix
+                ));
+            }
+        }
+        write::write_all(&[(stream, first.1.content.as_str())])?;
+        return Ok(0);
+    }
+
     // Where each suffix lands: `--out-dir` → `DIR/<input stem>.<suffix>`; `-o FILE` → FILE for
     // the main spec and `<FILE stem>.<suffix>` beside it for the rest.
     let place = |suffix: &str| -> PathBuf {
         match (&args.out_dir, &args.output) {
             (Some(dir), _) => dir.join(format!("{}.{suffix}", output_stem(&args.input))),
             (None, Some(path)) => beside(path, suffix),
-            (None, None) => unreachable!("stdout is handled below"),
+            (None, None) => unreachable!("stdout is handled above"),
         }
     };
+    let mut targets: Vec<(PathBuf, Destination, &str)> = Vec::new();
+    for (i, (_, artifact)) in output.files.iter().enumerate() {
+        let path = match (&args.out_dir, &args.output) {
+            (None, Some(path)) if i == 0 => path.clone(),
+            _ => place(&artifact.suffix),
+        };
+        let dest = write::destination(&path)?;
+        targets.push((path, dest, &artifact.content));
+    }
     let mut stale_optional = Vec::new();
-    if !to_stdout {
-        for (i, (_, artifact)) in output.files.iter().enumerate() {
-            let path = match (&args.out_dir, &args.output) {
-                (None, Some(path)) if i == 0 => path.clone(),
-                _ => place(&artifact.suffix),
-            };
-            targets.push((path, &artifact.content));
-        }
-        for engine in &engines {
-            for suffix in engine.optional_suffixes() {
-                let path = place(suffix);
-                if path.is_file() && !targets.iter().any(|(t, _)| *t == path) {
-                    stale_optional.push(path);
-                }
+    for engine in &engines {
+        for suffix in engine.optional_suffixes() {
+            let path = place(suffix);
+            if path.is_file() && !targets.iter().any(|(t, _, _)| *t == path) {
+                stale_optional.push(path);
             }
         }
-    } else {
-        // stdout gets the main spec only: a second file (a request body) cannot share a stream.
-        let (first, rest) = output.files.split_first().expect("a target writes at least one file");
-        for (_, artifact) in rest {
-            if !args.build.quiet {
-                eprintln!(
-                    "note: `{}` is not printed on stdout: pass -o FILE or --out-dir DIR to write it",
-                    artifact.suffix
-                );
-            }
-        }
-        let mut stdout = std::io::stdout().lock();
-        stdout.write_all(first.1.content.as_bytes())?;
-        stdout.flush()?;
-        return Ok(0);
     }
 
     if args.check {
         let mut stale = 0;
-        for (path, content) in &targets {
-            if std::fs::read_to_string(path).ok().as_deref() != Some(*content) {
-                eprintln!("out of date: {}", path.display());
+        for (path, dest, content) in &targets {
+            let current = match dest {
+                Destination::File(file) => std::fs::read_to_string(file).ok(),
+                _ => None,
+            };
+            if current.as_deref() != Some(*content) {
+                say(format_args!("out of date: {}", path.display()));
                 stale += 1;
             }
         }
         for path in &stale_optional {
-            eprintln!("no longer produced: {}", path.display());
+            say(format_args!("no longer produced: {}", path.display()));
             stale += 1;
         }
         return Ok(if stale == 0 { 0 } else { 1 });
     }
-    write_all_atomically(&targets)?;
+    let outputs: Vec<(Destination, &str)> = targets.into_iter().map(|(_, dest, content)| (dest, content)).collect();
+    write::write_all(&outputs)?;
     for path in &stale_optional {
         std::fs::remove_file(path).with_context(|| format!("cannot remove the outdated {}", path.display()))?;
         if !args.build.quiet {
-            eprintln!("note: removed {}: this pipeline no longer produces it", path.display());
+            say(format_args!("note: removed {}: this pipeline no longer produces it", path.display()));
         }
     }
     Ok(0)
-}
-
-/// Options the user gave that do nothing for these targets: say so rather than ignore them.
-fn unused_options(args: &CompileArgs, engines: &[Engine]) -> Vec<crate::Warning> {
-    let mut out = Vec::new();
-    let has = |e: Engine| engines.contains(&e);
-    if args.kind != ObjectKind::Run && !has(Engine::Argo) && !has(Engine::Tekton) {
-        out.push(crate::Warning::new("option-unused", "--kind only applies to the argo and tekton targets"));
-    }
-    if args.airflow_version != 3 && !has(Engine::Airflow) {
-        out.push(crate::Warning::new("option-unused", "--airflow-version only applies to the airflow target"));
-    }
-    out
-}
-
-/// Every temporary file is written before any is renamed into place, so a failure (a full
-/// disk, a target that is a directory) leaves every existing output file as it was.
-pub fn write_all_atomically(targets: &[(PathBuf, &str)]) -> anyhow::Result<()> {
-    let mut staged = Vec::with_capacity(targets.len());
-    for (path, content) in targets {
-        if path.is_dir() {
-            bail!("cannot write {}: it is a directory", path.display());
-        }
-        staged.push((path, stage(path, content)?));
-    }
-    for (path, tmp) in staged {
-        tmp.persist(path).map_err(|e| e.error).with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    Ok(())
 }
 
 /// `dir/pipe.yaml` + `kubeflow.recurring-run.json` → `dir/pipe.kubeflow.recurring-run.json`.
@@ -386,6 +451,7 @@ fn beside(path: &Path, suffix: &str) -> PathBuf {
     path.with_file_name(format!("{stem}.{suffix}"))
 }
 
+/// File names under `--out-dir` keep the input's stem (a file name, not content).
 fn output_stem(input: &str) -> String {
     if input == "-" {
         return "pipeline".into();
@@ -399,37 +465,3 @@ fn output_stem(input: &str) -> String {
     }
     name
 }
-
-/// Write `content` to a temporary file next to `path` (creating the directory), ready to be
-/// renamed over it: readers never see half a file.
-fn stage(path: &Path, content: &str) -> anyhow::Result<tempfile::NamedTempFile> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create directory {}", dir.display()))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".zenc-")
-        .tempfile_in(dir)
-        .map_err(|e| anyhow::anyhow!("cannot write into {}: {}", dir.display(), e.kind()))?;
-    tmp.write_all(content.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.as_file().sync_all().ok();
-    set_mode(tmp.path(), path);
-    Ok(tmp)
-}
-
-/// Write one file atomically (see `write_all_atomically`).
-pub fn write_atomically(path: &Path, content: &str) -> anyhow::Result<()> {
-    write_all_atomically(&[(path.to_path_buf(), content)])
-}
-
-/// A temp file is created 0600; give the result the target's mode, or the usual 0644.
-#[cfg(unix)]
-fn set_mode(tmp: &Path, target: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(target).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0o644);
-    let _ = std::fs::set_permissions(tmp, std::fs::Permissions::from_mode(mode));
-}
-
-#[cfg(not(unix))]
-fn set_mode(_: &Path, _: &Path) {}

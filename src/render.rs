@@ -84,6 +84,17 @@ impl Renderer {
         };
         let t = self.env.get_template(&name).map_err(blame)?;
         let out = t.render(JValue::from(minijinja::value::Serde(ctx))).map_err(blame)?;
+        // Our templates are proven by the tests; a user's copy is checked on every use, so a
+        // broken one is reported, not written. (The Airflow `.py` would need a Python parser.)
+        if let Some(path) = self.user.get(&name).filter(|_| name.ends_with(".yaml.j2")) {
+            if let Some(e) = crate::validate::yaml_error(&out) {
+                return Err(Error::invalid(
+                    "template",
+                    path.display().to_string(),
+                    format!("a template whose output is valid YAML; its output fails to parse: {e}"),
+                ));
+            }
+        }
         Ok(if out.ends_with('\n') { out } else { out + "\n" })
     }
 }
@@ -247,11 +258,19 @@ fn python_string(s: &str, out: &mut String) {
     out.push('"');
 }
 
-/// A comment line: control characters become spaces, so the comment cannot end early.
+/// One comment line of YAML or Python. Every character that could end the line, that a YAML
+/// parser refuses in a stream, or that reorders what a reader sees becomes a space: controls
+/// (`\n`, `\r`, NUL, NEL, …), U+2028/2029 (line breaks to YAML 1.1), the BOM, the
+/// non-characters (U+FFFE, U+FFFF, U+FDD0–FDEF, …) and the bidirectional-text controls.
 fn comment(text: &str) -> JValue {
-    let clean: String =
-        text.chars().map(|c| if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') { ' ' } else { c }).collect();
+    let clean: String = text.chars().map(|c| if comment_safe(c) { c } else { ' ' }).collect();
     JValue::from_safe_string(clean)
+}
+
+fn comment_safe(c: char) -> bool {
+    let noncharacter = (c as u32) & 0xfffe == 0xfffe || ('\u{fdd0}'..='\u{fdef}').contains(&c);
+    let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    !(c.is_control() || noncharacter || bidi || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}'))
 }
 
 const PY_KEYWORDS: &[&str] = &[
@@ -292,6 +311,15 @@ mod tests {
         assert_eq!(python_literal(&json!("h\u{e9}llo \u{2713} \u{1f600}")), r#""h\xe9llo \u2713 \U0001f600""#);
         assert_eq!(python_literal(&json!({"k": [null, false, 3]})), r#"{"k": [None, False, 3]}"#);
         assert_eq!(python_literal(&json!("\"\"\"")), r#""\"\"\"""#);
+    }
+
+    #[test]
+    fn comments_cannot_end_early_or_break_a_parser() {
+        let hostile = "a\nb\rc\u{85}d\u{2028}e\u{2029}f\u{feff}g\u{fffe}h\u{ffff}i\u{fdd0}j\u{1fffe}k\u{10ffff}l\u{0}m\tn\u{202e}o\u{2066}p";
+        let out = comment(hostile);
+        assert_eq!(out.as_str(), Some("a b c d e f g h i j k l m n o p"));
+        // Ordinary text, non-ASCII included, is kept.
+        assert_eq!(comment("héllo ✓ 😀 coding=utf-7").as_str(), Some("héllo ✓ 😀 coding=utf-7"));
     }
 
     #[test]

@@ -21,6 +21,14 @@ pub fn yaml_documents(text: &str) -> Result<Vec<Value>> {
     Ok(docs)
 }
 
+/// Why `text` is not (multi-document) YAML, if it is not: for user templates, whose output
+/// no other check has seen.
+pub fn yaml_error(text: &str) -> Option<String> {
+    serde_yaml::Deserializer::from_str(text)
+        .find_map(|doc| <serde_yaml::Value as serde::Deserialize>::deserialize(doc).err())
+        .map(|e| e.to_string())
+}
+
 /// An output that does not match the pipeline: a bug of ours.
 pub fn bug(message: String) -> Error {
     Error::new(ErrorKind::Internal { message })

@@ -145,7 +145,7 @@ fn reads_stdin_and_check_validates() {
     std::io::Write::write_all(child.stdin.as_mut().unwrap(), &text).unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("from <stdin>"));
+    assert_eq!(out.stdout, zenc(&["compile", input.to_str().unwrap(), "--target", "argo", "-q"]).stdout);
 
     let out = zenc(&["check", input.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0));
@@ -249,4 +249,417 @@ fn an_outdated_recurring_run_file_is_removed() {
     assert_eq!(run("ok/diamond.json", &[]).status.code(), Some(0));
     assert!(!sidecar.exists());
     assert_eq!(run("ok/diamond.json", &["--check"]).status.code(), Some(0));
+}
+
+/// Run zenc with `input` on stdin.
+fn zenc_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(ZENC)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), input).unwrap();
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn lines(bytes: &[u8], n: usize) -> Vec<String> {
+    String::from_utf8_lossy(bytes).lines().take(n).map(str::to_string).collect()
+}
+
+#[test]
+fn the_input_file_name_never_reaches_the_output() {
+    let input = fixture("ok/diamond.json");
+    let text = std::fs::read(&input).unwrap();
+    let dir = tmp("names");
+    // A file name that was a PEP 263 cookie in line 1 of the Airflow DAG (code execution).
+    let renamed = dir.join("p coding=utf-7 .json");
+    std::fs::write(&renamed, &text).unwrap();
+    for engine in zenc::Engine::ALL {
+        let args = |path: &'static str| -> Vec<String> {
+            let mut v: Vec<String> =
+                ["compile", path, "--target", engine.name(), "-q"].iter().map(|s| s.to_string()).collect();
+            v.extend(SERVER.iter().map(|s| s.to_string()));
+            v
+        };
+        let run = |path: &str| {
+            let owned: Vec<String> =
+                args("X").into_iter().map(|a| if a == "X" { path.to_string() } else { a }).collect();
+            zenc(&owned.iter().map(String::as_str).collect::<Vec<_>>())
+        };
+        let from_file = run(input.to_str().unwrap());
+        assert_eq!(from_file.status.code(), Some(0), "{}", String::from_utf8_lossy(&from_file.stderr));
+        let from_copy = run(renamed.to_str().unwrap());
+        let stdin_args = args("-");
+        let from_stdin = zenc_stdin(&stdin_args.iter().map(String::as_str).collect::<Vec<_>>(), &text);
+        assert_eq!(from_file.stdout, from_copy.stdout, "{}: a renamed copy changes the output", engine.name());
+        assert_eq!(from_file.stdout, from_stdin.stdout, "{}: stdin changes the output", engine.name());
+        let head = lines(&from_file.stdout, 5);
+        assert!(!head.join("\n").contains("diamond.json"), "{}: {head:?}", engine.name());
+        assert!(head.iter().any(|l| l == "# Pipeline: diamond"), "{}: {head:?}", engine.name());
+        assert!(head.iter().any(|l| l == "# Snapshot: 633b5740-3706-45c2-9ed9-5fc6f9dd9104"), "{head:?}");
+    }
+}
+
+/// PEP 263: Python honours `coding[:=]` in a comment on line 1, or on line 2 after a comment
+/// or blank line 1. The Airflow file must state UTF-8 itself, and no output may have input
+/// text in its first two lines.
+#[test]
+fn first_two_lines_are_fixed_whatever_the_pipeline_is_called() {
+    let hostile = fixture("ok/hostile_header.yaml");
+    let plain = fixture("ok/diamond.json");
+    for engine in zenc::Engine::ALL {
+        let mut firsts = Vec::new();
+        for input in [&hostile, &plain] {
+            let mut args = compile_args(input.to_str().unwrap(), &["-q"]);
+            args[3] = engine.name();
+            let out = zenc(&args);
+            assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+            let text = String::from_utf8(out.stdout).unwrap();
+            firsts.push(lines(text.as_bytes(), 2));
+            if *engine == zenc::Engine::Airflow {
+                assert_eq!(text.lines().next(), Some("# -*- coding: utf-8 -*-"));
+            } else {
+                // Every YAML document parses: U+FFFE and friends in a comment would not.
+                for doc in serde_yaml::Deserializer::from_str(&text) {
+                    let _: serde_yaml::Value = serde::Deserialize::deserialize(doc)
+                        .unwrap_or_else(|e| panic!("{}: output is not YAML: {e}", engine.name()));
+                }
+            }
+            // The name is one comment line: nothing of it starts a line of its own.
+            assert!(!text.lines().any(|l| l.starts_with("import os")), "{}", engine.name());
+        }
+        assert_eq!(firsts[0], firsts[1], "{}: input text in the first two lines", engine.name());
+        assert!(firsts[0].iter().all(|l| !l.contains("coding=") || l == "# -*- coding: utf-8 -*-"));
+    }
+    // Python's own reading of the DAG file, where Python is installed.
+    let mut args = compile_args(hostile.to_str().unwrap(), &["-q"]);
+    args[3] = "airflow";
+    let dag = zenc(&args).stdout;
+    let script = "import sys, io, tokenize; data = sys.stdin.buffer.read(); \
+                  print(tokenize.detect_encoding(io.BytesIO(data).readline)[0]); \
+                  compile(data, 'dag.py', 'exec')";
+    if let Ok(out) = Command::new("python3")
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            std::io::Write::write_all(child.stdin.as_mut().unwrap(), &dag)?;
+            drop(child.stdin.take());
+            child.wait_with_output()
+        })
+    {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "utf-8");
+    }
+}
+
+#[cfg(unix)]
+mod special_files {
+    use super::*;
+    use std::os::unix::fs::FileTypeExt;
+
+    fn mkfifo(path: &Path) {
+        let status = Command::new("mkfifo").arg(path).status().expect("mkfifo runs");
+        assert!(status.success());
+    }
+
+    fn diamond_argo() -> Vec<u8> {
+        zenc(&compile_args(fixture("ok/diamond.json").to_str().unwrap(), &[])).stdout
+    }
+
+    #[test]
+    fn a_fifo_is_written_through_not_replaced() {
+        let dir = tmp("fifo");
+        let fifo = dir.join("out.yaml");
+        mkfifo(&fifo);
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read(fifo).unwrap())
+        };
+        let out = zenc(&compile_args(fixture("ok/diamond.json").to_str().unwrap(), &["-o", fifo.to_str().unwrap()]));
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        // Checked before joining: a replaced FIFO would leave the reader waiting forever.
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo(), "the FIFO is still a FIFO");
+        assert_eq!(reader.join().unwrap(), diamond_argo());
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temp file left");
+    }
+
+    #[test]
+    fn character_devices_and_std_streams_are_written_through() {
+        let input = fixture("ok/diamond.json");
+        let out = zenc(&compile_args(input.to_str().unwrap(), &["-o", "/dev/null"]));
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(std::fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+        // Our own device node (root only): replacing it would turn it into a regular file.
+        let dir = tmp("chardev");
+        let node = dir.join("null");
+        if Command::new("mknod").arg(&node).args(["c", "1", "3"]).status().is_ok_and(|s| s.success()) {
+            let out = zenc(&compile_args(input.to_str().unwrap(), &["-o", node.to_str().unwrap()]));
+            assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(std::fs::symlink_metadata(&node).unwrap().file_type().is_char_device());
+            assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temp file left");
+        }
+        // /dev/stdout is our stdout (a pipe here), and stays a link.
+        let out = zenc(&compile_args(input.to_str().unwrap(), &["-o", "/dev/stdout"]));
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.stdout, diamond_argo());
+        assert!(std::fs::symlink_metadata("/dev/stdout").unwrap().file_type().is_symlink());
+        // A stream gets the main spec only; --check has nothing to compare.
+        let cron = fixture("ok/schedule_cron.json");
+        let mut args = compile_args(cron.to_str().unwrap(), &["-o", "/dev/null"]);
+        args[3] = "kubeflow";
+        let out = zenc(&args);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("note: `kubeflow.recurring-run.json` is not written"));
+        assert!(!Path::new("/dev/null.kubeflow.recurring-run.json").exists());
+        let out = zenc(&compile_args(input.to_str().unwrap(), &["-o", "/dev/null", "--check"]));
+        assert_eq!(out.status.code(), Some(2));
+    }
+
+    #[test]
+    fn a_symlink_is_followed_to_the_file_it_names() {
+        let dir = tmp("symlink");
+        std::fs::create_dir_all(dir.join("real")).unwrap();
+        let link = dir.join("out.yaml");
+        std::os::unix::fs::symlink("real/target.yaml", &link).unwrap();
+        let input = fixture("ok/diamond.json");
+        // Dangling: the file it names is created.
+        let out = zenc(&compile_args(input.to_str().unwrap(), &["-o", link.to_str().unwrap()]));
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link stays a link");
+        assert_eq!(std::fs::read(dir.join("real/target.yaml")).unwrap(), diamond_argo());
+        // Existing: replaced atomically in its own directory, mode kept.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::write(dir.join("real/target.yaml"), "old").unwrap();
+        std::fs::set_permissions(dir.join("real/target.yaml"), std::fs::Permissions::from_mode(0o640)).unwrap();
+        let out = zenc(&compile_args(input.to_str().unwrap(), &["-o", link.to_str().unwrap()]));
+        assert_eq!(out.status.code(), Some(0));
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read(dir.join("real/target.yaml")).unwrap(), diamond_argo());
+        let mode = std::fs::metadata(dir.join("real/target.yaml")).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+        let check = zenc(&compile_args(input.to_str().unwrap(), &["-o", link.to_str().unwrap(), "--check"]));
+        assert_eq!(check.status.code(), Some(0), "--check reads through the link");
+        let names: Vec<_> = std::fs::read_dir(dir.join("real")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 1, "no temp file left: {names:?}");
+    }
+
+    /// A signal while the output is being written: the process dies of it, and the temp file
+    /// already staged beside the regular output is removed. Deterministic: the second output
+    /// (the recurring run) is a FIFO nobody reads, so zenc waits there with the temp file of
+    /// the first on disk until the signal comes.
+    #[test]
+    fn a_signal_during_a_write_leaves_no_temp_file() {
+        use std::os::unix::process::ExitStatusExt;
+        for (signal, number) in [("INT", 2), ("TERM", 15)] {
+            let dir = tmp(&format!("signal-{signal}"));
+            let target = dir.join("p.yaml");
+            mkfifo(&dir.join("p.kubeflow.recurring-run.json"));
+            let cron = fixture("ok/schedule_cron.json");
+            let mut args = compile_args(cron.to_str().unwrap(), &["-q"]);
+            args[3] = "kubeflow";
+            args.extend(["-o", target.to_str().unwrap()]);
+            let mut child = Command::new(ZENC).args(&args).stdin(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+            let temp_files = || -> usize {
+                std::fs::read_dir(&dir)
+                    .unwrap()
+                    .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with(".zenc-"))
+                    .count()
+            };
+            // Bounded wait for the staged temp file (a slow debug build may take a while).
+            let mut waited = 0;
+            while temp_files() == 0 {
+                assert!(waited < 3000, "no temp file appeared");
+                assert!(child.try_wait().unwrap().is_none(), "zenc ended before blocking on the FIFO");
+                std::thread::sleep(std::time::Duration::from_millis(10));
+                waited += 1;
+            }
+            let kill = Command::new("kill").args([format!("-{signal}"), child.id().to_string()]).status().unwrap();
+            assert!(kill.success());
+            let status = child.wait().unwrap();
+            assert_eq!(status.signal(), Some(number), "dies of the signal: {status:?}");
+            assert_eq!(temp_files(), 0, "SIG{signal} left a temp file");
+            assert!(!target.exists(), "nothing half-written");
+        }
+    }
+
+    /// A write end of a pipe whose read end is already closed: writing to it fails (EPIPE).
+    fn broken_pipe() -> Stdio {
+        let mut reader = Command::new("true").stdin(Stdio::piped()).spawn().unwrap();
+        let write_end = reader.stdin.take().unwrap();
+        reader.wait().unwrap();
+        Stdio::from(std::os::fd::OwnedFd::from(write_end))
+    }
+
+    /// `zenc … 2>&-`: stderr closed.
+    fn zenc_without_stderr(args: &[&str]) -> Output {
+        Command::new("sh")
+            .arg("-c")
+            .arg("exec \"$0\" \"$@\" 2>&-")
+            .arg(ZENC)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_closed_or_broken_stderr_is_no_panic() {
+        let input = fixture("ok/diamond.json");
+        let input = input.to_str().unwrap();
+        // Warnings (no --zenml-url) to a broken pipe and to a closed stderr: output still right.
+        let warns = ["compile", input, "--target", "argo"];
+        let out = Command::new(ZENC).args(warns).stdin(Stdio::null()).stderr(broken_pipe()).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        assert!(out.stdout.starts_with(b"# Generated by zenc"));
+        let out = zenc_without_stderr(&warns);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(out.stdout.starts_with(b"# Generated by zenc"));
+        // Errors and usage errors keep their exit codes.
+        let bad = fixture("err/cycle.yaml");
+        let bad_args = ["compile", bad.to_str().unwrap(), "--target", "argo"];
+        let out = Command::new(ZENC).args(bad_args).stdin(Stdio::null()).stderr(broken_pipe()).output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(zenc_without_stderr(&bad_args).status.code(), Some(1));
+        assert_eq!(zenc_without_stderr(&["compile", input]).status.code(), Some(2));
+        assert_eq!(zenc_without_stderr(&["check", input]).status.code(), Some(0));
+        // A closed stderr is not taken over by an output file: the file holds the spec only.
+        let dir = tmp("closed-stderr");
+        let target = dir.join("out.yaml");
+        let mut args = warns.to_vec();
+        args.extend(["-o", target.to_str().unwrap()]);
+        assert_eq!(zenc_without_stderr(&args).status.code(), Some(0));
+        assert_eq!(std::fs::read(&target).unwrap(), zenc(&warns).stdout);
+    }
+}
+
+#[test]
+fn check_takes_the_options_of_compile_and_reports_the_same_warnings() {
+    let input = fixture("ok/diamond.json");
+    let input = input.to_str().unwrap();
+    let extra = ["--target", "kubeflow", "--kind", "template", "--airflow-version", "2", "--image", "x:1"];
+    let mut compile = compile_args(input, &[]);
+    compile.truncate(2);
+    compile.extend(extra);
+    let mut check = compile.clone();
+    check[0] = "check";
+    let compiled = zenc(&compile);
+    let checked = zenc(&check);
+    assert_eq!(compiled.status.code(), Some(0), "{}", String::from_utf8_lossy(&compiled.stderr));
+    assert_eq!(checked.status.code(), Some(0), "{}", String::from_utf8_lossy(&checked.stderr));
+    let warnings = |o: &Output| -> Vec<String> {
+        String::from_utf8_lossy(&o.stderr).lines().filter(|l| l.starts_with("warning")).map(String::from).collect()
+    };
+    let w = warnings(&compiled);
+    for code in ["--kind only applies", "--airflow-version only applies", "--image has no effect", "no-zenml-url"] {
+        assert!(w.iter().any(|l| l.contains(code)), "{code}: {w:?}");
+    }
+    assert_eq!(w, warnings(&checked));
+}
+
+#[test]
+fn a_user_template_that_renders_broken_yaml_is_an_error_naming_it() {
+    let dir = tmp("broken-yaml");
+    std::fs::create_dir_all(dir.join("templates/argo")).unwrap();
+    let builtin =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/argo/workflow.yaml.j2")).unwrap();
+    // Renders fine as a template, but the output is not YAML.
+    std::fs::write(dir.join("templates/argo/workflow.yaml.j2"), builtin.replace("kind:", "kind: [unclosed\n  kind:"))
+        .unwrap();
+    let target = dir.join("out.yaml");
+    std::fs::write(&target, "previous\n").unwrap();
+    let input = fixture("ok/diamond.json");
+    let templates = dir.join("templates");
+    for command in ["compile", "check"] {
+        let mut args = compile_args(input.to_str().unwrap(), &["--templates", templates.to_str().unwrap()]);
+        args[0] = command;
+        if command == "compile" {
+            args.extend(["-o", target.to_str().unwrap()]);
+        }
+        let out = zenc(&args);
+        assert_eq!(out.status.code(), Some(1), "{command}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("argo/workflow.yaml.j2") && err.contains("valid YAML"), "{command}: {err}");
+        assert!(!err.contains("bug in zenc"), "{err}");
+    }
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "previous\n", "nothing written");
+}
+
+#[test]
+fn malformed_option_values_are_usage_errors_saying_what_is_right() {
+    let input = fixture("ok/schedule_cron.json");
+    let input = input.to_str().unwrap();
+    let cases: &[(&str, &str, &str)] = &[
+        ("--timezone", "Mars/Olympus", "IANA time zone"),
+        ("--timezone", "europe/paris", "IANA time zone"),
+        ("--namespace", "ml.team", "namespace"),
+        ("--namespace", "ML", "namespace"),
+        ("--zenml-url", "zenml.example.com", "http:// or https://"),
+        ("--zenml-url", "https://", "http:// or https://"),
+        ("--zenml-secret", "Bad_Name", "Kubernetes object name"),
+        ("--zenml-secret", "zenml-api-key:a/b", "letters, digits"),
+        ("--service-account", "Steps", "Kubernetes object name"),
+        ("--run-id-env", "1RUN", "letters, digits"),
+    ];
+    for (flag, value, expected) in cases {
+        for command in ["compile", "check"] {
+            let out = zenc(&[command, input, "--target", "argo", flag, value]);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{command} {flag} {value}: {err}");
+            assert!(err.contains(flag) && err.contains("expected") && err.contains(expected), "{flag} {value}: {err}");
+        }
+    }
+    // A URL with credentials is refused without echoing them.
+    let out = zenc(&["compile", input, "--target", "argo", "--zenml-url", "https://me:hunter2@zenml.example.com"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("hunter2"));
+    // Good values pass.
+    let out = zenc(&[
+        "compile",
+        input,
+        "--target",
+        "argo",
+        "--timezone",
+        "America/New_York",
+        "--namespace",
+        "ml-team",
+        "--zenml-url",
+        "http://10.0.0.1:8080",
+        "--zenml-secret",
+        "zenml:api_key",
+        "--service-account",
+        "zenml.steps",
+        "--run-id-env",
+        "MY_RUN_ID",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn options_that_change_nothing_or_override_the_snapshot_are_reported() {
+    // diamond.json's stack uses the kubernetes orchestrator and has an image for every step.
+    let input = fixture("ok/diamond.json");
+    let out = zenc(&compile_args(input.to_str().unwrap(), &["--flavor", "kubeflow", "--image", "other:1"]));
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning[flavor-overridden]") && err.contains("`kubernetes`") && err.contains("kubeflow"),
+        "{err}"
+    );
+    assert!(err.contains("warning[option-unused]: --image"), "{err}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("other:1"));
+    // The same flavor, or an image that is used, says nothing.
+    let out = zenc(&compile_args(input.to_str().unwrap(), &["--flavor", "kubernetes"]));
+    assert!(String::from_utf8_lossy(&out.stderr).is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    let one_without = "name: p\nsnapshot_id: 11111111-2222-3333-4444-555555555555\nflavor: kubernetes\n\
+                       steps: [{name: a, image: own:1}, {name: b}]\n";
+    let out = zenc_stdin(&compile_args("-", &["--image", "img:1"]), one_without.as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("img:1"));
 }

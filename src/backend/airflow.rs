@@ -33,8 +33,8 @@ const ID_RULE: NameRule =
 /// Input of `templates/airflow/dag.py.j2`.
 #[derive(Debug, Serialize)]
 pub struct DagContext {
-    /// Generated-by line.
-    pub header: String,
+    /// Header comment lines (`backend::header`).
+    pub header: Vec<String>,
     /// Module docstring (a Python string literal once escaped).
     pub docstring: String,
     /// Emit Airflow 2.9+ imports and parameter names instead of Airflow 3's.
@@ -243,7 +243,7 @@ fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Res
         .collect::<Vec<_>>();
 
     let mut ctx = DagContext {
-        header: opts.header(),
+        header: super::header(p),
         docstring: format!(
             "ZenML pipeline `{}` (snapshot {}): one KubernetesPodOperator per step.",
             p.name, p.snapshot_id

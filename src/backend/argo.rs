@@ -25,8 +25,8 @@ const STEP_RULE: NameRule = NameRule { start_letter: true, ..NameRule::dns_label
 /// Input of `templates/argo/workflow.yaml.j2`.
 #[derive(Debug, Serialize)]
 pub struct WorkflowContext {
-    /// Generated-by line.
-    pub header: String,
+    /// Header comment lines (`backend::header`).
+    pub header: Vec<String>,
     /// `Workflow` or `WorkflowTemplate`.
     pub kind: &'static str,
     /// Fixed name (WorkflowTemplate), or `None`.
@@ -121,7 +121,7 @@ pub struct Backoff {
 /// Input of `templates/argo/cron-workflow.yaml.j2`.
 #[derive(Debug, Serialize)]
 pub struct CronContext {
-    pub header: String,
+    pub header: Vec<String>,
     /// CronWorkflow name (≤52 characters: Argo appends a timestamp for each run).
     pub name: String,
     pub namespace: Option<String>,
@@ -169,10 +169,10 @@ pub fn compile(
     };
     // A schedule, even a one-off one Argo cannot express, wants an object to instantiate later.
     let kind = if p.schedule.is_some() || opts.kind == ObjectKind::Template { "WorkflowTemplate" } else { "Workflow" };
-    let workflow = lower(p, opts, kind, warnings)?;
+    let workflow = lower(p, kind, warnings)?;
     content.push_str(&renderer.render(ENGINE, "workflow.yaml.j2", &workflow)?);
     if let Some(mut cron) = cron {
-        cron.header = opts.header();
+        cron.header = super::header(p);
         cron.template_name = workflow.name.clone().expect("a WorkflowTemplate has a name");
         content.push_str("---\n");
         content.push_str(&renderer.render(ENGINE, "cron-workflow.yaml.j2", &cron)?);
@@ -194,12 +194,7 @@ pub fn compile(
 /// | pod.host_ipc, extra spec  | template `podSpecPatch`                                   |
 /// | failure_mode              | DAG `failFast`                                            |
 /// | parallelism, ttl          | `spec.parallelism`, `spec.ttlStrategy`                    |
-fn lower(
-    p: &Pipeline,
-    opts: &EngineOptions,
-    kind: &'static str,
-    warnings: &mut Vec<Warning>,
-) -> Result<WorkflowContext> {
+fn lower(p: &Pipeline, kind: &'static str, warnings: &mut Vec<Warning>) -> Result<WorkflowContext> {
     let originals: Vec<&str> = p.steps.iter().map(|s| s.name.as_str()).collect();
     let task_names = names::assign(&originals, &STEP_RULE, &[DAG_TEMPLATE], "Argo")?;
     let by_step: BTreeMap<&str, &str> = originals.iter().copied().zip(task_names.iter().map(String::as_str)).collect();
@@ -244,7 +239,7 @@ fn lower(
         (Some(names::sanitize(&p.name, &NameRule::dns_label(63))), None)
     };
     Ok(WorkflowContext {
-        header: opts.header(),
+        header: super::header(p),
         kind,
         name,
         generate_name,
@@ -402,7 +397,7 @@ fn lower_schedule(p: &Pipeline, s: &crate::ir::Schedule, warnings: &mut Vec<Warn
         ));
     }
     Some(CronContext {
-        header: String::new(),
+        header: Vec::new(),
         name: names::sanitize(&p.name, &NameRule::dns_label(52)),
         namespace: p.namespace.clone(),
         labels: k8s::managed_labels(),

@@ -30,8 +30,8 @@ const TASK_RULE: NameRule = NameRule::dns_label(63);
 /// Input of `templates/kubeflow/pipeline-spec.yaml.j2`.
 #[derive(Debug, Serialize)]
 pub struct PipelineSpecContext {
-    /// Generated-by line.
-    pub header: String,
+    /// Header comment lines (`backend::header`).
+    pub header: Vec<String>,
     /// `pipelineInfo.name`, sanitized.
     pub name: String,
     /// `pipelineInfo.displayName`: the ZenML pipeline name verbatim.
@@ -173,11 +173,11 @@ pub struct PlatformExecutor {
 /// Compile `p` into KFP IR YAML (+ a RecurringRun request body when scheduled).
 pub fn compile(
     p: &Pipeline,
-    opts: &EngineOptions,
+    _opts: &EngineOptions,
     renderer: &Renderer,
     warnings: &mut Vec<Warning>,
 ) -> Result<Vec<Artifact>> {
-    let (spec, platform) = lower(p, opts, warnings)?;
+    let (spec, platform) = lower(p, warnings)?;
     let mut content = renderer.render(ENGINE, "pipeline-spec.yaml.j2", &spec)?;
     if let Some(platform) = &platform {
         content.push_str("---\n");
@@ -217,11 +217,7 @@ pub fn compile(
 /// | pod volumes + mounts       | `pvcMount`, `emptyDirMounts`, `secretAsVolume`, `configMapAsVolume` |
 /// | ttl_seconds_after_finished | `pipelineConfig.resourceTtlOnCompletion`                         |
 /// | schedule                   | RecurringRun request body (second artifact)                      |
-fn lower(
-    p: &Pipeline,
-    opts: &EngineOptions,
-    warnings: &mut Vec<Warning>,
-) -> Result<(PipelineSpecContext, Option<PlatformSpecContext>)> {
+fn lower(p: &Pipeline, warnings: &mut Vec<Warning>) -> Result<(PipelineSpecContext, Option<PlatformSpecContext>)> {
     let originals: Vec<&str> = p.steps.iter().map(|s| s.name.as_str()).collect();
     let task_names = names::assign(&originals, &TASK_RULE, &[], "Kubeflow")?;
     let by_step: BTreeMap<&str, &str> = originals.iter().copied().zip(task_names.iter().map(String::as_str)).collect();
@@ -280,7 +276,7 @@ fn lower(
     dropped.warn(warnings);
 
     let spec = PipelineSpecContext {
-        header: opts.header(),
+        header: super::header(p),
         name: names::sanitize(&p.name, &PIPELINE_RULE),
         display_name: p.name.clone(),
         sdk_version: format!("zenc-{}", env!("CARGO_PKG_VERSION")),

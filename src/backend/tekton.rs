@@ -53,8 +53,8 @@ const MANIFEST_KEY: &str = "pipelinerun.yaml";
 /// Input of `templates/tekton/pipeline.yaml.j2`.
 #[derive(Debug, Serialize)]
 pub struct PipelineContext {
-    /// Generated-by line.
-    pub header: String,
+    /// Header comment lines (`backend::header`).
+    pub header: Vec<String>,
     /// Fixed `metadata.name` (≤63), for `kubectl apply`.
     pub name: String,
     pub namespace: Option<String>,
@@ -123,7 +123,7 @@ pub struct StepContext {
 /// Input of `templates/tekton/pipelinerun.yaml.j2`.
 #[derive(Debug, Serialize)]
 pub struct RunContext {
-    pub header: String,
+    pub header: Vec<String>,
     /// `generateName` (≤27 characters, ends with `-`).
     pub generate_name: String,
     pub namespace: Option<String>,
@@ -200,7 +200,7 @@ const POD_TEMPLATE_KEYS: &[&str] = &[
 /// the ServiceAccount, Role, RoleBinding and ConfigMap it needs.
 #[derive(Debug, Serialize)]
 pub struct CronContext {
-    pub header: String,
+    pub header: Vec<String>,
     /// CronJob name (≤52); also the ServiceAccount, Role, RoleBinding and ConfigMap name.
     pub name: String,
     pub namespace: Option<String>,
@@ -285,7 +285,7 @@ pub fn compile(
     renderer: &Renderer,
     warnings: &mut Vec<Warning>,
 ) -> Result<Vec<Artifact>> {
-    let (pipeline, run) = lower(p, opts, warnings)?;
+    let (pipeline, run) = lower(p, warnings)?;
     let mut content = renderer.render(ENGINE, "pipeline.yaml.j2", &pipeline)?;
     if opts.kind == ObjectKind::Template {
         if run.pod_template.is_some() || !run.task_run_specs.is_empty() || run.service_account_name.is_some() {
@@ -307,7 +307,7 @@ pub fn compile(
     content.push_str("---\n");
     match cron {
         Some(mut cron) => {
-            cron.header = opts.header();
+            cron.header = super::header(p);
             cron.data.insert(MANIFEST_KEY, run_yaml);
             content.push_str(&renderer.render(ENGINE, "schedule.yaml.j2", &cron)?);
         }
@@ -334,7 +334,7 @@ pub fn compile(
 /// | pod.host_ipc, grace period| lost: `tekton-pod-field`                                   |
 /// | failure_mode              | Tekton stops scheduling after a failure: `tekton-failure-mode` |
 /// | parallelism, ttl          | lost: `tekton-parallelism`, `tekton-ttl`                   |
-fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Result<(PipelineContext, RunContext)> {
+fn lower(p: &Pipeline, warnings: &mut Vec<Warning>) -> Result<(PipelineContext, RunContext)> {
     let originals: Vec<&str> = p.steps.iter().map(|s| s.name.as_str()).collect();
     let task_names = names::assign(&originals, &TASK_RULE, &[], DISPLAY)?;
     let by_step: BTreeMap<&str, &str> = originals.iter().copied().zip(task_names.iter().map(String::as_str)).collect();
@@ -387,7 +387,7 @@ fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Res
     }
     let name = names::sanitize(&p.name, &NameRule::dns_label(63));
     let run = RunContext {
-        header: opts.header(),
+        header: super::header(p),
         generate_name: format!("{}-", names::sanitize(&p.name, &NameRule::dns_label(RUN_PREFIX_MAX))),
         namespace: p.namespace.clone(),
         labels: k8s::managed_labels(),
@@ -399,7 +399,7 @@ fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Res
         task_run_specs,
     };
     let pipeline = PipelineContext {
-        header: opts.header(),
+        header: super::header(p),
         name,
         namespace: p.namespace.clone(),
         labels: k8s::managed_labels(),
@@ -592,7 +592,7 @@ fn lower_schedule(p: &Pipeline, s: &Schedule, warnings: &mut Vec<Warning>) -> Op
     }
     let name = names::sanitize(&p.name, &CRON_RULE);
     Some(CronContext {
-        header: String::new(),
+        header: Vec::new(),
         name,
         namespace: p.namespace.clone(),
         labels: k8s::managed_labels(),

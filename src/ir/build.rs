@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::graph::{self, Node};
 use super::schedule::{parse_interval, Concurrency, Cron, Schedule, Trigger, UtcDateTime};
+use super::syntax;
 use super::{EnvValue, EnvVar, FailureMode, PodSettings, Quantity, Resources, Retry, Sealed, Step, GPU_RESOURCE};
 use crate::error::{Error, ErrorKind, Result, Warning};
 use crate::snapshot::settings::{OrchestratorSettings, IGNORED_RESOURCE_SETTINGS};
@@ -37,17 +38,8 @@ impl SecretRef {
     /// Parse `NAME[:KEY]`; the key defaults to `api-key`.
     pub fn parse(text: &str) -> Result<SecretRef> {
         let (name, key) = text.split_once(':').unwrap_or((text, "api-key"));
-        if !is_dns_subdomain(name) {
-            return Err(Error::invalid(
-                "secret name",
-                name,
-                "a Kubernetes object name (lower-case letters, digits, `-`, `.`)",
-            )
-            .at("--zenml-secret"));
-        }
-        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c)) {
-            return Err(Error::invalid("secret key", key, "letters, digits, `-`, `_` or `.`").at("--zenml-secret"));
-        }
+        syntax::object_name("secret name", name).map_err(|e| e.at("--zenml-secret"))?;
+        syntax::secret_key(key).map_err(|e| e.at("--zenml-secret"))?;
         Ok(SecretRef { name: name.to_string(), key: key.to_string() })
     }
 }
@@ -118,9 +110,7 @@ pub fn build(raw: RawPipeline, opts: &BuildOptions, warnings: &mut Vec<Warning>)
         }
     };
     if let Some(url) = &opts.zenml_url {
-        if !(url.starts_with("http://") || url.starts_with("https://")) || url.chars().any(char::is_whitespace) {
-            return Err(Error::invalid("ZenML server URL", url, "an http:// or https:// URL").at("--zenml-url"));
-        }
+        syntax::http_url(url).map_err(|e| e.at("--zenml-url"))?;
     } else {
         warnings.push(Warning::new(
             "no-zenml-url",
@@ -136,17 +126,27 @@ pub fn build(raw: RawPipeline, opts: &BuildOptions, warnings: &mut Vec<Warning>)
     if let Some(tz) = &opts.timezone {
         check_timezone(tz, "--timezone".into())?;
     }
-    for (value, flag) in [(&opts.namespace, "--namespace"), (&opts.service_account, "--service-account")] {
-        if let Some(v) = value {
-            if !is_dns_subdomain(v) {
-                return Err(Error::invalid(
-                    flag.trim_start_matches('-'),
-                    v,
-                    "a Kubernetes object name (lower-case letters, digits, `-`, `.`)",
-                )
-                .at(flag));
-            }
+    if let Some(ns) = &opts.namespace {
+        syntax::namespace(ns).map_err(|e| e.at("--namespace"))?;
+    } else if let Some(ns) = &raw.orchestrator.kubernetes_namespace {
+        syntax::namespace(ns).map_err(|e| e.at(format!("{}.kubernetes_namespace", raw.orchestrator_path)))?;
+    }
+    if let Some(sa) = &opts.service_account {
+        syntax::object_name("service account", sa).map_err(|e| e.at("--service-account"))?;
+    }
+    if let (Some(cli), Some(own)) = (&opts.flavor, &raw.flavor) {
+        if cli != own {
+            warnings.push(Warning::new(
+                "flavor-overridden",
+                format!("--flavor {cli} replaces the snapshot's orchestrator flavor `{own}` (the command line wins: run-id variable and retries follow `{cli}`)"),
+            ));
         }
+    }
+    let image_fallback_used =
+        if raw.dynamic { raw.image.is_none() } else { raw.steps.iter().any(|s| s.image.is_none()) };
+    if opts.image.is_some() && !image_fallback_used {
+        warnings
+            .push(Warning::new("option-unused", "--image has no effect: the snapshot names an image for every step"));
     }
 
     let ctx = StepContext { raw: &raw, opts, run_id_env: &run_id_env, engine_retries };
@@ -467,20 +467,9 @@ fn env_text(value: &Value) -> Option<String> {
     }
 }
 
-/// The long-standing Kubernetes rule (`C_IDENTIFIER` plus `-` and `.`): names every engine
-/// passes through untouched, with no `{`, `$` or `(` for an engine to read as its own syntax.
+/// `syntax::env_name`, pointing at `path`.
 fn check_env_name(name: &str, path: &str) -> Result<()> {
-    let ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '-' || c == '.')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
-    if !ok {
-        return Err(Error::invalid(
-            "environment variable name",
-            name,
-            "letters, digits, `_`, `-` and `.`, not starting with a digit",
-        )
-        .at(path));
-    }
-    Ok(())
+    syntax::env_name(name).map_err(|e| e.at(path))
 }
 
 fn check_image(image: &str, path: &str) -> Result<()> {
@@ -785,14 +774,7 @@ fn check_label_value(value: &str, path: &str) -> Result<()> {
 }
 
 fn check_timezone(tz: &str, path: String) -> Result<()> {
-    let ok = !tz.is_empty()
-        && tz.len() <= 64
-        && tz.chars().all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c))
-        && !tz.starts_with('/');
-    if !ok {
-        return Err(Error::invalid("time zone", tz, "an IANA zone name such as `Europe/Paris` or `UTC`").at(path));
-    }
-    Ok(())
+    syntax::timezone(tz).map_err(|e| e.at(path))
 }
 
 fn schedule(s: &RawSchedule, opts: &BuildOptions, warnings: &mut Vec<Warning>) -> Result<Schedule> {

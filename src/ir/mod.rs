@@ -5,6 +5,7 @@ pub mod build;
 pub mod graph;
 pub mod quantity;
 pub mod schedule;
+pub mod syntax;
 
 use std::collections::BTreeMap;
 

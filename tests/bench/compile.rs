@@ -87,7 +87,7 @@ fn main() {
             zenml_secret: Some(zenc::ir::SecretRef { name: "zenml-api-key".into(), key: "api-key".into() }),
             ..BuildOptions::default()
         },
-        engine: EngineOptions { source_name: "synthetic.json".into(), ..EngineOptions::default() },
+        engine: EngineOptions::default(),
         templates: None,
     };
     let mut header = String::from("| steps | input | parse + validate |");
