@@ -118,12 +118,10 @@ pub fn write_all(outputs: &[(Destination, &str)]) -> anyhow::Result<()> {
             }
             Destination::Stderr => std::io::stderr().lock().write_all(content.as_bytes())?,
             Destination::Through(path) => {
-                let mut f = std::fs::OpenOptions::new()
-                    .write(true)
-                    .truncate(true)
-                    .open(path)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-                f.write_all(content.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+                // Unlike stdout, a FIFO whose reader left early is a failed write (exit 1), not
+                // the reader's choice: the files staged with it are not renamed into place.
+                let write = || std::fs::OpenOptions::new().write(true).open(path)?.write_all(content.as_bytes());
+                write().map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
             }
             Destination::File(_) => {}
         }
