@@ -27,7 +27,7 @@ pub struct Cli {
 pub enum Command {
     /// Compile a snapshot (ZenML JSON or zenc YAML) for a target engine.
     Compile(CompileArgs),
-    /// Parse and validate a snapshot; print warnings; write nothing.
+    /// Everything `compile` does (parse, validate, lower, render; the same warnings), writing nothing.
     Check(CheckArgs),
 }
 
