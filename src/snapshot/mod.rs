@@ -270,9 +270,9 @@ fn from_snapshot(snap: model::Snapshot, warnings: &mut Vec<Warning>) -> Result<R
     // An unhydrated stack still tells the flavor through a legacy `orchestrator.<flavor>` key.
     if flavor.is_none() {
         if let Some(settings) = &pc.settings {
-            let legacy: Vec<&String> = settings.keys().filter(|k| k.starts_with("orchestrator.")).collect();
-            if legacy.len() == 1 {
-                flavor = Some(legacy[0]["orchestrator.".len()..].to_string());
+            let legacy: Vec<&str> = settings.keys().filter_map(|k| k.strip_prefix("orchestrator.")).collect();
+            if let [only] = legacy[..] {
+                flavor = Some(only.to_string());
             }
         }
     }
