@@ -28,6 +28,8 @@ pub enum ErrorKind {
     Cycle { chain: Vec<String> },
     /// A value has the wrong form.
     InvalidValue { what: String, value: String, expected: String },
+    /// A value has the wrong shape, described without echoing it (it may hold a credential).
+    InvalidShape { what: String, found: String, expected: String },
     /// A cron expression that no engine would accept.
     BadCron { expr: String, reason: String },
     /// Steps with no image and no `--image` fallback.
@@ -138,6 +140,10 @@ impl fmt::Display for Error {
                 write!(f, "invalid {what} `{}`", value.escape_debug())?;
                 Some(format!("expected {expected}"))
             }
+            ErrorKind::InvalidShape { what, found, expected } => {
+                write!(f, "invalid {what}: {found}")?;
+                Some(format!("expected {expected}"))
+            }
             ErrorKind::BadCron { expr, reason } => {
                 write!(f, "invalid cron expression `{}`: {reason}", expr.escape_debug())?;
                 Some("use five fields `minute hour day-of-month month day-of-week`, e.g. `0 2 * * 1-5`, or @hourly/@daily/@weekly/@monthly/@yearly".into())
@@ -186,7 +192,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// Something zenc did not carry over, or carried over approximately.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct Warning {
     /// Stable short name, e.g. `argo-catchup` (for grepping and README).
     pub code: &'static str,

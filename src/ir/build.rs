@@ -121,6 +121,14 @@ pub fn build(raw: RawPipeline, opts: &BuildOptions, warnings: &mut Vec<Warning>)
         if !(url.starts_with("http://") || url.starts_with("https://")) || url.chars().any(char::is_whitespace) {
             return Err(Error::invalid("ZenML server URL", url, "an http:// or https:// URL").at("--zenml-url"));
         }
+        if let Some(masked) = mask_userinfo(url) {
+            return Err(Error::invalid(
+                "ZenML server URL",
+                masked,
+                "a URL without `user:password@`: the steps authenticate with the API key from `--zenml-secret`",
+            )
+            .at("--zenml-url"));
+        }
     } else {
         warnings.push(Warning::new(
             "no-zenml-url",
@@ -185,6 +193,9 @@ pub fn build(raw: RawPipeline, opts: &BuildOptions, warnings: &mut Vec<Warning>)
     if opts.timezone.is_some() && schedule.is_none() {
         warnings.push(Warning::new("option-unused", "--timezone has no effect: the pipeline has no schedule"));
     }
+    // Stack-level findings repeat once per step: say each once.
+    let mut seen = std::collections::HashSet::new();
+    warnings.retain(|w| seen.insert(w.clone()));
     Ok(Pipeline {
         name: raw.name.clone(),
         snapshot_id: raw.snapshot_id.clone(),
@@ -358,6 +369,82 @@ fn timeout(rs: &RawStep) -> Result<Option<u64>> {
     }
 }
 
+/// Prefixes of the variables ZenML configures its store and secrets stores from
+/// (`GlobalConfiguration.get_config_environment_vars`, zenml.md §2).
+const ZENML_STORE_PREFIXES: [&str; 3] = ["ZENML_STORE_", "ZENML_SECRETS_STORE_", "ZENML_BACKUP_SECRETS_STORE_"];
+
+/// Words that make a store variable a credential: `API_KEY`, `API_TOKEN`, `PASSWORD`,
+/// `USERNAME`, `SSL_KEY`, a secrets store's `AUTH_CONFIG`, …
+const STORE_CREDENTIAL_WORDS: [&str; 9] =
+    ["KEY", "APIKEY", "TOKEN", "PASSWORD", "PASSWD", "SECRET", "AUTH", "CREDENTIALS", "USERNAME"];
+
+fn words(name: &str) -> impl Iterator<Item = String> + '_ {
+    name.split(['_', '-', '.']).map(str::to_ascii_uppercase)
+}
+
+/// True for a ZenML store credential: its value never goes into a spec, whatever the flags
+/// (the steps get the API key by reference, from `--zenml-secret`). A store URL counts when
+/// it carries `user:password@`.
+pub fn is_zenml_credential(name: &str, value: Option<&str>) -> bool {
+    let upper = name.to_ascii_uppercase();
+    let Some(rest) = ZENML_STORE_PREFIXES.iter().find_map(|p| upper.strip_prefix(p)) else {
+        return false;
+    };
+    words(rest).any(|w| STORE_CREDENTIAL_WORDS.contains(&w.as_str()))
+        || (rest == "URL" && value.and_then(mask_userinfo).is_some())
+}
+
+/// `scheme://***@host/…` when `url` carries user information, else `None`.
+fn mask_userinfo(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    // The user part may be a token too (`https://<token>@host`): mask all of it.
+    let (_, host) = authority.rsplit_once('@')?;
+    Some(format!("{scheme}://***@{host}{}", &rest[authority.len()..]))
+}
+
+/// A variable name that reads like a credential (`HF_TOKEN`, `DB_PASSWORD`, `WANDB_API_KEY`):
+/// its literal value is written as given (ZenML does the same), with a warning.
+fn looks_like_credential(name: &str) -> bool {
+    let w: Vec<String> = words(name).collect();
+    w.iter()
+        .any(|w| ["PASSWORD", "PASSWD", "TOKEN", "SECRET", "APIKEY", "CREDENTIAL", "CREDENTIALS"].contains(&w.as_str()))
+        || w.windows(2).any(|p| p[1] == "KEY" && ["API", "ACCESS", "PRIVATE"].contains(&p[0].as_str()))
+}
+
+/// How a JSON value is described in an error, without its content.
+fn shape(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+fn credential_dropped(name: &str, path: &str) -> Warning {
+    let what = if name.eq_ignore_ascii_case("ZENML_STORE_URL") {
+        "carries `user:password@`, a ZenML server credential"
+    } else {
+        "is a ZenML server credential"
+    };
+    Warning::new(
+        "credential-dropped",
+        format!("`{name}` {what}: left out, no spec ever holds its value (steps authenticate with `--zenml-secret`)"),
+    )
+    .at(path)
+}
+
+fn credential_in_clear(name: &str, path: &str) -> Warning {
+    Warning::new(
+        "env-credential",
+        format!("`{name}` looks like a credential and its value is written into the spec in clear text; keep it in a ZenML secret or a Kubernetes Secret (pod settings `env` with `valueFrom.secretKeyRef`)"),
+    )
+    .at(path)
+}
+
 /// Variables zenc sets itself; a user value for one of them is overridden with a warning.
 fn is_managed(name: &str, run_id_env: &str) -> bool {
     name == run_id_env
@@ -397,9 +484,21 @@ fn environment(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> 
     for (name, value, base) in user.chain(step) {
         let path = key_path(&base, name);
         check_env_name(name, &path)?;
+        if is_zenml_credential(name, value.as_str()) {
+            warnings.push(credential_dropped(name, &path));
+            continue;
+        }
         let text = env_text(value).ok_or_else(|| {
-            Error::invalid("environment value", value.to_string(), "a string, number or boolean").at(path.clone())
+            Error::new(ErrorKind::InvalidShape {
+                what: format!("value of environment variable `{name}`"),
+                found: shape(value).into(),
+                expected: "a string, number or boolean".into(),
+            })
+            .at(path.clone())
         })?;
+        if looks_like_credential(name) && !text.is_empty() {
+            warnings.push(credential_in_clear(name, &path));
+        }
         set_env(&mut env, managed, lit(name, &text), ctx.run_id_env, &path, warnings);
     }
     set_env(&mut env, managed, lit("ZENML_ENABLE_REPO_INIT_WARNINGS", "False"), ctx.run_id_env, "", warnings);
@@ -408,22 +507,44 @@ fn environment(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> 
         for (i, entry) in pod_env.iter().enumerate() {
             let path = format!("{base}[{i}]");
             let name = entry.get("name").and_then(Value::as_str).ok_or_else(|| {
-                Error::invalid("pod env entry", entry.to_string(), "a Kubernetes EnvVar with a `name`").at(path.clone())
+                Error::new(ErrorKind::InvalidShape {
+                    what: "pod env entry".into(),
+                    found: format!("{} without a string `name`", shape(entry)),
+                    expected: "a Kubernetes EnvVar `{name, value}` or `{name, valueFrom}`".into(),
+                })
+                .at(path.clone())
             })?;
             check_env_name(name, &path)?;
-            let value = match (entry.get("value"), entry.get("valueFrom").or_else(|| entry.get("value_from"))) {
+            let from = entry.get("valueFrom").or_else(|| entry.get("value_from"));
+            // A reference (`valueFrom`) is fine; a literal credential is not.
+            if from.is_none_or(Value::is_null) && is_zenml_credential(name, entry.get("value").and_then(Value::as_str))
+            {
+                warnings.push(credential_dropped(name, &path));
+                continue;
+            }
+            let value = match (entry.get("value"), from) {
                 (Some(Value::String(v)), None) => EnvValue::Kubernetes(v.clone()),
                 (None | Some(Value::Null), Some(from)) if from.is_object() => EnvValue::ValueFrom(from.clone()),
                 (None | Some(Value::Null), None | Some(Value::Null)) => EnvValue::Kubernetes(String::new()),
-                _ => {
-                    return Err(Error::invalid(
-                        "pod env entry",
-                        entry.to_string(),
-                        "either a string `value` or a `valueFrom` object",
-                    )
-                    .at(path))
+                (value, from) => {
+                    let found = match (value, from) {
+                        (Some(v), None) => format!("`value` is {}", shape(v)),
+                        (None | Some(Value::Null), Some(f)) => format!("`valueFrom` is {}", shape(f)),
+                        _ => "both `value` and `valueFrom`".into(),
+                    };
+                    return Err(Error::new(ErrorKind::InvalidShape {
+                        what: format!("pod env entry `{name}`"),
+                        found,
+                        expected: "either a string `value` or a `valueFrom` object".into(),
+                    })
+                    .at(path));
                 }
             };
+            if let EnvValue::Kubernetes(text) = &value {
+                if looks_like_credential(name) && !text.is_empty() {
+                    warnings.push(credential_in_clear(name, &path));
+                }
+            }
             set_env(&mut env, managed, EnvVar { name: name.into(), value }, ctx.run_id_env, &path, warnings);
         }
     }
@@ -924,6 +1045,51 @@ mod tests {
         assert!(check_label_value("cc-42", "p").is_ok());
         assert!(check_label_value("has space", "p").is_err());
         assert!(check_label_value(&"a".repeat(64), "p").is_err());
+    }
+
+    #[test]
+    fn zenml_store_credentials() {
+        for name in [
+            "ZENML_STORE_API_KEY",
+            "ZENML_STORE_API_TOKEN",
+            "ZENML_STORE_PASSWORD",
+            "ZENML_STORE_USERNAME",
+            "ZENML_STORE_SSL_KEY",
+            "zenml_store_api_key",
+            "ZENML_SECRETS_STORE_AUTH_CONFIG",
+            "ZENML_BACKUP_SECRETS_STORE_AUTH_CONFIG",
+            "ZENML_SECRETS_STORE_VAULT_TOKEN",
+        ] {
+            assert!(is_zenml_credential(name, Some("x")), "{name}");
+        }
+        for name in
+            ["ZENML_STORE_URL", "ZENML_STORE_TYPE", "ZENML_STORE_VERIFY_SSL", "ZENML_STORE_SSL_CA", "MY_API_KEY"]
+        {
+            assert!(!is_zenml_credential(name, Some("https://zenml.example.com")), "{name}");
+        }
+        assert!(is_zenml_credential("ZENML_STORE_URL", Some("mysql://root:hunter2@db:3306/zenml")));
+        assert_eq!(mask_userinfo("https://u:p@h.example/x?y").as_deref(), Some("https://***@h.example/x?y"));
+        assert_eq!(mask_userinfo("https://h.example/a@b"), None);
+    }
+
+    #[test]
+    fn a_server_url_with_credentials_is_refused_without_echoing_them() {
+        let text = "name: p\nsnapshot_id: 11111111-2222-3333-4444-555555555555\nflavor: kubernetes\nimage: a:1\nsteps: [{name: s}]\n";
+        let opts =
+            BuildOptions { zenml_url: Some("https://admin:s3cr3t-pw@zenml.example.com/".into()), ..Default::default() };
+        let err = crate::load_ir(text, "p.yaml", &opts).unwrap_err().to_string();
+        assert!(err.contains("https://***@zenml.example.com/"), "{err}");
+        assert!(!err.contains("s3cr3t") && !err.contains("admin"), "{err}");
+    }
+
+    #[test]
+    fn credential_looking_names() {
+        for name in ["HF_TOKEN", "DB_PASSWORD", "WANDB_API_KEY", "AWS_SECRET_ACCESS_KEY", "gcp-credentials", "apikey"] {
+            assert!(looks_like_credential(name), "{name}");
+        }
+        for name in ["MAX_TOKENS", "TOKENIZER", "KEY_COLUMN", "LOG_LEVEL", "MONKEY"] {
+            assert!(!looks_like_credential(name), "{name}");
+        }
     }
 
     #[test]
