@@ -7,7 +7,7 @@ use super::graph::{self, Node};
 use super::schedule::{parse_interval, Concurrency, Cron, Schedule, Trigger, UtcDateTime};
 use super::{EnvValue, EnvVar, FailureMode, PodSettings, Quantity, Resources, Retry, Sealed, Step, GPU_RESOURCE};
 use crate::error::{Error, ErrorKind, Result, Warning};
-use crate::snapshot::settings::{OrchestratorSettings, IGNORED_RESOURCE_SETTINGS};
+use crate::snapshot::settings::{Number, OrchestratorSettings, IGNORED_RESOURCE_SETTINGS};
 use crate::snapshot::{key_path, RawPipeline, RawSchedule, RawStep};
 use crate::Pipeline;
 
@@ -16,12 +16,53 @@ pub const ENTRYPOINT_COMMAND: [&str; 3] = ["python", "-m", "zenml.entrypoints.en
 const STEP_ENTRYPOINT: &str = "zenml.entrypoints.step_entrypoint_configuration.StepEntrypointConfiguration";
 const DYNAMIC_ENTRYPOINT: &str =
     "zenml.pipelines.dynamic.entrypoint_configuration.DynamicPipelineEntrypointConfiguration";
-/// Largest retry count accepted (engines store it as a 32-bit integer; ZenML's server would
-/// refuse that many attempts long before).
-const MAX_RETRIES: u32 = 10_000;
-/// Largest duration in seconds (delays, deadlines): 68 years, a signed 32-bit count, which
-/// every engine field holds.
+/// Largest duration in seconds (deadlines, delays, TTLs, intervals): 68 years, 2^31−1. It is
+/// the upper bound of a Pod's `activeDeadlineSeconds` (checked on a real API server) and the
+/// int32 of Argo's `ttlStrategy`, KFP's `resourceTtlOnCompletion` and a Job's TTL; every other
+/// duration field (int64 seconds, Go durations up to 292 years, Python timedeltas) holds more,
+/// and one range for every duration is simpler to remember.
 pub const MAX_SECONDS: u64 = i32::MAX as u64;
+
+/// The documented range of a numeric input field (README "Numeric ranges").
+struct Range {
+    lo: u64,
+    hi: u64,
+    /// Unit after the numbers (` s`).
+    unit: &'static str,
+    /// Why the bound is there.
+    why: &'static str,
+}
+
+/// Durations: timeouts, grace periods, TTLs, starting deadlines, retry delays.
+const DURATION: Range =
+    Range { lo: 0, hi: MAX_SECONDS, unit: " s", why: "68 years, the longest duration every engine holds" };
+/// Counts the engines store as 32-bit integers: parallelism, history limits, GPUs.
+const COUNT: Range = Range { lo: 0, hi: i32::MAX as u64, unit: "", why: "engines store it as a 32-bit integer" };
+/// Retries (also `max_retries + backoff_limit_margin`): engines store them as 32-bit integers,
+/// and ZenML's server would refuse that many attempts long before.
+const RETRIES: Range = Range { lo: 0, hi: 10_000, unit: "", why: "far more attempts than ZenML's server accepts" };
+/// Retry backoff factor: a larger one overflows the engines' delay arithmetic within a few retries.
+const BACKOFF: Range =
+    Range { lo: 0, hi: 1000, unit: "", why: "larger factors overflow the engines' delay arithmetic" };
+/// Schedule intervals: at least a second, at most the duration bound.
+const INTERVAL: Range = Range { lo: 1, ..DURATION };
+
+/// `n` as a whole number within `range`, or an error naming the field, its path and the range.
+fn ranged(n: Number, what: &str, range: &Range, path: &str) -> Result<u64> {
+    n.whole().and_then(|w| u64::try_from(w).ok()).filter(|w| (range.lo..=range.hi).contains(w)).ok_or_else(|| {
+        let Range { lo, hi, unit, why } = range;
+        Error::invalid(what, n.to_string(), format!("a whole number from {lo} to {hi}{unit} ({why})")).at(path)
+    })
+}
+
+fn ranged_opt(n: Option<Number>, what: &str, range: &Range, path: &str) -> Result<Option<u64>> {
+    n.map(|n| ranged(n, what, range, path)).transpose()
+}
+
+/// A count within `COUNT` (which fits `u32`).
+fn count(n: Option<Number>, what: &str, path: &str) -> Result<Option<u32>> {
+    Ok(ranged_opt(n, what, &COUNT, path)?.map(|c| u32::try_from(c).expect("COUNT fits u32")))
+}
 
 /// Name of the single step of a dynamic pipeline.
 pub const DYNAMIC_STEP_NAME: &str = "orchestrator";
@@ -185,6 +226,13 @@ pub fn build(raw: RawPipeline, opts: &BuildOptions, warnings: &mut Vec<Warning>)
         steps = order.into_iter().map(|i| slots[i].take().expect("each index once")).collect();
     }
 
+    let parallelism = count(raw.parallelism, "parallelism", &raw.parallelism_path)?;
+    let ttl_seconds_after_finished = ranged_opt(
+        raw.orchestrator.ttl_seconds_after_finished,
+        "TTL",
+        &DURATION,
+        &format!("{}.ttl_seconds_after_finished", raw.orchestrator_path),
+    )?;
     let namespace = opts.namespace.clone().or(raw.orchestrator.kubernetes_namespace.clone());
     let schedule = match &raw.schedule {
         Some(s) => Some(schedule(s, opts, warnings)?),
@@ -204,8 +252,9 @@ pub fn build(raw: RawPipeline, opts: &BuildOptions, warnings: &mut Vec<Warning>)
         failure_mode,
         steps,
         schedule,
-        parallelism: raw.parallelism.filter(|p| *p > 0),
-        ttl_seconds_after_finished: raw.orchestrator.ttl_seconds_after_finished,
+        // ZenML's `max_parallelism` 0 (or none) means no limit.
+        parallelism: parallelism.filter(|p| *p > 0),
+        ttl_seconds_after_finished,
         tags: raw.tags.clone(),
         namespace,
         service_account: opts.service_account.clone(),
@@ -303,18 +352,18 @@ fn step(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<
     let env = environment(ctx, rs, warnings)?;
     let (pod, env_from) = pod_settings(&rs.orchestrator, &rs.orchestrator_path, &rs.pod_path, false)?;
     let resources = resources(rs, warnings)?;
-    let zenml_retry =
-        rs.retry.as_ref().map(|r| Retry { limit: r.max_retries, delay_seconds: r.delay, backoff_factor: r.backoff });
-    if let Some(r) = &rs.retry {
-        if r.delay > MAX_SECONDS || r.backoff > 1000 {
-            return Err(Error::invalid(
-                "retry",
-                format!("delay {} s, backoff {}", r.delay, r.backoff),
-                format!("a delay of at most {MAX_SECONDS} s and a backoff factor of at most 1000"),
-            )
-            .at(rs.retry_path.clone()));
+    let zenml_retry = match &rs.retry {
+        None => None,
+        Some(r) => {
+            let at = |field: &str| format!("{}.{field}", rs.retry_path);
+            let limit = ranged(r.max_retries, "max_retries", &RETRIES, &at("max_retries"))?;
+            Some(Retry {
+                limit: u32::try_from(limit).expect("RETRIES fits u32"),
+                delay_seconds: ranged_opt(r.delay, "retry delay", &DURATION, &at("delay"))?.unwrap_or(0),
+                backoff_factor: ranged_opt(r.backoff, "retry backoff", &BACKOFF, &at("backoff"))?.unwrap_or(0),
+            })
         }
-    }
+    };
     if let Some(r) = &rs.retry {
         for (key, _) in r.extra.iter() {
             warnings.push(
@@ -325,13 +374,18 @@ fn step(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<
     }
     let retry = if ctx.engine_retries {
         // ZenML's Kubernetes orchestrator: Job backoffLimit = max_retries + backoff_limit_margin.
-        let margin = rs.orchestrator.backoff_limit_margin.unwrap_or(0);
-        let limit =
-            zenml_retry.map_or(0, |r| r.limit).checked_add(margin).filter(|l| *l <= MAX_RETRIES).ok_or_else(|| {
-                let asked =
-                    format!("max_retries {} + backoff_limit_margin {margin}", zenml_retry.map_or(0, |r| r.limit));
-                Error::invalid("retry limit", asked, format!("at most {MAX_RETRIES} retries")).at(rs.retry_path.clone())
-            })?;
+        let margin_path = format!("{}.backoff_limit_margin", rs.orchestrator_path);
+        let margin = ranged_opt(rs.orchestrator.backoff_limit_margin, "backoff_limit_margin", &RETRIES, &margin_path)?
+            .map_or(0, |m| u32::try_from(m).expect("RETRIES fits u32"));
+        let max = zenml_retry.map_or(0, |r| r.limit);
+        let limit = Some(max + margin).filter(|l| u64::from(*l) <= RETRIES.hi).ok_or_else(|| {
+            Error::invalid(
+                "retry limit",
+                format!("max_retries {max} + backoff_limit_margin {margin}"),
+                format!("at most {} retries in all ({})", RETRIES.hi, RETRIES.why),
+            )
+            .at(rs.retry_path.clone())
+        })?;
         (limit > 0).then(|| Retry {
             limit,
             delay_seconds: zenml_retry.map_or(0, |r| r.delay_seconds),
@@ -358,15 +412,10 @@ fn step(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<
     }))
 }
 
-/// Step deadline: positive, and small enough for every engine's field.
+/// Step deadline; 0 means none (ZenML's `active_deadline_seconds` default is none).
 fn timeout(rs: &RawStep) -> Result<Option<u64>> {
-    match rs.orchestrator.active_deadline_seconds.filter(|t| *t > 0) {
-        Some(t) if t > MAX_SECONDS => {
-            Err(Error::invalid("step timeout", format!("{t} s"), format!("at most {MAX_SECONDS} s"))
-                .at(rs.timeout_path.clone()))
-        }
-        t => Ok(t),
-    }
+    Ok(ranged_opt(rs.orchestrator.active_deadline_seconds, "step timeout", &DURATION, &rs.timeout_path)?
+        .filter(|t| *t > 0))
 }
 
 /// Prefixes of the variables ZenML configures its store and secrets stores from
@@ -524,7 +573,10 @@ fn environment(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> 
             }
             let value = match (entry.get("value"), from) {
                 (Some(Value::String(v)), None) => EnvValue::Kubernetes(v.clone()),
-                (None | Some(Value::Null), Some(from)) if from.is_object() => EnvValue::ValueFrom(from.clone()),
+                (None | Some(Value::Null), Some(from)) if from.is_object() => {
+                    check_numbers(from, &format!("{path}.valueFrom"))?;
+                    EnvValue::ValueFrom(from.clone())
+                }
                 (None | Some(Value::Null), None | Some(Value::Null)) => EnvValue::Kubernetes(String::new()),
                 (value, from) => {
                     let found = match (value, from) {
@@ -659,7 +711,8 @@ fn resources(rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<Resources> {
             })?;
             put(&mut out, "memory", q);
         }
-        if let Some(gpus) = settings.gpu_count.filter(|g| *g > 0) {
+        let gpus = count(settings.gpu_count, "gpu_count", &format!("{}.gpu_count", rs.resources_path))?;
+        if let Some(gpus) = gpus.filter(|g| *g > 0) {
             put(&mut out, GPU_RESOURCE, Quantity::parse(&gpus.to_string()).expect("integers are quantities"));
         }
         for (key, _) in settings.extra.iter() {
@@ -799,7 +852,19 @@ fn pod_settings(
         pod.security_context = p.container_security_context.clone().filter(|c| !is_empty_json(c));
         env_from = p.env_from.clone().unwrap_or_default();
         for (k, v) in p.additional_pod_spec_args.iter().flat_map(|m| m.iter()) {
+            check_numbers(v, &key_path(&format!("{pod_path}.additional_pod_spec_args"), k))?;
             pod.extra_pod_spec.insert(camel_case(k), v.clone());
+        }
+        let verbatim = [
+            ("affinity", p.affinity.clone().unwrap_or_default()),
+            ("tolerations", Value::Array(pod.tolerations.clone())),
+            ("volumes", Value::Array(pod.volumes.clone())),
+            ("volume_mounts", Value::Array(pod.volume_mounts.clone())),
+            ("env_from", Value::Array(env_from.clone())),
+            ("container_security_context", p.container_security_context.clone().unwrap_or_default()),
+        ];
+        for (key, value) in &verbatim {
+            check_numbers(value, &format!("{pod_path}.{key}"))?;
         }
     }
     if let Some(privileged) = orch.privileged {
@@ -822,8 +887,44 @@ fn pod_settings(
                 .at(format!("{base}.service_account_name")));
         }
     }
-    pod.termination_grace_period_seconds = orch.pod_stop_grace_period;
+    pod.termination_grace_period_seconds = ranged_opt(
+        orch.pod_stop_grace_period,
+        "pod_stop_grace_period",
+        &DURATION,
+        &format!("{base}.pod_stop_grace_period"),
+    )?;
     Ok((pod, env_from))
+}
+
+/// Numbers inside Kubernetes objects passed through verbatim must fit Kubernetes' widest
+/// integer (int64): a larger one is refused by the API server after the engine accepted it,
+/// or breaks the Airflow DAG's import.
+fn check_numbers(value: &Value, path: &str) -> Result<()> {
+    match value {
+        Value::Number(n) => {
+            let fits = match (n.as_i64(), n.as_u64(), n.as_f64()) {
+                (Some(_), _, _) => true,
+                (None, Some(_), _) => false,
+                (None, None, Some(f)) => f.abs() < 2f64.powi(63),
+                (None, None, None) => false,
+            };
+            if fits {
+                Ok(())
+            } else {
+                Err(Error::invalid(
+                    "number",
+                    n.to_string(),
+                    format!("at most {} in size (Kubernetes stores numbers as 64-bit integers)", i64::MAX),
+                )
+                .at(path))
+            }
+        }
+        Value::Array(items) => {
+            items.iter().enumerate().try_for_each(|(i, v)| check_numbers(v, &format!("{path}[{i}]")))
+        }
+        Value::Object(map) => map.iter().try_for_each(|(k, v)| check_numbers(v, &key_path(path, k))),
+        _ => Ok(()),
+    }
 }
 
 fn is_empty_json(v: &Value) -> bool {
@@ -938,11 +1039,12 @@ fn schedule(s: &RawSchedule, opts: &BuildOptions, warnings: &mut Vec<Warning>) -
                 .map_err(|reason| Error::new(ErrorKind::BadCron { expr: cron.clone(), reason }).at(at(cron_field)))?,
         ),
         (None, Some(interval), None) => Trigger::Interval {
-            seconds: parse_interval(interval).ok_or_else(|| {
+            seconds: parse_interval(interval).filter(|s| (INTERVAL.lo..=INTERVAL.hi).contains(s)).ok_or_else(|| {
+                let Range { lo, hi, unit, why } = INTERVAL;
                 Error::invalid(
                     "interval",
                     interval.to_string(),
-                    "a positive whole number of seconds or an ISO 8601 duration such as `PT6H`",
+                    format!("a whole number from {lo} to {hi}{unit} ({why}), or an ISO 8601 duration such as `PT6H` within that range"),
                 )
                 .at(at(interval_field))
             })?,
@@ -980,13 +1082,10 @@ fn schedule(s: &RawSchedule, opts: &BuildOptions, warnings: &mut Vec<Warning>) -
     let concurrency = match &s.concurrency_policy {
         None => None,
         Some(p) => Some(Concurrency::parse(p).ok_or_else(|| {
-            Error::invalid("concurrency policy", p, "`Allow`, `Forbid` or `Replace`").at(if s.path == "schedule" {
-                at("concurrency_policy")
-            } else {
-                "metadata.pipeline_configuration.settings.orchestrator.concurrency_policy".into()
-            })
+            Error::invalid("concurrency policy", p, "`Allow`, `Forbid` or `Replace`").at(s.knob_paths[0].clone())
         })?),
     };
+    let [_, deadline_path, successful_path, failed_path] = &s.knob_paths;
     // The command line wins over the file: it is the deployer's choice.
     if let (Some(cli), Some(file)) = (&opts.timezone, &s.timezone) {
         if cli != file {
@@ -1016,9 +1115,14 @@ fn schedule(s: &RawSchedule, opts: &BuildOptions, warnings: &mut Vec<Warning>) -
         catchup: s.catchup,
         timezone,
         concurrency,
-        starting_deadline_seconds: s.starting_deadline_seconds,
-        successful_history_limit: s.successful_history_limit,
-        failed_history_limit: s.failed_history_limit,
+        starting_deadline_seconds: ranged_opt(
+            s.starting_deadline_seconds,
+            "starting deadline",
+            &DURATION,
+            deadline_path,
+        )?,
+        successful_history_limit: count(s.successful_history_limit, "history limit", successful_path)?,
+        failed_history_limit: count(s.failed_history_limit, "history limit", failed_path)?,
         active: s.active,
     })
 }

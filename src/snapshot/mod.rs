@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result, Warning};
 use settings::{
-    OrchestratorSettings, OrderedMap, PodSettings, ResourceSettings, RetryConfig, CLIENT_ONLY_ORCHESTRATOR_SETTINGS,
+    Number, OrchestratorSettings, OrderedMap, PodSettings, ResourceSettings, RetryConfig,
+    CLIENT_ONLY_ORCHESTRATOR_SETTINGS,
 };
 
 /// Which input format a text is in.
@@ -61,7 +62,8 @@ pub struct RawPipeline {
     /// Pipeline-level orchestrator settings (parallelism, TTL, schedule knobs).
     pub orchestrator: OrchestratorSettings,
     pub orchestrator_path: String,
-    pub parallelism: Option<u32>,
+    pub parallelism: Option<Number>,
+    pub parallelism_path: String,
     pub schedule: Option<RawSchedule>,
     pub steps: Vec<RawStep>,
     /// Where the steps and the images are written in this input format.
@@ -112,9 +114,11 @@ pub struct RawSchedule {
     pub catchup: bool,
     pub timezone: Option<String>,
     pub concurrency_policy: Option<String>,
-    pub starting_deadline_seconds: Option<u64>,
-    pub successful_history_limit: Option<u32>,
-    pub failed_history_limit: Option<u32>,
+    pub starting_deadline_seconds: Option<Number>,
+    pub successful_history_limit: Option<Number>,
+    pub failed_history_limit: Option<Number>,
+    /// Where the knobs above are written: `[concurrency, deadline, successful, failed]`.
+    pub knob_paths: [String; 4],
 }
 
 /// Parse `text` (named `file_name` in messages) into a `RawPipeline`.
@@ -352,6 +356,13 @@ fn from_snapshot(snap: model::Snapshot, warnings: &mut Vec<Warning>) -> Result<R
             starting_deadline_seconds: orchestrator.starting_deadline_seconds,
             successful_history_limit: orchestrator.successful_jobs_history_limit,
             failed_history_limit: orchestrator.failed_jobs_history_limit,
+            knob_paths: [
+                "concurrency_policy",
+                "starting_deadline_seconds",
+                "successful_jobs_history_limit",
+                "failed_jobs_history_limit",
+            ]
+            .map(|k| format!("{orchestrator_path}.{k}")),
         }
     });
 
@@ -380,6 +391,7 @@ fn from_snapshot(snap: model::Snapshot, warnings: &mut Vec<Warning>) -> Result<R
         image: pipeline_image.or_else(|| skip_build_image(pc.settings.as_ref())),
         stack_environment: stack_meta.and_then(|m| m.environment.clone()).map(|m| m.0).unwrap_or_default(),
         parallelism: orchestrator.max_parallelism,
+        parallelism_path: format!("{orchestrator_path}.max_parallelism"),
         orchestrator,
         orchestrator_path,
         schedule,
@@ -480,6 +492,11 @@ fn from_manual(m: manual::ManualPipeline) -> Result<RawPipeline> {
                 None => environment.push((k, v)),
             }
         }
+        let resources_path = if s.resources.is_some() || m.resources.is_none() {
+            format!("{path}.resources")
+        } else {
+            "resources".into()
+        };
         let resources = match (&m.resources, s.resources) {
             (Some(base), Some(step)) => Some(ResourceSettings {
                 cpu_count: step.cpu_count.or(base.cpu_count),
@@ -498,10 +515,10 @@ fn from_manual(m: manual::ManualPipeline) -> Result<RawPipeline> {
             upstream_path: format!("{path}.upstream"),
             environment,
             environment_path: format!("{path}.environment"),
-            resources_path: if resources.is_some() { format!("{path}.resources") } else { "resources".into() },
+            resources_path,
             resources,
+            retry_path: if s.retry.is_some() || m.retry.is_none() { format!("{path}.retry") } else { "retry".into() },
             retry: s.retry.or_else(|| m.retry.clone()),
-            retry_path: format!("{path}.retry"),
             orchestrator: OrchestratorSettings {
                 pod_settings: pod,
                 step_pod_service_account_name: s.service_account.or_else(|| m.service_account.clone()),
@@ -510,7 +527,11 @@ fn from_manual(m: manual::ManualPipeline) -> Result<RawPipeline> {
             },
             orchestrator_path: path.clone(),
             pod_path: format!("{path}.pod"),
-            timeout_path: format!("{path}.timeout"),
+            timeout_path: if s.timeout.is_some() || m.timeout.is_none() {
+                format!("{path}.timeout")
+            } else {
+                "timeout".into()
+            },
             step_operator: false,
             path,
         });
@@ -530,6 +551,13 @@ fn from_manual(m: manual::ManualPipeline) -> Result<RawPipeline> {
         starting_deadline_seconds: s.starting_deadline_seconds,
         successful_history_limit: s.successful_history_limit,
         failed_history_limit: s.failed_history_limit,
+        knob_paths: [
+            "concurrency_policy",
+            "starting_deadline_seconds",
+            "successful_history_limit",
+            "failed_history_limit",
+        ]
+        .map(|k| format!("schedule.{k}")),
     });
     Ok(RawPipeline {
         name: m.name,
@@ -547,6 +575,7 @@ fn from_manual(m: manual::ManualPipeline) -> Result<RawPipeline> {
         orchestrator: OrchestratorSettings { max_parallelism: m.parallelism, ..OrchestratorSettings::default() },
         orchestrator_path: "pod".into(),
         parallelism: m.parallelism,
+        parallelism_path: "parallelism".into(),
         schedule,
         steps,
         steps_path: "steps".into(),
