@@ -415,7 +415,7 @@ fn lower_step(
         |m: &BTreeMap<String, String>| m.iter().map(|(k, v)| (k.clone(), protect_jinja(v))).collect::<BTreeMap<_, _>>();
     let mut annotations = protect_values(&s.pod.annotations);
     annotations.insert(k8s::STEP_NAME_ANNOTATION.into(), protect_jinja(&s.name));
-    let mut labels = protect_values(&s.pod.labels);
+    let mut labels = protect_values(&k8s::pod_labels(p, s));
     labels.extend(k8s::managed_labels());
 
     TaskContext {
@@ -459,7 +459,8 @@ for node in ast.walk(tree):
             ek = {k.arg: ast.literal_eval(k.value) for k in e.keywords}
             env[ek["name"]] = ek["value"]
         out.append({"task_id": ast.literal_eval(kw["task_id"]), "image": ast.literal_eval(kw["image"]),
-                    "cmds": ast.literal_eval(kw["cmds"]), "arguments": ast.literal_eval(kw["arguments"]), "env": env})
+                    "cmds": ast.literal_eval(kw["cmds"]), "arguments": ast.literal_eval(kw["arguments"]), "env": env,
+                    "labels": ast.literal_eval(kw["labels"]) if "labels" in kw else {}})
 edges = [(ast.literal_eval(n.left.slice), ast.literal_eval(n.right.slice)) for n in ast.walk(tree)
          if isinstance(n, ast.BinOp) and isinstance(n.op, ast.RShift)]
 for op in out:
@@ -507,6 +508,7 @@ pub fn check(p: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
                 return Err(bug(format!("step `{}`: {key} {} != {}", s.name, f[key], w[key])));
             }
         }
+        crate::validate::check_pod_labels(p, s, &f["labels"])?;
         if f["env"][p.run_id_env.as_str()].as_str() != Some(RUN_ID) {
             return Err(bug(format!("step `{}`: {} is not {RUN_ID}", s.name, p.run_id_env)));
         }

@@ -225,7 +225,8 @@ fn lower(
             true
         }
     };
-    let steps = p.steps.iter().zip(&task_names).map(|(s, name)| step_template(s, name)).collect::<Result<Vec<_>>>()?;
+    let steps =
+        p.steps.iter().zip(&task_names).map(|(s, name)| step_template(p, s, name)).collect::<Result<Vec<_>>>()?;
 
     if p.name.contains("{{") {
         warnings.push(Warning::new(
@@ -267,7 +268,7 @@ fn pipeline_annotations(p: &Pipeline) -> BTreeMap<String, String> {
     a
 }
 
-fn step_template(s: &Step, name: &str) -> Result<StepTemplate> {
+fn step_template(p: &Pipeline, s: &Step, name: &str) -> Result<StepTemplate> {
     if s.env.iter().any(|e| e.name == LBRACE_VAR) {
         return Err(Error::new(ErrorKind::Unsupported {
             engine: "Argo",
@@ -312,7 +313,7 @@ fn step_template(s: &Step, name: &str) -> Result<StepTemplate> {
 
     let t = StepTemplate {
         name: name.to_string(),
-        labels: s.pod.labels.clone(),
+        labels: k8s::pod_labels(p, s),
         annotations,
         image: s.image.clone(),
         command,
@@ -438,6 +439,7 @@ pub fn check(p: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
         return Err(bug(format!("{} container templates for {} steps", containers.len(), p.steps.len())));
     }
     for (step, t) in p.steps.iter().zip(containers) {
+        crate::validate::check_pod_labels(p, step, &t["metadata"]["labels"])?;
         let c = &t["container"];
         if c["image"].as_str() != Some(step.image.as_str()) {
             return Err(bug(format!("step `{}`: image {} != {}", step.name, c["image"], step.image)));

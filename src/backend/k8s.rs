@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::ir::{EnvValue, Pipeline, Resources, Step};
+use super::names;
+use crate::ir::{EnvValue, Pipeline, Resources, Step, POD_SELECTOR_LABELS};
 
 /// Makes a literal survive Kubernetes' `$(VAR)` expansion of env values, command and args:
 /// Kubernetes turns `$$` into `$` and leaves every other `$` alone, so doubling each `$` gives
@@ -20,6 +21,19 @@ pub const STEP_NAME_ANNOTATION: &str = "zenml.io/step-name";
 /// Labels on every object zenc emits.
 pub fn managed_labels() -> BTreeMap<String, String> {
     BTreeMap::from([("app.kubernetes.io/managed-by".to_string(), "zenc".to_string())])
+}
+
+/// Labels of a step's pod: pipeline, snapshot and step (`ir::POD_SELECTOR_LABELS`, values from
+/// the one shared sanitiser), then the pod settings' own labels, which win.
+pub fn pod_labels(p: &Pipeline, s: &Step) -> BTreeMap<String, String> {
+    let [pipeline, snapshot, step] = POD_SELECTOR_LABELS;
+    let mut labels = BTreeMap::from([
+        (pipeline.to_string(), names::label_value(&p.name)),
+        (snapshot.to_string(), names::label_value(&p.snapshot_id)),
+        (step.to_string(), names::label_value(&s.name)),
+    ]);
+    labels.extend(s.pod.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+    labels
 }
 
 /// The exact ZenML names, for people and tools looking at the cluster.

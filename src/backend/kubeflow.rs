@@ -275,7 +275,7 @@ fn lower(
                 backoff_factor: r.backoff_factor.max(1) as f64,
             }),
         });
-        platform.push(platform_executor(s, &label, &mut dropped));
+        platform.push(platform_executor(p, s, &label, &mut dropped));
     }
     dropped.warn(warnings);
 
@@ -430,7 +430,7 @@ impl Dropped {
     }
 }
 
-fn platform_executor(s: &Step, label: &str, dropped: &mut Dropped) -> PlatformExecutor {
+fn platform_executor(p: &Pipeline, s: &Step, label: &str, dropped: &mut Dropped) -> PlatformExecutor {
     let mut field_path_as_env = Vec::new();
     let mut secret_as_env = Vec::new();
     let mut config_map_as_env = Vec::new();
@@ -479,7 +479,7 @@ fn platform_executor(s: &Step, label: &str, dropped: &mut Dropped) -> PlatformEx
 
     let mut annotations = pod.annotations.clone();
     annotations.insert(k8s::STEP_NAME_ANNOTATION.into(), s.name.clone());
-    let pod_metadata = Some(json!({"labels": pod.labels, "annotations": annotations}));
+    let pod_metadata = Some(json!({"labels": k8s::pod_labels(p, s), "annotations": annotations}));
 
     let image_pull_secret = pod
         .image_pull_secrets
@@ -856,6 +856,7 @@ pub fn check(p: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
             )));
         }
         let k8s = &platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"][label];
+        crate::validate::check_pod_labels(p, step, &k8s["podMetadata"]["labels"])?;
         let run_id = k8s["fieldPathAsEnv"]
             .as_array()
             .into_iter()

@@ -5,7 +5,10 @@ use serde_json::Value;
 
 use super::graph::{self, Node};
 use super::schedule::{parse_interval, Concurrency, Cron, Schedule, Trigger, UtcDateTime};
-use super::{EnvValue, EnvVar, FailureMode, PodSettings, Quantity, Resources, Retry, Sealed, Step, GPU_RESOURCE};
+use super::{
+    EnvValue, EnvVar, FailureMode, PodSettings, Quantity, Resources, Retry, Sealed, Step, GPU_RESOURCE,
+    POD_SELECTOR_LABELS,
+};
 use crate::error::{Error, ErrorKind, Result, Warning};
 use crate::snapshot::settings::{Number, OrchestratorSettings, IGNORED_RESOURCE_SETTINGS};
 use crate::snapshot::{key_path, RawPipeline, RawSchedule, RawStep};
@@ -299,7 +302,7 @@ fn dynamic_step(ctx: &StepContext, warnings: &mut Vec<Warning>) -> Result<Step> 
         ..RawStep::default()
     };
     let env = environment(ctx, &rs, warnings)?;
-    let (pod, env_from) = pod_settings(&rs.orchestrator, &rs.orchestrator_path, &rs.pod_path, true)?;
+    let (pod, env_from) = pod_settings(&rs.orchestrator, &rs.orchestrator_path, &rs.pod_path, true, warnings)?;
     let mut resources = Resources::default();
     apply_pod_resources(&rs, &mut resources, warnings)?;
     Ok(Step {
@@ -350,7 +353,7 @@ fn step(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<
         ),
     };
     let env = environment(ctx, rs, warnings)?;
-    let (pod, env_from) = pod_settings(&rs.orchestrator, &rs.orchestrator_path, &rs.pod_path, false)?;
+    let (pod, env_from) = pod_settings(&rs.orchestrator, &rs.orchestrator_path, &rs.pod_path, false, warnings)?;
     let resources = resources(rs, warnings)?;
     let zenml_retry = match &rs.retry {
         None => None,
@@ -811,6 +814,7 @@ fn pod_settings(
     base: &str,
     pod_path: &str,
     orchestrator_pod: bool,
+    warnings: &mut Vec<Warning>,
 ) -> Result<(PodSettings, Vec<Value>)> {
     let mut pod = PodSettings::default();
     let mut env_from = Vec::new();
@@ -832,6 +836,15 @@ fn pod_settings(
             let path = key_path(&format!("{pod_path}.labels"), k);
             check_label_key(k, &path)?;
             check_label_value(v, &path)?;
+            if POD_SELECTOR_LABELS.contains(&k.as_str()) {
+                warnings.push(
+                    Warning::new(
+                        "label-overridden",
+                        format!("pod label `{k}` is one zenc sets on every step pod for selection; the pod settings' value `{v}` wins"),
+                    )
+                    .at(path.clone()),
+                );
+            }
             pod.labels.insert(k.clone(), v.clone());
         }
         for (k, v) in p.annotations.iter().flat_map(|m| m.iter()) {

@@ -139,6 +139,11 @@ impl Resources {
     }
 }
 
+/// Labels zenc puts on every step pod — pipeline name, snapshot id, step name, as label
+/// values — for the selectors of platform teams. A pod-settings label with one of these keys
+/// wins (as on ZenML's own pods), with a warning.
+pub const POD_SELECTOR_LABELS: [&str; 3] = ["zenml.io/pipeline", "zenml.io/snapshot-id", "zenml.io/step"];
+
 /// The Kubernetes resource name ZenML's `gpu_count` maps to.
 pub const GPU_RESOURCE: &str = "nvidia.com/gpu";
 
