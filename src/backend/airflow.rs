@@ -62,6 +62,8 @@ pub struct DagContext {
     /// Created paused (schedule inactive) or not; `None` leaves Airflow's config default.
     pub is_paused_upon_creation: Option<bool>,
     pub tags: Vec<String>,
+    /// `description` shown in the Airflow UI: the pipeline's description.
+    pub description: Option<String>,
     /// Some task needs the `Secret` import.
     pub uses_secrets: bool,
     /// Some task needs the `PodGenerator` import.
@@ -262,6 +264,7 @@ fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Res
         fail_fast,
         is_paused_upon_creation: None,
         tags: tags(p, warnings),
+        description: p.description.clone(),
         uses_secrets: tasks.iter().any(|t| !t.secrets.is_empty()),
         uses_pod_spec: tasks.iter().any(|t| t.full_pod_spec.is_some()),
         tasks,

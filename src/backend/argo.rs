@@ -228,10 +228,10 @@ fn lower(
     let steps =
         p.steps.iter().zip(&task_names).map(|(s, name)| step_template(p, s, name)).collect::<Result<Vec<_>>>()?;
 
-    if p.name.contains("{{") {
+    for key in dropped_annotations(p) {
         warnings.push(Warning::new(
             "argo-annotation-dropped",
-            "the pipeline name contains `{{`, which Argo would template: annotation `zenml.io/pipeline-name` left out",
+            format!("annotation `{key}` left out: its value contains `{{{{`, which Argo would template"),
         ));
     }
     let mut pull_secrets: Vec<String> = p.steps.iter().flat_map(|s| s.pod.image_pull_secrets.iter().cloned()).collect();
@@ -261,11 +261,27 @@ fn lower(
     })
 }
 
-/// The exact ZenML names, where Argo would not template them.
-fn pipeline_annotations(p: &Pipeline) -> BTreeMap<String, String> {
+/// Argo's UI shows this annotation as the description of a Workflow, template or CronWorkflow.
+const DESCRIPTION_ANNOTATION: &str = "workflows.argoproj.io/description";
+
+/// ZenML names, description and tags, in Argo's own description annotation; without the
+/// ones Argo would template.
+fn all_annotations(p: &Pipeline) -> BTreeMap<String, String> {
     let mut a = k8s::pipeline_annotations(p);
+    if let Some(d) = a.remove(k8s::DESCRIPTION_ANNOTATION) {
+        a.insert(DESCRIPTION_ANNOTATION.into(), d);
+    }
+    a
+}
+
+fn pipeline_annotations(p: &Pipeline) -> BTreeMap<String, String> {
+    let mut a = all_annotations(p);
     a.retain(|_, v| !v.contains("{{"));
     a
+}
+
+fn dropped_annotations(p: &Pipeline) -> Vec<String> {
+    all_annotations(p).into_iter().filter(|(_, v)| v.contains("{{")).map(|(k, _)| k).collect()
 }
 
 fn step_template(p: &Pipeline, s: &Step, name: &str) -> Result<StepTemplate> {

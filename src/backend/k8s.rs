@@ -36,12 +36,23 @@ pub fn pod_labels(p: &Pipeline, s: &Step) -> BTreeMap<String, String> {
     labels
 }
 
-/// The exact ZenML names, for people and tools looking at the cluster.
+/// Annotation with the pipeline's description.
+pub const DESCRIPTION_ANNOTATION: &str = "zenml.io/description";
+
+/// The exact ZenML names, for people and tools looking at the cluster, and the pipeline's
+/// description and tags (`zenml.io/tags`: a JSON list, since a tag may hold any character).
 pub fn pipeline_annotations(p: &Pipeline) -> BTreeMap<String, String> {
-    BTreeMap::from([
+    let mut a = BTreeMap::from([
         ("zenml.io/snapshot-id".to_string(), p.snapshot_id.clone()),
         ("zenml.io/pipeline-name".to_string(), p.name.clone()),
-    ])
+    ]);
+    if let Some(d) = &p.description {
+        a.insert(DESCRIPTION_ANNOTATION.into(), d.clone());
+    }
+    if !p.tags.is_empty() {
+        a.insert("zenml.io/tags".into(), serde_json::to_string(&p.tags).expect("strings serialize"));
+    }
+    a
 }
 
 /// Holds a single `{`: a literal `{{` is written `$(ZENC_LBRACE){` so Argo (directly, or

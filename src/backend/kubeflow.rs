@@ -36,6 +36,8 @@ pub struct PipelineSpecContext {
     pub name: String,
     /// `pipelineInfo.displayName`: the ZenML pipeline name verbatim.
     pub display_name: String,
+    /// `pipelineInfo.description`: the pipeline's description.
+    pub description: Option<String>,
     /// `sdkVersion`: who wrote the IR.
     pub sdk_version: String,
     /// One component per step, in DAG order.
@@ -283,6 +285,7 @@ fn lower(
         header: opts.header(),
         name: names::sanitize(&p.name, &PIPELINE_RULE),
         display_name: p.name.clone(),
+        description: p.description.clone(),
         sdk_version: format!("zenc-{}", env!("CARGO_PKG_VERSION")),
         components,
         executors,
@@ -305,6 +308,12 @@ fn pipeline_warnings(p: &Pipeline, warnings: &mut Vec<Warning>) {
         warnings.push(Warning::new(
             "kubeflow-parallelism",
             "KFP IR has no pipeline-wide parallelism limit (only for loops): `parallelism` ignored",
+        ));
+    }
+    if !p.tags.is_empty() {
+        warnings.push(Warning::new(
+            "kubeflow-tags",
+            "the KFP IR has no place for tags (`pipelineInfo` has a name, a display name and a description): pipeline tags not carried",
         ));
     }
     if p.namespace.is_some() || p.service_account.is_some() {

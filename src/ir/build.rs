@@ -229,6 +229,7 @@ pub fn build(raw: RawPipeline, opts: &BuildOptions, warnings: &mut Vec<Warning>)
         steps = order.into_iter().map(|i| slots[i].take().expect("each index once")).collect();
     }
 
+    local_components(&raw, &steps, warnings);
     let parallelism = count(raw.parallelism, "parallelism", &raw.parallelism_path)?;
     let ttl_seconds_after_finished = ranged_opt(
         raw.orchestrator.ttl_seconds_after_finished,
@@ -259,11 +260,49 @@ pub fn build(raw: RawPipeline, opts: &BuildOptions, warnings: &mut Vec<Warning>)
         parallelism: parallelism.filter(|p| *p > 0),
         ttl_seconds_after_finished,
         tags: raw.tags.clone(),
+        description: raw.description.clone().filter(|d| !d.trim().is_empty()),
         namespace,
         service_account: opts.service_account.clone(),
         dynamic: raw.dynamic,
         sealed: Sealed::default(),
     })
+}
+
+/// Stack components that live on the machine that compiled the snapshot, which step pods in a
+/// cluster cannot reach: a `local` flavor (the local artifact store above all: steps would
+/// write their artifacts into their own pod), and images in a registry on `localhost`. The
+/// image builder is left out: it ran at build time. ZenML's own Kubernetes orchestrator
+/// refuses such stacks unless `skip_local_validations` is set.
+fn local_components(raw: &RawPipeline, steps: &[Step], warnings: &mut Vec<Warning>) {
+    for (kind, name, flavor) in &raw.stack_components {
+        if matches!(flavor.as_str(), "local" | "local_docker") && kind != "image_builder" {
+            warnings.push(
+                Warning::new(
+                    "local-stack-component",
+                    format!("the stack's {} `{name}` has the `{flavor}` flavor: it lives on the machine that ran ZenML, and steps running in a cluster cannot reach it", kind.replace('_', " ")),
+                )
+                .at(key_path("resources.stack.metadata.components", kind)),
+            );
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for s in steps {
+        let host = s.image.split('/').next().unwrap_or_default();
+        let local = s.image.contains('/')
+            && (host == "localhost"
+                || host.starts_with("localhost:")
+                || host.starts_with("127.")
+                || host.starts_with("[::1]"));
+        if local && seen.insert(host) {
+            warnings.push(
+                Warning::new(
+                    "local-stack-component",
+                    format!("image `{}` is in a container registry on `{host}`: cluster nodes pull from their own localhost, not the machine that built it", s.image),
+                )
+                .at(raw.images_path.clone()),
+            );
+        }
+    }
 }
 
 struct StepContext<'a> {

@@ -41,6 +41,8 @@ pub struct Pipeline {
     pub ttl_seconds_after_finished: Option<u64>,
     /// Pipeline tags (ZenML `tags`).
     pub tags: Vec<String>,
+    /// What the pipeline does (the snapshot's description), for engine UIs.
+    pub description: Option<String>,
     /// Kubernetes namespace for the emitted objects, if chosen.
     pub namespace: Option<String>,
     /// Service account for step pods that do not set their own.

@@ -43,6 +43,9 @@ pub struct ManualPipeline {
     pub parallelism: Option<Number>,
     #[serde(default)]
     pub tags: Option<Vec<String>>,
+    /// What the pipeline does, for people (engine UIs show it).
+    #[serde(default)]
+    pub description: Option<String>,
     #[serde(default)]
     pub schedule: Option<ManualSchedule>,
     pub steps: Vec<ManualStep>,

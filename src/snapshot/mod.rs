@@ -55,6 +55,9 @@ pub struct RawPipeline {
     pub execution_mode: Option<String>,
     pub execution_mode_path: String,
     pub tags: Vec<String>,
+    pub description: Option<String>,
+    /// Components of the snapshot's stack: `(type, name, flavor)`, when the stack is hydrated.
+    pub stack_components: Vec<(String, String, String)>,
     /// Image for the whole pipeline (ZenML's `orchestrator` build key).
     pub image: Option<String>,
     /// Stack-level environment (applied before each step's own).
@@ -388,6 +391,12 @@ fn from_snapshot(snap: model::Snapshot, warnings: &mut Vec<Warning>) -> Result<R
         execution_mode: pc.execution_mode.clone(),
         execution_mode_path: "metadata.pipeline_configuration.execution_mode".into(),
         tags,
+        description: metadata.description.clone(),
+        stack_components: stack_meta
+            .iter()
+            .flat_map(|m| m.components.iter())
+            .flat_map(|(kind, list)| list.iter().map(|c| (kind.clone(), c.name.clone(), c.body.flavor_name.clone())))
+            .collect(),
         image: pipeline_image.or_else(|| skip_build_image(pc.settings.as_ref())),
         stack_environment: stack_meta.and_then(|m| m.environment.clone()).map(|m| m.0).unwrap_or_default(),
         parallelism: orchestrator.max_parallelism,
@@ -570,6 +579,8 @@ fn from_manual(m: manual::ManualPipeline) -> Result<RawPipeline> {
         execution_mode: m.execution_mode,
         execution_mode_path: "execution_mode".into(),
         tags: m.tags.unwrap_or_default(),
+        description: m.description,
+        stack_components: Vec::new(),
         image: m.image,
         stack_environment: Vec::new(),
         orchestrator: OrchestratorSettings { max_parallelism: m.parallelism, ..OrchestratorSettings::default() },
