@@ -75,6 +75,8 @@ fn credentials(v: &Value, key: &str, out: &mut Vec<String>) {
             }
         }
         Value::Array(a) => a.iter().for_each(|v| credentials(v, key, out)),
+        // A whole environment written as one string (`"KEY=value"`) is a credential too.
+        Value::String(s) if key == "environment" || key == "env" => out.push(s.clone()),
         Value::String(s) => out.extend(userinfo(s)),
         _ => {}
     }

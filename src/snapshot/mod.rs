@@ -147,11 +147,33 @@ fn dedup(warnings: &mut Vec<Warning>) {
     warnings.retain(|w| seen.insert((w.code, w.message.clone())));
 }
 
+/// serde's type errors quote the string they found (`invalid type: string "…"`); that string
+/// may be a credential written in the wrong place, so messages say `a string` instead.
+fn without_values(message: String) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message.as_str();
+    while let Some(i) = rest.find("string \"") {
+        out.push_str(&rest[..i]);
+        out.push_str("a string");
+        // The quoted text is written with `{:?}`: a `"` inside it is escaped.
+        let quoted = &rest[i + "string \"".len()..];
+        let mut escaped = false;
+        let end = quoted.char_indices().find(|&(_, c)| {
+            let close = c == '"' && !escaped;
+            escaped = c == '\\' && !escaped;
+            close
+        });
+        rest = end.map_or("", |(j, _)| &quoted[j + 1..]);
+    }
+    out.push_str(rest);
+    out
+}
+
 fn parse_json<T: DeserializeOwned>(text: &str) -> Result<T> {
     let de = &mut serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        let err = Error::new(ErrorKind::Parse { format: "JSON", message: e.into_inner().to_string() });
+        let err = Error::new(ErrorKind::Parse { format: "JSON", message: without_values(e.into_inner().to_string()) });
         if path == "." {
             err
         } else {
@@ -164,7 +186,7 @@ fn parse_yaml<T: DeserializeOwned>(text: &str) -> Result<T> {
     let de = serde_yaml::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        let err = Error::new(ErrorKind::Parse { format: "YAML", message: e.into_inner().to_string() });
+        let err = Error::new(ErrorKind::Parse { format: "YAML", message: without_values(e.into_inner().to_string()) });
         if path == "." {
             err
         } else {
@@ -178,7 +200,7 @@ fn typed<T: DeserializeOwned>(value: &Value, base: &str) -> Result<T> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let inner = e.path().to_string();
         let path = if inner == "." { base.to_string() } else { format!("{base}.{inner}") };
-        Error::new(ErrorKind::Parse { format: "setting", message: e.into_inner().to_string() }).at(path)
+        Error::new(ErrorKind::Parse { format: "setting", message: without_values(e.into_inner().to_string()) }).at(path)
     })
 }
 
@@ -631,4 +653,22 @@ fn pod_value(pod: &PodSettings) -> Value {
     put("container_security_context", pod.container_security_context.clone());
     put("additional_pod_spec_args", map(&pod.additional_pod_spec_args));
     Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_errors_do_not_quote_the_string_found() {
+        let cases = [
+            (r#"invalid type: string "hunter2", expected u32"#, "invalid type: a string, expected u32"),
+            (r#"invalid type: string "a \"q\" b", expected a map"#, "invalid type: a string, expected a map"),
+            (r#"x string "1" y string "2" z"#, "x a string y a string z"),
+            ("unknown field `tags`, expected `name`", "unknown field `tags`, expected `name`"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(without_values(input.to_string()), want, "{input}");
+        }
+    }
 }
