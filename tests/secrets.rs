@@ -10,7 +10,24 @@ use serde_json::Value;
 use zenc::{compile, Engine, Options};
 
 /// Variables ZenML configures its store from that hold no credential.
-const STORE_SETTINGS: &[&str] = &["URL", "TYPE", "VERIFY_SSL", "HTTP_TIMEOUT", "CONNECTION_POOL_SIZE", "SSL_CA"];
+const STORE_SETTINGS: &[&str] = &[
+    "URL",
+    "TYPE",
+    "VERIFY_SSL",
+    "HTTP_TIMEOUT",
+    "CONNECTION_POOL_SIZE",
+    "SSL_CA",
+    "SSL_CERT",
+    "SSL_VERIFY_SERVER_CERT",
+    "DRIVER",
+    "DATABASE",
+    "POOL_SIZE",
+    "MAX_OVERFLOW",
+    "POOL_PRE_PING",
+    "BACKUP_STRATEGY",
+    "BACKUP_DIRECTORY",
+    "BACKUP_DATABASE",
+];
 
 /// A ZenML store or secrets-store variable other than the plain settings above.
 fn is_store_credential(name: &str) -> bool {

@@ -482,7 +482,17 @@ pub fn is_zenml_credential(name: &str, value: Option<&str>) -> bool {
         return false;
     };
     words(rest).any(|w| STORE_CREDENTIAL_WORDS.contains(&w.as_str()))
-        || (rest == "URL" && value.and_then(mask_userinfo).is_some())
+        || (rest == "URL" && value.is_some_and(|v| mask_userinfo(v).is_some() || query_has_credential(v)))
+}
+
+/// A URL query naming a credential (`mysql://host/db?password=…`).
+fn query_has_credential(url: &str) -> bool {
+    url.split_once('?').is_some_and(|(_, query)| {
+        query.split('&').any(|pair| {
+            let key = pair.split('=').next().unwrap_or_default();
+            words(key).any(|w| STORE_CREDENTIAL_WORDS.contains(&w.as_str()))
+        })
+    })
 }
 
 /// `scheme://***@host/…` when `url` carries user information, else `None`.
@@ -517,7 +527,7 @@ fn shape(value: &Value) -> &'static str {
 
 fn credential_dropped(name: &str, path: &str) -> Warning {
     let what = if name.eq_ignore_ascii_case("ZENML_STORE_URL") {
-        "carries `user:password@`, a ZenML server credential"
+        "carries a user, password or token, a ZenML server credential"
     } else {
         "is a ZenML server credential"
     };
@@ -1224,6 +1234,8 @@ mod tests {
             assert!(!is_zenml_credential(name, Some("https://zenml.example.com")), "{name}");
         }
         assert!(is_zenml_credential("ZENML_STORE_URL", Some("mysql://root:hunter2@db:3306/zenml")));
+        assert!(is_zenml_credential("ZENML_STORE_URL", Some("mysql://db/zenml?ssl=1&password=hunter2")));
+        assert!(!is_zenml_credential("ZENML_STORE_URL", Some("mysql://db/zenml?ssl=1")));
         assert_eq!(mask_userinfo("https://u:p@h.example/x?y").as_deref(), Some("https://***@h.example/x?y"));
         assert_eq!(mask_userinfo("https://h.example/a@b"), None);
     }
