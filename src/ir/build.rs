@@ -476,7 +476,7 @@ fn words(name: &str) -> impl Iterator<Item = String> + '_ {
 /// True for a ZenML store credential: its value never goes into a spec, whatever the flags
 /// (the steps get the API key by reference, from `--zenml-secret`). A store URL counts when
 /// it carries `user:password@`.
-pub fn is_zenml_credential(name: &str, value: Option<&str>) -> bool {
+fn is_zenml_credential(name: &str, value: Option<&str>) -> bool {
     let upper = name.to_ascii_uppercase();
     let Some(rest) = ZENML_STORE_PREFIXES.iter().find_map(|p| upper.strip_prefix(p)) else {
         return false;
