@@ -28,6 +28,8 @@ pub enum ErrorKind {
     Cycle { chain: Vec<String> },
     /// A value has the wrong form.
     InvalidValue { what: String, value: String, expected: String },
+    /// A value has the wrong shape, described without echoing it (it may hold a credential).
+    InvalidShape { what: String, found: String, expected: String },
     /// A cron expression that no engine would accept.
     BadCron { expr: String, reason: String },
     /// Steps with no image and no `--image` fallback.
@@ -84,8 +86,27 @@ impl Error {
     }
 }
 
+/// Most names an error lists: a message stays readable (and small) for a 100,000-step input.
+const MAX_LISTED: usize = 10;
+
+/// `` `a`, `b`, `c` ``; past `MAX_LISTED` names, the first ones and how many more there are.
 fn ticked(names: &[String]) -> String {
-    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+    let shown: Vec<String> = names.iter().take(MAX_LISTED).map(|n| format!("`{n}`")).collect();
+    match names.len().saturating_sub(MAX_LISTED) {
+        0 => shown.join(", "),
+        more => format!("{}, … and {more} more ({} in all)", shown.join(", "), names.len()),
+    }
+}
+
+/// `` `a` -> `b` -> `a` ``; a longer cycle shows its first steps, its length, and its closing edge.
+fn cycle_chain(chain: &[String]) -> String {
+    let steps = chain.len().saturating_sub(1);
+    let ticked: Vec<String> = chain.iter().map(|s| format!("`{s}`")).collect();
+    if steps <= MAX_LISTED {
+        return ticked.join(" -> ");
+    }
+    let head = &ticked[..MAX_LISTED - 2];
+    format!("{} -> … ({} more) -> {} ({steps} steps)", head.join(" -> "), steps - head.len(), ticked[steps])
 }
 
 impl fmt::Display for Error {
@@ -112,12 +133,15 @@ impl fmt::Display for Error {
                 Some(format!("known steps are {}", ticked(known)))
             }
             ErrorKind::Cycle { chain } => {
-                let chain: Vec<String> = chain.iter().map(|s| format!("`{s}`")).collect();
-                write!(f, "steps form a cycle: {}", chain.join(" -> "))?;
+                write!(f, "steps form a cycle: {}", cycle_chain(chain))?;
                 Some("remove one of these upstream edges".into())
             }
             ErrorKind::InvalidValue { what, value, expected } => {
                 write!(f, "invalid {what} `{}`", value.escape_debug())?;
+                Some(format!("expected {expected}"))
+            }
+            ErrorKind::InvalidShape { what, found, expected } => {
+                write!(f, "invalid {what}: {found}")?;
                 Some(format!("expected {expected}"))
             }
             ErrorKind::BadCron { expr, reason } => {
@@ -168,7 +192,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// Something zenc did not carry over, or carried over approximately.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct Warning {
     /// Stable short name, e.g. `argo-catchup` (for grepping and README).
     pub code: &'static str,
@@ -200,3 +224,46 @@ impl fmt::Display for Warning {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("step_{i}")).collect()
+    }
+
+    #[test]
+    fn long_lists_are_cut() {
+        assert_eq!(ticked(&names(2)), "`step_0`, `step_1`");
+        let text = ticked(&names(20_000));
+        assert!(text.starts_with("`step_0`, `step_1`,"), "{text}");
+        assert!(text.ends_with("`step_9`, … and 19990 more (20000 in all)"), "{text}");
+    }
+
+    #[test]
+    fn long_cycles_are_cut() {
+        let mut chain = names(3);
+        chain.push("step_0".into());
+        assert_eq!(cycle_chain(&chain), "`step_0` -> `step_1` -> `step_2` -> `step_0`");
+        let mut chain = names(50_000);
+        chain.push("step_0".into());
+        let text = cycle_chain(&chain);
+        assert!(text.starts_with("`step_0` -> `step_1` -> "), "{text}");
+        assert!(text.ends_with("`step_7` -> … (49992 more) -> `step_0` (50000 steps)"), "{text}");
+    }
+
+    #[test]
+    fn messages_about_huge_inputs_stay_small() {
+        let mut chain = names(50_000);
+        chain.push("step_0".into());
+        let cycle = Error::new(ErrorKind::Cycle { chain }).to_string();
+        let unknown =
+            Error::new(ErrorKind::UnknownUpstream { step: "a".into(), upstream: "b".into(), known: names(20_000) })
+                .to_string();
+        let images = Error::new(ErrorKind::MissingImage { steps: names(20_000) }).to_string();
+        for text in [cycle, unknown, images] {
+            assert!(text.len() < 1000, "{} bytes: {text}", text.len());
+        }
+    }
+}

@@ -39,6 +39,20 @@ pub fn check(engine: Engine, pipeline: &Pipeline, artifacts: &[crate::Artifact])
     engine.check(pipeline, artifacts)
 }
 
+/// The labels read back from a step's pod metadata carry `k8s::pod_labels`.
+pub fn check_pod_labels(pipeline: &Pipeline, step: &crate::ir::Step, read: &Value) -> Result<()> {
+    for (key, want) in crate::backend::k8s::pod_labels(pipeline, step) {
+        if read[key.as_str()].as_str() != Some(want.as_str()) {
+            return Err(bug(format!(
+                "step `{}`: pod label `{key}` is {}, not `{want}`",
+                step.name,
+                read[key.as_str()]
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The step graph read back from an output: per step, in IR order, its engine name and the
 /// engine names it waits for. Checks that the edges are exactly `spec.upstream_steps`.
 pub fn check_graph(pipeline: &Pipeline, read: &[(String, Vec<String>)]) -> Result<()> {

@@ -62,6 +62,8 @@ pub struct DagContext {
     /// Created paused (schedule inactive) or not; `None` leaves Airflow's config default.
     pub is_paused_upon_creation: Option<bool>,
     pub tags: Vec<String>,
+    /// `description` shown in the Airflow UI: the pipeline's description.
+    pub description: Option<String>,
     /// Some task needs the `Secret` import.
     pub uses_secrets: bool,
     /// Some task needs the `PodGenerator` import.
@@ -262,6 +264,7 @@ fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Res
         fail_fast,
         is_paused_upon_creation: None,
         tags: tags(p, warnings),
+        description: p.description.clone(),
         uses_secrets: tasks.iter().any(|t| !t.secrets.is_empty()),
         uses_pod_spec: tasks.iter().any(|t| t.full_pod_spec.is_some()),
         tasks,
@@ -415,7 +418,7 @@ fn lower_step(
         |m: &BTreeMap<String, String>| m.iter().map(|(k, v)| (k.clone(), protect_jinja(v))).collect::<BTreeMap<_, _>>();
     let mut annotations = protect_values(&s.pod.annotations);
     annotations.insert(k8s::STEP_NAME_ANNOTATION.into(), protect_jinja(&s.name));
-    let mut labels = protect_values(&s.pod.labels);
+    let mut labels = protect_values(&k8s::pod_labels(p, s));
     labels.extend(k8s::managed_labels());
 
     TaskContext {
@@ -459,7 +462,8 @@ for node in ast.walk(tree):
             ek = {k.arg: ast.literal_eval(k.value) for k in e.keywords}
             env[ek["name"]] = ek["value"]
         out.append({"task_id": ast.literal_eval(kw["task_id"]), "image": ast.literal_eval(kw["image"]),
-                    "cmds": ast.literal_eval(kw["cmds"]), "arguments": ast.literal_eval(kw["arguments"]), "env": env})
+                    "cmds": ast.literal_eval(kw["cmds"]), "arguments": ast.literal_eval(kw["arguments"]), "env": env,
+                    "labels": ast.literal_eval(kw["labels"]) if "labels" in kw else {}})
 edges = [(ast.literal_eval(n.left.slice), ast.literal_eval(n.right.slice)) for n in ast.walk(tree)
          if isinstance(n, ast.BinOp) and isinstance(n.op, ast.RShift)]
 for op in out:
@@ -507,6 +511,7 @@ pub fn check(p: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
                 return Err(bug(format!("step `{}`: {key} {} != {}", s.name, f[key], w[key])));
             }
         }
+        crate::validate::check_pod_labels(p, s, &f["labels"])?;
         if f["env"][p.run_id_env.as_str()].as_str() != Some(RUN_ID) {
             return Err(bug(format!("step `{}`: {} is not {RUN_ID}", s.name, p.run_id_env)));
         }

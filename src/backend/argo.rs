@@ -220,12 +220,13 @@ fn lower(p: &Pipeline, kind: &'static str, warnings: &mut Vec<Warning>) -> Resul
             true
         }
     };
-    let steps = p.steps.iter().zip(&task_names).map(|(s, name)| step_template(s, name)).collect::<Result<Vec<_>>>()?;
+    let steps =
+        p.steps.iter().zip(&task_names).map(|(s, name)| step_template(p, s, name)).collect::<Result<Vec<_>>>()?;
 
-    if p.name.contains("{{") {
+    for key in dropped_annotations(p) {
         warnings.push(Warning::new(
             "argo-annotation-dropped",
-            "the pipeline name contains `{{`, which Argo would template: annotation `zenml.io/pipeline-name` left out",
+            format!("annotation `{key}` left out: its value contains `{{{{`, which Argo would template"),
         ));
     }
     let mut pull_secrets: Vec<String> = p.steps.iter().flat_map(|s| s.pod.image_pull_secrets.iter().cloned()).collect();
@@ -255,14 +256,30 @@ fn lower(p: &Pipeline, kind: &'static str, warnings: &mut Vec<Warning>) -> Resul
     })
 }
 
-/// The exact ZenML names, where Argo would not template them.
-fn pipeline_annotations(p: &Pipeline) -> BTreeMap<String, String> {
+/// Argo's UI shows this annotation as the description of a Workflow, template or CronWorkflow.
+const DESCRIPTION_ANNOTATION: &str = "workflows.argoproj.io/description";
+
+/// ZenML names, description and tags, in Argo's own description annotation; without the
+/// ones Argo would template.
+fn all_annotations(p: &Pipeline) -> BTreeMap<String, String> {
     let mut a = k8s::pipeline_annotations(p);
+    if let Some(d) = a.remove(k8s::DESCRIPTION_ANNOTATION) {
+        a.insert(DESCRIPTION_ANNOTATION.into(), d);
+    }
+    a
+}
+
+fn pipeline_annotations(p: &Pipeline) -> BTreeMap<String, String> {
+    let mut a = all_annotations(p);
     a.retain(|_, v| !v.contains("{{"));
     a
 }
 
-fn step_template(s: &Step, name: &str) -> Result<StepTemplate> {
+fn dropped_annotations(p: &Pipeline) -> Vec<String> {
+    all_annotations(p).into_iter().filter(|(_, v)| v.contains("{{")).map(|(k, _)| k).collect()
+}
+
+fn step_template(p: &Pipeline, s: &Step, name: &str) -> Result<StepTemplate> {
     if s.env.iter().any(|e| e.name == LBRACE_VAR) {
         return Err(Error::new(ErrorKind::Unsupported {
             engine: "Argo",
@@ -307,7 +324,7 @@ fn step_template(s: &Step, name: &str) -> Result<StepTemplate> {
 
     let t = StepTemplate {
         name: name.to_string(),
-        labels: s.pod.labels.clone(),
+        labels: k8s::pod_labels(p, s),
         annotations,
         image: s.image.clone(),
         command,
@@ -433,6 +450,7 @@ pub fn check(p: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
         return Err(bug(format!("{} container templates for {} steps", containers.len(), p.steps.len())));
     }
     for (step, t) in p.steps.iter().zip(containers) {
+        crate::validate::check_pod_labels(p, step, &t["metadata"]["labels"])?;
         let c = &t["container"];
         if c["image"].as_str() != Some(step.image.as_str()) {
             return Err(bug(format!("step `{}`: image {} != {}", step.name, c["image"], step.image)));

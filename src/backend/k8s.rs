@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::ir::{EnvValue, Pipeline, Resources, Step};
+use super::names;
+use crate::ir::{EnvValue, Pipeline, Resources, Step, POD_SELECTOR_LABELS};
 
 /// Makes a literal survive Kubernetes' `$(VAR)` expansion of env values, command and args:
 /// Kubernetes turns `$$` into `$` and leaves every other `$` alone, so doubling each `$` gives
@@ -22,12 +23,36 @@ pub fn managed_labels() -> BTreeMap<String, String> {
     BTreeMap::from([("app.kubernetes.io/managed-by".to_string(), "zenc".to_string())])
 }
 
-/// The exact ZenML names, for people and tools looking at the cluster.
+/// Labels of a step's pod: pipeline, snapshot and step (`ir::POD_SELECTOR_LABELS`, values from
+/// the one shared sanitiser), then the pod settings' own labels, which win.
+pub fn pod_labels(p: &Pipeline, s: &Step) -> BTreeMap<String, String> {
+    let [pipeline, snapshot, step] = POD_SELECTOR_LABELS;
+    let mut labels = BTreeMap::from([
+        (pipeline.to_string(), names::label_value(&p.name)),
+        (snapshot.to_string(), names::label_value(&p.snapshot_id)),
+        (step.to_string(), names::label_value(&s.name)),
+    ]);
+    labels.extend(s.pod.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+    labels
+}
+
+/// Annotation with the pipeline's description.
+pub const DESCRIPTION_ANNOTATION: &str = "zenml.io/description";
+
+/// The exact ZenML names, for people and tools looking at the cluster, and the pipeline's
+/// description and tags (`zenml.io/tags`: a JSON list, since a tag may hold any character).
 pub fn pipeline_annotations(p: &Pipeline) -> BTreeMap<String, String> {
-    BTreeMap::from([
+    let mut a = BTreeMap::from([
         ("zenml.io/snapshot-id".to_string(), p.snapshot_id.clone()),
         ("zenml.io/pipeline-name".to_string(), p.name.clone()),
-    ])
+    ]);
+    if let Some(d) = &p.description {
+        a.insert(DESCRIPTION_ANNOTATION.into(), d.clone());
+    }
+    if !p.tags.is_empty() {
+        a.insert("zenml.io/tags".into(), serde_json::to_string(&p.tags).expect("strings serialize"));
+    }
+    a
 }
 
 /// Holds a single `{`: a literal `{{` is written `$(ZENC_LBRACE){` so Argo (directly, or

@@ -36,6 +36,8 @@ pub struct PipelineSpecContext {
     pub name: String,
     /// `pipelineInfo.displayName`: the ZenML pipeline name verbatim.
     pub display_name: String,
+    /// `pipelineInfo.description`: the pipeline's description.
+    pub description: Option<String>,
     /// `sdkVersion`: who wrote the IR.
     pub sdk_version: String,
     /// One component per step, in DAG order.
@@ -271,7 +273,7 @@ fn lower(p: &Pipeline, warnings: &mut Vec<Warning>) -> Result<(PipelineSpecConte
                 backoff_factor: r.backoff_factor.max(1) as f64,
             }),
         });
-        platform.push(platform_executor(s, &label, &mut dropped));
+        platform.push(platform_executor(p, s, &label, &mut dropped));
     }
     dropped.warn(warnings);
 
@@ -279,6 +281,7 @@ fn lower(p: &Pipeline, warnings: &mut Vec<Warning>) -> Result<(PipelineSpecConte
         header: super::header(p),
         name: names::sanitize(&p.name, &PIPELINE_RULE),
         display_name: p.name.clone(),
+        description: p.description.clone(),
         sdk_version: format!("zenc-{}", env!("CARGO_PKG_VERSION")),
         components,
         executors,
@@ -301,6 +304,12 @@ fn pipeline_warnings(p: &Pipeline, warnings: &mut Vec<Warning>) {
         warnings.push(Warning::new(
             "kubeflow-parallelism",
             "KFP IR has no pipeline-wide parallelism limit (only for loops): `parallelism` ignored",
+        ));
+    }
+    if !p.tags.is_empty() {
+        warnings.push(Warning::new(
+            "kubeflow-tags",
+            "the KFP IR has no place for tags (`pipelineInfo` has a name, a display name and a description): pipeline tags not carried",
         ));
     }
     if p.namespace.is_some() || p.service_account.is_some() {
@@ -426,7 +435,7 @@ impl Dropped {
     }
 }
 
-fn platform_executor(s: &Step, label: &str, dropped: &mut Dropped) -> PlatformExecutor {
+fn platform_executor(p: &Pipeline, s: &Step, label: &str, dropped: &mut Dropped) -> PlatformExecutor {
     let mut field_path_as_env = Vec::new();
     let mut secret_as_env = Vec::new();
     let mut config_map_as_env = Vec::new();
@@ -475,7 +484,7 @@ fn platform_executor(s: &Step, label: &str, dropped: &mut Dropped) -> PlatformEx
 
     let mut annotations = pod.annotations.clone();
     annotations.insert(k8s::STEP_NAME_ANNOTATION.into(), s.name.clone());
-    let pod_metadata = Some(json!({"labels": pod.labels, "annotations": annotations}));
+    let pod_metadata = Some(json!({"labels": k8s::pod_labels(p, s), "annotations": annotations}));
 
     let image_pull_secret = pod
         .image_pull_secrets
@@ -852,6 +861,7 @@ pub fn check(p: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
             )));
         }
         let k8s = &platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"][label];
+        crate::validate::check_pod_labels(p, step, &k8s["podMetadata"]["labels"])?;
         let run_id = k8s["fieldPathAsEnv"]
             .as_array()
             .into_iter()

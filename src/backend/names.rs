@@ -97,6 +97,41 @@ pub fn sanitize(name: &str, rule: &NameRule) -> String {
     }
 }
 
+/// Kubernetes label-value syntax: empty, or at most 63 of `[-_.A-Za-z0-9]`, starting and
+/// ending with a letter or digit.
+pub fn is_label_value(s: &str) -> bool {
+    s.is_empty()
+        || (s.len() <= 63
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && s.ends_with(|c: char| c.is_ascii_alphanumeric()))
+}
+
+/// `s` as a label value, the same for every engine: kept when already valid; otherwise every
+/// run of other characters becomes `-`, the text is cut to leave room, and `-` plus six hex
+/// characters of a hash of `s` is appended — so two different names do not share a value.
+pub fn label_value(s: &str) -> String {
+    if is_label_value(s) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+            out.push(c);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let keep = 63 - (HASH_LEN + 1);
+    let cut: String = out.trim_start_matches(|c: char| !c.is_ascii_alphanumeric()).chars().take(keep).collect();
+    let cut = cut.trim_end_matches(|c: char| !c.is_ascii_alphanumeric());
+    if cut.is_empty() {
+        short_hash(s)
+    } else {
+        format!("{cut}-{}", short_hash(s))
+    }
+}
+
 /// Names for a set of inputs (step names), unique among themselves and distinct from
 /// `reserved`. An input whose name is already valid keeps it.
 pub fn assign(originals: &[&str], rule: &NameRule, reserved: &[&str], engine: &'static str) -> Result<Vec<String>> {
@@ -192,6 +227,26 @@ mod tests {
         let out = assign(&["main", "other"], &LABEL, &["main"], "t").unwrap();
         assert_eq!(out[0], format!("main-{}", short_hash("main")));
         assert_eq!(out[1], "other");
+    }
+
+    #[test]
+    fn label_values_are_valid_and_stable() {
+        for kept in ["train_and_evaluate", "Load.Data-2", "0b9bd5a0-4c61-4a8b-9f5b-2d1f6f0c7a11", "", "x"] {
+            assert_eq!(label_value(kept), kept);
+        }
+        assert_eq!(label_value("my pipeline"), format!("my-pipeline-{}", short_hash("my pipeline")));
+        assert_eq!(label_value("__x__"), format!("x-{}", short_hash("__x__")));
+        assert_eq!(label_value("ünïcode"), format!("n-code-{}", short_hash("ünïcode")));
+        assert_eq!(label_value("***"), short_hash("***"));
+        let long = "a".repeat(64);
+        assert_eq!(label_value(&long), format!("{}-{}", "a".repeat(56), short_hash(&long)));
+        // Names that sanitise alike stay apart.
+        assert_ne!(label_value("a b"), label_value("a/b"));
+        for s in ["my pipeline", "__x__", "ünïcode", "***", &long, "{{x}}", "$(params.x)", "a.-", "-"] {
+            let v = label_value(s);
+            assert!(is_label_value(&v) && !v.is_empty(), "{s} -> {v}");
+            assert_eq!(v, label_value(s));
+        }
     }
 
     #[test]

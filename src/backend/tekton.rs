@@ -363,7 +363,7 @@ fn lower(p: &Pipeline, warnings: &mut Vec<Warning>) -> Result<(PipelineContext, 
     let mut pods = Vec::with_capacity(p.steps.len());
     for (s, name) in p.steps.iter().zip(&task_names) {
         let run_after = s.upstream.iter().map(|u| by_step[u.as_str()].to_string()).collect();
-        tasks.push(lower_task(s, name, run_after)?);
+        tasks.push(lower_task(p, s, name, run_after)?);
         pods.push(pod_template(s, warnings));
     }
 
@@ -432,7 +432,7 @@ fn failure_mode_warning(p: &Pipeline, warnings: &mut Vec<Warning>) {
     }
 }
 
-fn lower_task(s: &Step, name: &str, run_after: Vec<String>) -> Result<TaskContext> {
+fn lower_task(p: &Pipeline, s: &Step, name: &str, run_after: Vec<String>) -> Result<TaskContext> {
     let text = TektonText;
     if s.env.iter().any(|e| e.name == DOLLAR_VAR) {
         return Err(Error::new(ErrorKind::Unsupported {
@@ -460,7 +460,7 @@ fn lower_task(s: &Step, name: &str, run_after: Vec<String>) -> Result<TaskContex
         timeout: s.timeout_seconds.map(go_duration),
         params: vec![ParamValue { name: RUN_ID_PARAM, value: RUN_ID }],
         param_specs: vec![ParamSpec { name: RUN_ID_PARAM, kind: "string" }],
-        labels: s.pod.labels.clone(),
+        labels: k8s::pod_labels(p, s),
         annotations,
         volumes: s.pod.volumes.clone(),
         step: StepContext {
@@ -668,6 +668,7 @@ pub fn check(p: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
         |v: &Value| v.as_array().map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect::<Vec<_>>());
     let text = TektonText;
     for (step, t) in p.steps.iter().zip(tasks) {
+        crate::validate::check_pod_labels(p, step, &t["taskSpec"]["metadata"]["labels"])?;
         let steps =
             t["taskSpec"]["steps"].as_array().ok_or_else(|| bug(format!("step `{}`: no taskSpec", step.name)))?;
         let [c] = steps.as_slice() else {

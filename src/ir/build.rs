@@ -6,9 +6,12 @@ use serde_json::Value;
 use super::graph::{self, Node};
 use super::schedule::{parse_interval, Concurrency, Cron, Schedule, Trigger, UtcDateTime};
 use super::syntax;
-use super::{EnvValue, EnvVar, FailureMode, PodSettings, Quantity, Resources, Retry, Sealed, Step, GPU_RESOURCE};
+use super::{
+    EnvValue, EnvVar, FailureMode, PodSettings, Quantity, Resources, Retry, Sealed, Step, GPU_RESOURCE,
+    POD_SELECTOR_LABELS,
+};
 use crate::error::{Error, ErrorKind, Result, Warning};
-use crate::snapshot::settings::{OrchestratorSettings, IGNORED_RESOURCE_SETTINGS};
+use crate::snapshot::settings::{Number, OrchestratorSettings, IGNORED_RESOURCE_SETTINGS};
 use crate::snapshot::{key_path, RawPipeline, RawSchedule, RawStep};
 use crate::Pipeline;
 
@@ -17,12 +20,53 @@ pub const ENTRYPOINT_COMMAND: [&str; 3] = ["python", "-m", "zenml.entrypoints.en
 const STEP_ENTRYPOINT: &str = "zenml.entrypoints.step_entrypoint_configuration.StepEntrypointConfiguration";
 const DYNAMIC_ENTRYPOINT: &str =
     "zenml.pipelines.dynamic.entrypoint_configuration.DynamicPipelineEntrypointConfiguration";
-/// Largest retry count accepted (engines store it as a 32-bit integer; ZenML's server would
-/// refuse that many attempts long before).
-const MAX_RETRIES: u32 = 10_000;
-/// Largest duration in seconds (delays, deadlines): 68 years, a signed 32-bit count, which
-/// every engine field holds.
+/// Largest duration in seconds (deadlines, delays, TTLs, intervals): 68 years, 2^31−1. It is
+/// the upper bound of a Pod's `activeDeadlineSeconds` (checked on a real API server) and the
+/// int32 of Argo's `ttlStrategy`, KFP's `resourceTtlOnCompletion` and a Job's TTL; every other
+/// duration field (int64 seconds, Go durations up to 292 years, Python timedeltas) holds more,
+/// and one range for every duration is simpler to remember.
 pub const MAX_SECONDS: u64 = i32::MAX as u64;
+
+/// The documented range of a numeric input field (README "Numeric ranges").
+struct Range {
+    lo: u64,
+    hi: u64,
+    /// Unit after the numbers (` s`).
+    unit: &'static str,
+    /// Why the bound is there.
+    why: &'static str,
+}
+
+/// Durations: timeouts, grace periods, TTLs, starting deadlines, retry delays.
+const DURATION: Range =
+    Range { lo: 0, hi: MAX_SECONDS, unit: " s", why: "68 years, the longest duration every engine holds" };
+/// Counts the engines store as 32-bit integers: parallelism, history limits, GPUs.
+const COUNT: Range = Range { lo: 0, hi: i32::MAX as u64, unit: "", why: "engines store it as a 32-bit integer" };
+/// Retries (also `max_retries + backoff_limit_margin`): engines store them as 32-bit integers,
+/// and ZenML's server would refuse that many attempts long before.
+const RETRIES: Range = Range { lo: 0, hi: 10_000, unit: "", why: "far more attempts than ZenML's server accepts" };
+/// Retry backoff factor: a larger one overflows the engines' delay arithmetic within a few retries.
+const BACKOFF: Range =
+    Range { lo: 0, hi: 1000, unit: "", why: "larger factors overflow the engines' delay arithmetic" };
+/// Schedule intervals: at least a second, at most the duration bound.
+const INTERVAL: Range = Range { lo: 1, ..DURATION };
+
+/// `n` as a whole number within `range`, or an error naming the field, its path and the range.
+fn ranged(n: Number, what: &str, range: &Range, path: &str) -> Result<u64> {
+    n.whole().and_then(|w| u64::try_from(w).ok()).filter(|w| (range.lo..=range.hi).contains(w)).ok_or_else(|| {
+        let Range { lo, hi, unit, why } = range;
+        Error::invalid(what, n.to_string(), format!("a whole number from {lo} to {hi}{unit} ({why})")).at(path)
+    })
+}
+
+fn ranged_opt(n: Option<Number>, what: &str, range: &Range, path: &str) -> Result<Option<u64>> {
+    n.map(|n| ranged(n, what, range, path)).transpose()
+}
+
+/// A count within `COUNT` (which fits `u32`).
+fn count(n: Option<Number>, what: &str, path: &str) -> Result<Option<u32>> {
+    Ok(ranged_opt(n, what, &COUNT, path)?.map(|c| u32::try_from(c).expect("COUNT fits u32")))
+}
 
 /// Name of the single step of a dynamic pipeline.
 pub const DYNAMIC_STEP_NAME: &str = "orchestrator";
@@ -177,6 +221,14 @@ pub fn build(raw: RawPipeline, opts: &BuildOptions, warnings: &mut Vec<Warning>)
         steps = order.into_iter().map(|i| slots[i].take().expect("each index once")).collect();
     }
 
+    local_components(&raw, &steps, warnings);
+    let parallelism = count(raw.parallelism, "parallelism", &raw.parallelism_path)?;
+    let ttl_seconds_after_finished = ranged_opt(
+        raw.orchestrator.ttl_seconds_after_finished,
+        "TTL",
+        &DURATION,
+        &format!("{}.ttl_seconds_after_finished", raw.orchestrator_path),
+    )?;
     let namespace = opts.namespace.clone().or(raw.orchestrator.kubernetes_namespace.clone());
     let schedule = match &raw.schedule {
         Some(s) => Some(schedule(s, opts, warnings)?),
@@ -185,6 +237,9 @@ pub fn build(raw: RawPipeline, opts: &BuildOptions, warnings: &mut Vec<Warning>)
     if opts.timezone.is_some() && schedule.is_none() {
         warnings.push(Warning::new("option-unused", "--timezone has no effect: the pipeline has no schedule"));
     }
+    // Stack-level findings repeat once per step: say each once.
+    let mut seen = std::collections::HashSet::new();
+    warnings.retain(|w| seen.insert(w.clone()));
     Ok(Pipeline {
         name: raw.name.clone(),
         snapshot_id: raw.snapshot_id.clone(),
@@ -193,14 +248,53 @@ pub fn build(raw: RawPipeline, opts: &BuildOptions, warnings: &mut Vec<Warning>)
         failure_mode,
         steps,
         schedule,
-        parallelism: raw.parallelism.filter(|p| *p > 0),
-        ttl_seconds_after_finished: raw.orchestrator.ttl_seconds_after_finished,
+        // ZenML's `max_parallelism` 0 (or none) means no limit.
+        parallelism: parallelism.filter(|p| *p > 0),
+        ttl_seconds_after_finished,
         tags: raw.tags.clone(),
+        description: raw.description.clone().filter(|d| !d.trim().is_empty()),
         namespace,
         service_account: opts.service_account.clone(),
         dynamic: raw.dynamic,
         sealed: Sealed::default(),
     })
+}
+
+/// Stack components that live on the machine that compiled the snapshot, which step pods in a
+/// cluster cannot reach: a `local` flavor (the local artifact store above all: steps would
+/// write their artifacts into their own pod), and images in a registry on `localhost`. The
+/// image builder is left out: it ran at build time. ZenML's own Kubernetes orchestrator
+/// refuses such stacks unless `skip_local_validations` is set.
+fn local_components(raw: &RawPipeline, steps: &[Step], warnings: &mut Vec<Warning>) {
+    for (kind, name, flavor) in &raw.stack_components {
+        if matches!(flavor.as_str(), "local" | "local_docker") && kind != "image_builder" {
+            warnings.push(
+                Warning::new(
+                    "local-stack-component",
+                    format!("the stack's {} `{name}` has the `{flavor}` flavor: it lives on the machine that ran ZenML, and steps running in a cluster cannot reach it", kind.replace('_', " ")),
+                )
+                .at(key_path("resources.stack.metadata.components", kind)),
+            );
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for s in steps {
+        let host = s.image.split('/').next().unwrap_or_default();
+        let local = s.image.contains('/')
+            && (host == "localhost"
+                || host.starts_with("localhost:")
+                || host.starts_with("127.")
+                || host.starts_with("[::1]"));
+        if local && seen.insert(host) {
+            warnings.push(
+                Warning::new(
+                    "local-stack-component",
+                    format!("image `{}` is in a container registry on `{host}`: cluster nodes pull from their own localhost, not the machine that built it", s.image),
+                )
+                .at(raw.images_path.clone()),
+            );
+        }
+    }
 }
 
 struct StepContext<'a> {
@@ -239,7 +333,7 @@ fn dynamic_step(ctx: &StepContext, warnings: &mut Vec<Warning>) -> Result<Step> 
         ..RawStep::default()
     };
     let env = environment(ctx, &rs, warnings)?;
-    let (pod, env_from) = pod_settings(&rs.orchestrator, &rs.orchestrator_path, &rs.pod_path, true)?;
+    let (pod, env_from) = pod_settings(&rs.orchestrator, &rs.orchestrator_path, &rs.pod_path, true, warnings)?;
     let mut resources = Resources::default();
     apply_pod_resources(&rs, &mut resources, warnings)?;
     Ok(Step {
@@ -290,20 +384,20 @@ fn step(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<
         ),
     };
     let env = environment(ctx, rs, warnings)?;
-    let (pod, env_from) = pod_settings(&rs.orchestrator, &rs.orchestrator_path, &rs.pod_path, false)?;
+    let (pod, env_from) = pod_settings(&rs.orchestrator, &rs.orchestrator_path, &rs.pod_path, false, warnings)?;
     let resources = resources(rs, warnings)?;
-    let zenml_retry =
-        rs.retry.as_ref().map(|r| Retry { limit: r.max_retries, delay_seconds: r.delay, backoff_factor: r.backoff });
-    if let Some(r) = &rs.retry {
-        if r.delay > MAX_SECONDS || r.backoff > 1000 {
-            return Err(Error::invalid(
-                "retry",
-                format!("delay {} s, backoff {}", r.delay, r.backoff),
-                format!("a delay of at most {MAX_SECONDS} s and a backoff factor of at most 1000"),
-            )
-            .at(rs.retry_path.clone()));
+    let zenml_retry = match &rs.retry {
+        None => None,
+        Some(r) => {
+            let at = |field: &str| format!("{}.{field}", rs.retry_path);
+            let limit = ranged(r.max_retries, "max_retries", &RETRIES, &at("max_retries"))?;
+            Some(Retry {
+                limit: u32::try_from(limit).expect("RETRIES fits u32"),
+                delay_seconds: ranged_opt(r.delay, "retry delay", &DURATION, &at("delay"))?.unwrap_or(0),
+                backoff_factor: ranged_opt(r.backoff, "retry backoff", &BACKOFF, &at("backoff"))?.unwrap_or(0),
+            })
         }
-    }
+    };
     if let Some(r) = &rs.retry {
         for (key, _) in r.extra.iter() {
             warnings.push(
@@ -314,13 +408,18 @@ fn step(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<
     }
     let retry = if ctx.engine_retries {
         // ZenML's Kubernetes orchestrator: Job backoffLimit = max_retries + backoff_limit_margin.
-        let margin = rs.orchestrator.backoff_limit_margin.unwrap_or(0);
-        let limit =
-            zenml_retry.map_or(0, |r| r.limit).checked_add(margin).filter(|l| *l <= MAX_RETRIES).ok_or_else(|| {
-                let asked =
-                    format!("max_retries {} + backoff_limit_margin {margin}", zenml_retry.map_or(0, |r| r.limit));
-                Error::invalid("retry limit", asked, format!("at most {MAX_RETRIES} retries")).at(rs.retry_path.clone())
-            })?;
+        let margin_path = format!("{}.backoff_limit_margin", rs.orchestrator_path);
+        let margin = ranged_opt(rs.orchestrator.backoff_limit_margin, "backoff_limit_margin", &RETRIES, &margin_path)?
+            .map_or(0, |m| u32::try_from(m).expect("RETRIES fits u32"));
+        let max = zenml_retry.map_or(0, |r| r.limit);
+        let limit = Some(max + margin).filter(|l| u64::from(*l) <= RETRIES.hi).ok_or_else(|| {
+            Error::invalid(
+                "retry limit",
+                format!("max_retries {max} + backoff_limit_margin {margin}"),
+                format!("at most {} retries in all ({})", RETRIES.hi, RETRIES.why),
+            )
+            .at(rs.retry_path.clone())
+        })?;
         (limit > 0).then(|| Retry {
             limit,
             delay_seconds: zenml_retry.map_or(0, |r| r.delay_seconds),
@@ -347,15 +446,96 @@ fn step(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<
     }))
 }
 
-/// Step deadline: positive, and small enough for every engine's field.
+/// Step deadline; 0 means none (ZenML's `active_deadline_seconds` default is none).
 fn timeout(rs: &RawStep) -> Result<Option<u64>> {
-    match rs.orchestrator.active_deadline_seconds.filter(|t| *t > 0) {
-        Some(t) if t > MAX_SECONDS => {
-            Err(Error::invalid("step timeout", format!("{t} s"), format!("at most {MAX_SECONDS} s"))
-                .at(rs.timeout_path.clone()))
-        }
-        t => Ok(t),
+    Ok(ranged_opt(rs.orchestrator.active_deadline_seconds, "step timeout", &DURATION, &rs.timeout_path)?
+        .filter(|t| *t > 0))
+}
+
+/// Prefixes of the variables ZenML configures its store and secrets stores from
+/// (`GlobalConfiguration.get_config_environment_vars`, zenml.md §2).
+const ZENML_STORE_PREFIXES: [&str; 3] = ["ZENML_STORE_", "ZENML_SECRETS_STORE_", "ZENML_BACKUP_SECRETS_STORE_"];
+
+/// Words that make a store variable a credential: `API_KEY`, `API_TOKEN`, `PASSWORD`,
+/// `USERNAME`, `SSL_KEY`, a secrets store's `AUTH_CONFIG`, …
+const STORE_CREDENTIAL_WORDS: [&str; 9] =
+    ["KEY", "APIKEY", "TOKEN", "PASSWORD", "PASSWD", "SECRET", "AUTH", "CREDENTIALS", "USERNAME"];
+
+fn words(name: &str) -> impl Iterator<Item = String> + '_ {
+    name.split(['_', '-', '.']).map(str::to_ascii_uppercase)
+}
+
+/// True for a ZenML store credential: its value never goes into a spec, whatever the flags
+/// (the steps get the API key by reference, from `--zenml-secret`). A store URL counts when
+/// it carries `user:password@`.
+fn is_zenml_credential(name: &str, value: Option<&str>) -> bool {
+    let upper = name.to_ascii_uppercase();
+    let Some(rest) = ZENML_STORE_PREFIXES.iter().find_map(|p| upper.strip_prefix(p)) else {
+        return false;
+    };
+    words(rest).any(|w| STORE_CREDENTIAL_WORDS.contains(&w.as_str()))
+        || (rest == "URL" && value.is_some_and(|v| mask_userinfo(v).is_some() || query_has_credential(v)))
+}
+
+/// A URL query naming a credential (`mysql://host/db?password=…`).
+fn query_has_credential(url: &str) -> bool {
+    url.split_once('?').is_some_and(|(_, query)| {
+        query.split('&').any(|pair| {
+            let key = pair.split('=').next().unwrap_or_default();
+            words(key).any(|w| STORE_CREDENTIAL_WORDS.contains(&w.as_str()))
+        })
+    })
+}
+
+/// `scheme://***@host/…` when `url` carries user information, else `None`.
+fn mask_userinfo(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    // The user part may be a token too (`https://<token>@host`): mask all of it.
+    let (_, host) = authority.rsplit_once('@')?;
+    Some(format!("{scheme}://***@{host}{}", &rest[authority.len()..]))
+}
+
+/// A variable name that reads like a credential (`HF_TOKEN`, `DB_PASSWORD`, `WANDB_API_KEY`):
+/// its literal value is written as given (ZenML does the same), with a warning.
+fn looks_like_credential(name: &str) -> bool {
+    let w: Vec<String> = words(name).collect();
+    w.iter()
+        .any(|w| ["PASSWORD", "PASSWD", "TOKEN", "SECRET", "APIKEY", "CREDENTIAL", "CREDENTIALS"].contains(&w.as_str()))
+        || w.windows(2).any(|p| p[1] == "KEY" && ["API", "ACCESS", "PRIVATE"].contains(&p[0].as_str()))
+}
+
+/// How a JSON value is described in an error, without its content.
+fn shape(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
     }
+}
+
+fn credential_dropped(name: &str, path: &str) -> Warning {
+    let what = if name.eq_ignore_ascii_case("ZENML_STORE_URL") {
+        "carries a user, password or token, a ZenML server credential"
+    } else {
+        "is a ZenML server credential"
+    };
+    Warning::new(
+        "credential-dropped",
+        format!("`{name}` {what}: left out, no spec ever holds its value (steps authenticate with `--zenml-secret`)"),
+    )
+    .at(path)
+}
+
+fn credential_in_clear(name: &str, path: &str) -> Warning {
+    Warning::new(
+        "env-credential",
+        format!("`{name}` looks like a credential and its value is written into the spec in clear text; keep it in a ZenML secret or a Kubernetes Secret (pod settings `env` with `valueFrom.secretKeyRef`)"),
+    )
+    .at(path)
 }
 
 /// Variables zenc sets itself; a user value for one of them is overridden with a warning.
@@ -397,9 +577,21 @@ fn environment(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> 
     for (name, value, base) in user.chain(step) {
         let path = key_path(&base, name);
         check_env_name(name, &path)?;
+        if is_zenml_credential(name, value.as_str()) {
+            warnings.push(credential_dropped(name, &path));
+            continue;
+        }
         let text = env_text(value).ok_or_else(|| {
-            Error::invalid("environment value", value.to_string(), "a string, number or boolean").at(path.clone())
+            Error::new(ErrorKind::InvalidShape {
+                what: format!("value of environment variable `{name}`"),
+                found: shape(value).into(),
+                expected: "a string, number or boolean".into(),
+            })
+            .at(path.clone())
         })?;
+        if looks_like_credential(name) && !text.is_empty() {
+            warnings.push(credential_in_clear(name, &path));
+        }
         set_env(&mut env, managed, lit(name, &text), ctx.run_id_env, &path, warnings);
     }
     set_env(&mut env, managed, lit("ZENML_ENABLE_REPO_INIT_WARNINGS", "False"), ctx.run_id_env, "", warnings);
@@ -408,22 +600,47 @@ fn environment(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> 
         for (i, entry) in pod_env.iter().enumerate() {
             let path = format!("{base}[{i}]");
             let name = entry.get("name").and_then(Value::as_str).ok_or_else(|| {
-                Error::invalid("pod env entry", entry.to_string(), "a Kubernetes EnvVar with a `name`").at(path.clone())
+                Error::new(ErrorKind::InvalidShape {
+                    what: "pod env entry".into(),
+                    found: format!("{} without a string `name`", shape(entry)),
+                    expected: "a Kubernetes EnvVar `{name, value}` or `{name, valueFrom}`".into(),
+                })
+                .at(path.clone())
             })?;
             check_env_name(name, &path)?;
-            let value = match (entry.get("value"), entry.get("valueFrom").or_else(|| entry.get("value_from"))) {
+            let from = entry.get("valueFrom").or_else(|| entry.get("value_from"));
+            // A reference (`valueFrom`) is fine; a literal credential is not.
+            if from.is_none_or(Value::is_null) && is_zenml_credential(name, entry.get("value").and_then(Value::as_str))
+            {
+                warnings.push(credential_dropped(name, &path));
+                continue;
+            }
+            let value = match (entry.get("value"), from) {
                 (Some(Value::String(v)), None) => EnvValue::Kubernetes(v.clone()),
-                (None | Some(Value::Null), Some(from)) if from.is_object() => EnvValue::ValueFrom(from.clone()),
+                (None | Some(Value::Null), Some(from)) if from.is_object() => {
+                    check_numbers(from, &format!("{path}.valueFrom"))?;
+                    EnvValue::ValueFrom(from.clone())
+                }
                 (None | Some(Value::Null), None | Some(Value::Null)) => EnvValue::Kubernetes(String::new()),
-                _ => {
-                    return Err(Error::invalid(
-                        "pod env entry",
-                        entry.to_string(),
-                        "either a string `value` or a `valueFrom` object",
-                    )
-                    .at(path))
+                (value, from) => {
+                    let found = match (value, from) {
+                        (Some(v), None) => format!("`value` is {}", shape(v)),
+                        (None | Some(Value::Null), Some(f)) => format!("`valueFrom` is {}", shape(f)),
+                        _ => "both `value` and `valueFrom`".into(),
+                    };
+                    return Err(Error::new(ErrorKind::InvalidShape {
+                        what: format!("pod env entry `{name}`"),
+                        found,
+                        expected: "either a string `value` or a `valueFrom` object".into(),
+                    })
+                    .at(path));
                 }
             };
+            if let EnvValue::Kubernetes(text) = &value {
+                if looks_like_credential(name) && !text.is_empty() {
+                    warnings.push(credential_in_clear(name, &path));
+                }
+            }
             set_env(&mut env, managed, EnvVar { name: name.into(), value }, ctx.run_id_env, &path, warnings);
         }
     }
@@ -527,7 +744,8 @@ fn resources(rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<Resources> {
             })?;
             put(&mut out, "memory", q);
         }
-        if let Some(gpus) = settings.gpu_count.filter(|g| *g > 0) {
+        let gpus = count(settings.gpu_count, "gpu_count", &format!("{}.gpu_count", rs.resources_path))?;
+        if let Some(gpus) = gpus.filter(|g| *g > 0) {
             put(&mut out, GPU_RESOURCE, Quantity::parse(&gpus.to_string()).expect("integers are quantities"));
         }
         for (key, _) in settings.extra.iter() {
@@ -626,6 +844,7 @@ fn pod_settings(
     base: &str,
     pod_path: &str,
     orchestrator_pod: bool,
+    warnings: &mut Vec<Warning>,
 ) -> Result<(PodSettings, Vec<Value>)> {
     let mut pod = PodSettings::default();
     let mut env_from = Vec::new();
@@ -647,6 +866,15 @@ fn pod_settings(
             let path = key_path(&format!("{pod_path}.labels"), k);
             check_label_key(k, &path)?;
             check_label_value(v, &path)?;
+            if POD_SELECTOR_LABELS.contains(&k.as_str()) {
+                warnings.push(
+                    Warning::new(
+                        "label-overridden",
+                        format!("pod label `{k}` is one zenc sets on every step pod for selection; the pod settings' value `{v}` wins"),
+                    )
+                    .at(path.clone()),
+                );
+            }
             pod.labels.insert(k.clone(), v.clone());
         }
         for (k, v) in p.annotations.iter().flat_map(|m| m.iter()) {
@@ -667,7 +895,19 @@ fn pod_settings(
         pod.security_context = p.container_security_context.clone().filter(|c| !is_empty_json(c));
         env_from = p.env_from.clone().unwrap_or_default();
         for (k, v) in p.additional_pod_spec_args.iter().flat_map(|m| m.iter()) {
+            check_numbers(v, &key_path(&format!("{pod_path}.additional_pod_spec_args"), k))?;
             pod.extra_pod_spec.insert(camel_case(k), v.clone());
+        }
+        let verbatim = [
+            ("affinity", p.affinity.clone().unwrap_or_default()),
+            ("tolerations", Value::Array(pod.tolerations.clone())),
+            ("volumes", Value::Array(pod.volumes.clone())),
+            ("volume_mounts", Value::Array(pod.volume_mounts.clone())),
+            ("env_from", Value::Array(env_from.clone())),
+            ("container_security_context", p.container_security_context.clone().unwrap_or_default()),
+        ];
+        for (key, value) in &verbatim {
+            check_numbers(value, &format!("{pod_path}.{key}"))?;
         }
     }
     if let Some(privileged) = orch.privileged {
@@ -690,8 +930,44 @@ fn pod_settings(
                 .at(format!("{base}.service_account_name")));
         }
     }
-    pod.termination_grace_period_seconds = orch.pod_stop_grace_period;
+    pod.termination_grace_period_seconds = ranged_opt(
+        orch.pod_stop_grace_period,
+        "pod_stop_grace_period",
+        &DURATION,
+        &format!("{base}.pod_stop_grace_period"),
+    )?;
     Ok((pod, env_from))
+}
+
+/// Numbers inside Kubernetes objects passed through verbatim must fit Kubernetes' widest
+/// integer (int64): a larger one is refused by the API server after the engine accepted it,
+/// or breaks the Airflow DAG's import.
+fn check_numbers(value: &Value, path: &str) -> Result<()> {
+    match value {
+        Value::Number(n) => {
+            let fits = match (n.as_i64(), n.as_u64(), n.as_f64()) {
+                (Some(_), _, _) => true,
+                (None, Some(_), _) => false,
+                (None, None, Some(f)) => f.abs() < 2f64.powi(63),
+                (None, None, None) => false,
+            };
+            if fits {
+                Ok(())
+            } else {
+                Err(Error::invalid(
+                    "number",
+                    n.to_string(),
+                    format!("at most {} in size (Kubernetes stores numbers as 64-bit integers)", i64::MAX),
+                )
+                .at(path))
+            }
+        }
+        Value::Array(items) => {
+            items.iter().enumerate().try_for_each(|(i, v)| check_numbers(v, &format!("{path}[{i}]")))
+        }
+        Value::Object(map) => map.iter().try_for_each(|(k, v)| check_numbers(v, &key_path(path, k))),
+        _ => Ok(()),
+    }
 }
 
 fn is_empty_json(v: &Value) -> bool {
@@ -799,11 +1075,12 @@ fn schedule(s: &RawSchedule, opts: &BuildOptions, warnings: &mut Vec<Warning>) -
                 .map_err(|reason| Error::new(ErrorKind::BadCron { expr: cron.clone(), reason }).at(at(cron_field)))?,
         ),
         (None, Some(interval), None) => Trigger::Interval {
-            seconds: parse_interval(interval).ok_or_else(|| {
+            seconds: parse_interval(interval).filter(|s| (INTERVAL.lo..=INTERVAL.hi).contains(s)).ok_or_else(|| {
+                let Range { lo, hi, unit, why } = INTERVAL;
                 Error::invalid(
                     "interval",
                     interval.to_string(),
-                    "a positive whole number of seconds or an ISO 8601 duration such as `PT6H`",
+                    format!("a whole number from {lo} to {hi}{unit} ({why}), or an ISO 8601 duration such as `PT6H` within that range"),
                 )
                 .at(at(interval_field))
             })?,
@@ -841,13 +1118,10 @@ fn schedule(s: &RawSchedule, opts: &BuildOptions, warnings: &mut Vec<Warning>) -
     let concurrency = match &s.concurrency_policy {
         None => None,
         Some(p) => Some(Concurrency::parse(p).ok_or_else(|| {
-            Error::invalid("concurrency policy", p, "`Allow`, `Forbid` or `Replace`").at(if s.path == "schedule" {
-                at("concurrency_policy")
-            } else {
-                "metadata.pipeline_configuration.settings.orchestrator.concurrency_policy".into()
-            })
+            Error::invalid("concurrency policy", p, "`Allow`, `Forbid` or `Replace`").at(s.knob_paths[0].clone())
         })?),
     };
+    let [_, deadline_path, successful_path, failed_path] = &s.knob_paths;
     // The command line wins over the file: it is the deployer's choice.
     if let (Some(cli), Some(file)) = (&opts.timezone, &s.timezone) {
         if cli != file {
@@ -877,9 +1151,14 @@ fn schedule(s: &RawSchedule, opts: &BuildOptions, warnings: &mut Vec<Warning>) -
         catchup: s.catchup,
         timezone,
         concurrency,
-        starting_deadline_seconds: s.starting_deadline_seconds,
-        successful_history_limit: s.successful_history_limit,
-        failed_history_limit: s.failed_history_limit,
+        starting_deadline_seconds: ranged_opt(
+            s.starting_deadline_seconds,
+            "starting deadline",
+            &DURATION,
+            deadline_path,
+        )?,
+        successful_history_limit: count(s.successful_history_limit, "history limit", successful_path)?,
+        failed_history_limit: count(s.failed_history_limit, "history limit", failed_path)?,
         active: s.active,
     })
 }
@@ -906,6 +1185,53 @@ mod tests {
         assert!(check_label_value("cc-42", "p").is_ok());
         assert!(check_label_value("has space", "p").is_err());
         assert!(check_label_value(&"a".repeat(64), "p").is_err());
+    }
+
+    #[test]
+    fn zenml_store_credentials() {
+        for name in [
+            "ZENML_STORE_API_KEY",
+            "ZENML_STORE_API_TOKEN",
+            "ZENML_STORE_PASSWORD",
+            "ZENML_STORE_USERNAME",
+            "ZENML_STORE_SSL_KEY",
+            "zenml_store_api_key",
+            "ZENML_SECRETS_STORE_AUTH_CONFIG",
+            "ZENML_BACKUP_SECRETS_STORE_AUTH_CONFIG",
+            "ZENML_SECRETS_STORE_VAULT_TOKEN",
+        ] {
+            assert!(is_zenml_credential(name, Some("x")), "{name}");
+        }
+        for name in
+            ["ZENML_STORE_URL", "ZENML_STORE_TYPE", "ZENML_STORE_VERIFY_SSL", "ZENML_STORE_SSL_CA", "MY_API_KEY"]
+        {
+            assert!(!is_zenml_credential(name, Some("https://zenml.example.com")), "{name}");
+        }
+        assert!(is_zenml_credential("ZENML_STORE_URL", Some("mysql://root:hunter2@db:3306/zenml")));
+        assert!(is_zenml_credential("ZENML_STORE_URL", Some("mysql://db/zenml?ssl=1&password=hunter2")));
+        assert!(!is_zenml_credential("ZENML_STORE_URL", Some("mysql://db/zenml?ssl=1")));
+        assert_eq!(mask_userinfo("https://u:p@h.example/x?y").as_deref(), Some("https://***@h.example/x?y"));
+        assert_eq!(mask_userinfo("https://h.example/a@b"), None);
+    }
+
+    #[test]
+    fn a_server_url_with_credentials_is_refused_without_echoing_them() {
+        let text = "name: p\nsnapshot_id: 11111111-2222-3333-4444-555555555555\nflavor: kubernetes\nimage: a:1\nsteps: [{name: s}]\n";
+        let opts =
+            BuildOptions { zenml_url: Some("https://admin:s3cr3t-pw@zenml.example.com/".into()), ..Default::default() };
+        let err = crate::load_ir(text, "p.yaml", &opts).unwrap_err().to_string();
+        assert!(err.contains("not shown"), "{err}");
+        assert!(!err.contains("s3cr3t") && !err.contains("admin"), "{err}");
+    }
+
+    #[test]
+    fn credential_looking_names() {
+        for name in ["HF_TOKEN", "DB_PASSWORD", "WANDB_API_KEY", "AWS_SECRET_ACCESS_KEY", "gcp-credentials", "apikey"] {
+            assert!(looks_like_credential(name), "{name}");
+        }
+        for name in ["MAX_TOKENS", "TOKENIZER", "KEY_COLUMN", "LOG_LEVEL", "MONKEY"] {
+            assert!(!looks_like_credential(name), "{name}");
+        }
     }
 
     #[test]

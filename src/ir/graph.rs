@@ -1,8 +1,8 @@
 //! The step graph: unknown upstreams, cycles (printed as a chain), stable topological order.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use petgraph::algo::tarjan_scc;
+use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -28,6 +28,9 @@ pub fn order(nodes: &[Node<'_>]) -> Result<Vec<usize>> {
     let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(nodes.len(), nodes.len());
     let ids: Vec<NodeIndex> = (0..nodes.len()).map(|i| graph.add_node(i)).collect();
     for (i, n) in nodes.iter().enumerate() {
+        // Edges into `i` come only from its own list, so duplicates are found there (petgraph's
+        // `update_edge` would scan the upstream's edges each time: quadratic on a wide fan-out).
+        let mut seen = HashSet::with_capacity(n.upstream.len());
         for (j, up) in n.upstream.iter().enumerate() {
             let Some(&u) = index.get(up.as_str()) else {
                 return Err(Error::new(ErrorKind::UnknownUpstream {
@@ -41,7 +44,9 @@ pub fn order(nodes: &[Node<'_>]) -> Result<Vec<usize>> {
                 return Err(Error::new(ErrorKind::Cycle { chain: vec![up.clone(), up.clone()] })
                     .at(format!("{}[{j}]", n.upstream_path)));
             }
-            graph.update_edge(ids[u], ids[i], ());
+            if seen.insert(u) {
+                graph.add_edge(ids[u], ids[i], ());
+            }
         }
     }
     // Kahn's algorithm with the smallest ready input index first.
@@ -66,29 +71,38 @@ pub fn order(nodes: &[Node<'_>]) -> Result<Vec<usize>> {
 }
 
 /// Finds one cycle and prints it in edge order, starting at its first step in input order.
+/// Iterative throughout: a cycle may be as long as the pipeline (petgraph's `tarjan_scc`
+/// recurses once per step and overflows the stack on a 100,000-step cycle).
 fn cycle_error(graph: &DiGraph<usize, ()>, nodes: &[Node<'_>]) -> Error {
-    let scc = tarjan_scc(graph)
+    let scc = kosaraju_scc(graph)
         .into_iter()
         .filter(|c| c.len() > 1)
         .min_by_key(|c| c.iter().map(|&n| graph[n]).min())
         .expect("an incomplete topological sort implies a cycle");
-    let members: std::collections::BTreeSet<usize> = scc.iter().map(|&n| graph[n]).collect();
-    let start = *members.first().expect("non-empty component");
+    let mut member = vec![false; nodes.len()];
+    for &n in &scc {
+        member[graph[n]] = true;
+    }
+    let start = scc.iter().map(|&n| graph[n]).min().expect("non-empty component");
     // Walk downstream inside the component, always to the smallest member, until a repeat.
+    let mut position: Vec<Option<usize>> = vec![None; nodes.len()];
     let mut chain = vec![start];
+    position[start] = Some(0);
     let mut current = start;
     loop {
+        // Node `i` was added `i`-th, so its index is `i`.
         let next = graph
             .neighbors_directed(NodeIndex::new(current), petgraph::Outgoing)
             .map(|n| graph[n])
-            .filter(|j| members.contains(j))
+            .filter(|&j| member[j])
             .min()
             .expect("every member of a cycle has a successor in it");
-        if let Some(pos) = chain.iter().position(|&c| c == next) {
+        if let Some(pos) = position[next] {
             chain.drain(..pos);
             chain.push(next);
             break;
         }
+        position[next] = Some(chain.len());
         chain.push(next);
         current = next;
     }
@@ -127,6 +141,44 @@ mod tests {
         assert_eq!(*err.kind, ErrorKind::Cycle { chain: ["a", "b", "c", "a"].map(String::from).to_vec() });
         let err = run(&[("a", &["a"])]).unwrap_err();
         assert_eq!(*err.kind, ErrorKind::Cycle { chain: ["a", "a"].map(String::from).to_vec() });
+    }
+
+    /// A test thread's default stack (2 MiB): recursion once per step would overflow it.
+    fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::Builder::new().stack_size(2 << 20).spawn(f).unwrap().join().unwrap()
+    }
+
+    #[test]
+    fn finds_a_100k_step_cycle_without_recursion() {
+        const N: usize = 100_000;
+        let err = on_small_stack(|| {
+            let names: Vec<String> = (0..N).map(|i| format!("s{i}")).collect();
+            let ups: Vec<Vec<String>> = (0..N).map(|i| vec![names[(i + N - 1) % N].clone()]).collect();
+            let nodes: Vec<Node> = names
+                .iter()
+                .zip(&ups)
+                .map(|(n, u)| Node { name: n, path: "p", upstream: u, upstream_path: "p" })
+                .collect();
+            order(&nodes).unwrap_err()
+        });
+        let ErrorKind::Cycle { chain } = &*err.kind else { panic!("{err}") };
+        assert_eq!(chain.len(), N + 1);
+        assert_eq!((chain[0].as_str(), chain[1].as_str(), chain[N].as_str()), ("s0", "s1", "s0"));
+    }
+
+    #[test]
+    fn a_wide_fan_out_builds_in_linear_time() {
+        // One step feeding 100,000: each edge is added once, duplicates still collapse.
+        const N: usize = 100_000;
+        let names: Vec<String> = std::iter::once("root".to_string()).chain((0..N).map(|i| format!("s{i}"))).collect();
+        let root = vec!["root".to_string(), "root".to_string()];
+        let none: Vec<String> = Vec::new();
+        let nodes: Vec<Node> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Node { name: n, path: "p", upstream: if i == 0 { &none } else { &root }, upstream_path: "p" })
+            .collect();
+        assert_eq!(order(&nodes).unwrap().len(), N + 1);
     }
 
     #[test]

@@ -42,6 +42,8 @@ pub struct Pipeline {
     pub ttl_seconds_after_finished: Option<u64>,
     /// Pipeline tags (ZenML `tags`).
     pub tags: Vec<String>,
+    /// What the pipeline does (the snapshot's description), for engine UIs.
+    pub description: Option<String>,
     /// Kubernetes namespace for the emitted objects, if chosen.
     pub namespace: Option<String>,
     /// Service account for step pods that do not set their own.
@@ -139,6 +141,11 @@ impl Resources {
         self.limits.get(GPU_RESOURCE).or_else(|| self.requests.get(GPU_RESOURCE)).map(Quantity::units)
     }
 }
+
+/// Labels zenc puts on every step pod — pipeline name, snapshot id, step name, as label
+/// values — for the selectors of platform teams. A pod-settings label with one of these keys
+/// wins (as on ZenML's own pods), with a warning.
+pub const POD_SELECTOR_LABELS: [&str; 3] = ["zenml.io/pipeline", "zenml.io/snapshot-id", "zenml.io/step"];
 
 /// The Kubernetes resource name ZenML's `gpu_count` maps to.
 pub const GPU_RESOURCE: &str = "nvidia.com/gpu";

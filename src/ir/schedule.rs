@@ -236,12 +236,16 @@ impl UtcDateTime {
         } else if let Some(pos) = time.rfind(['+', '-']) {
             let (c, zone) = time.split_at(pos);
             let sign = if zone.starts_with('-') { -1 } else { 1 };
-            let digits: String = zone[1..].chars().filter(|c| *c != ':').collect();
-            if digits.len() != 4 {
+            let digits: Vec<i64> = zone
+                .chars()
+                .skip(1)
+                .filter(|c| *c != ':')
+                .map(|c| c.to_digit(10).map(i64::from))
+                .collect::<Option<_>>()?;
+            let [h1, h2, m1, m2] = digits[..] else {
                 return None;
-            }
-            let h: i64 = digits[..2].parse().ok()?;
-            let m: i64 = digits[2..].parse().ok()?;
+            };
+            let (h, m) = (h1 * 10 + h2, m1 * 10 + m2);
             if h > 23 || m > 59 {
                 return None;
             }
@@ -441,6 +445,13 @@ mod tests {
             "2030-01-01T24:00:00",
             "tomorrow",
             "2030-01-01T00:00:00+2",
+            // Non-ASCII text where the offset digits belong (once a panic on byte slicing).
+            "2030-01-01T00:00:00+1é1",
+            "2030-01-01T00:00:00+é1:00",
+            "2030-01-01T00:00:00-01:é",
+            "2030-01-01T00:00:00+١٢:٠٠",
+            "2030-01-01T00:00:00+12:3４",
+            "２030-01-01T00:00:00",
         ] {
             assert!(UtcDateTime::parse(bad).is_none(), "{bad}");
         }

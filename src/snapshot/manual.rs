@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::settings::{OrderedMap, PodSettings, ResourceSettings, RetryConfig};
+use super::settings::{Number, OrderedMap, PodSettings, ResourceSettings, RetryConfig};
 
 /// A whole hand-written pipeline.
 #[derive(Debug, Deserialize)]
@@ -37,12 +37,15 @@ pub struct ManualPipeline {
     pub service_account: Option<String>,
     /// Step timeout in seconds, for every step.
     #[serde(default)]
-    pub timeout: Option<u64>,
+    pub timeout: Option<Number>,
     /// At most this many steps at once.
     #[serde(default)]
-    pub parallelism: Option<u32>,
+    pub parallelism: Option<Number>,
     #[serde(default)]
     pub tags: Option<Vec<String>>,
+    /// What the pipeline does, for people (engine UIs show it).
+    #[serde(default)]
+    pub description: Option<String>,
     #[serde(default)]
     pub schedule: Option<ManualSchedule>,
     pub steps: Vec<ManualStep>,
@@ -72,7 +75,7 @@ pub struct ManualStep {
     #[serde(default)]
     pub service_account: Option<String>,
     #[serde(default)]
-    pub timeout: Option<u64>,
+    pub timeout: Option<Number>,
     #[serde(default)]
     pub upstream: Vec<String>,
 }
@@ -103,9 +106,9 @@ pub struct ManualSchedule {
     #[serde(default)]
     pub concurrency_policy: Option<String>,
     #[serde(default)]
-    pub starting_deadline_seconds: Option<u64>,
+    pub starting_deadline_seconds: Option<Number>,
     #[serde(default)]
-    pub successful_history_limit: Option<u32>,
+    pub successful_history_limit: Option<Number>,
     #[serde(default)]
-    pub failed_history_limit: Option<u32>,
+    pub failed_history_limit: Option<Number>,
 }

@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result, Warning};
 use settings::{
-    OrchestratorSettings, OrderedMap, PodSettings, ResourceSettings, RetryConfig, CLIENT_ONLY_ORCHESTRATOR_SETTINGS,
+    Number, OrchestratorSettings, OrderedMap, PodSettings, ResourceSettings, RetryConfig,
+    CLIENT_ONLY_ORCHESTRATOR_SETTINGS,
 };
 
 /// Which input format a text is in.
@@ -54,6 +55,9 @@ pub struct RawPipeline {
     pub execution_mode: Option<String>,
     pub execution_mode_path: String,
     pub tags: Vec<String>,
+    pub description: Option<String>,
+    /// Components of the snapshot's stack: `(type, name, flavor)`, when the stack is hydrated.
+    pub stack_components: Vec<(String, String, String)>,
     /// Image for the whole pipeline (ZenML's `orchestrator` build key).
     pub image: Option<String>,
     /// Stack-level environment (applied before each step's own).
@@ -61,7 +65,8 @@ pub struct RawPipeline {
     /// Pipeline-level orchestrator settings (parallelism, TTL, schedule knobs).
     pub orchestrator: OrchestratorSettings,
     pub orchestrator_path: String,
-    pub parallelism: Option<u32>,
+    pub parallelism: Option<Number>,
+    pub parallelism_path: String,
     pub schedule: Option<RawSchedule>,
     pub steps: Vec<RawStep>,
     /// Where the steps and the images are written in this input format.
@@ -112,9 +117,11 @@ pub struct RawSchedule {
     pub catchup: bool,
     pub timezone: Option<String>,
     pub concurrency_policy: Option<String>,
-    pub starting_deadline_seconds: Option<u64>,
-    pub successful_history_limit: Option<u32>,
-    pub failed_history_limit: Option<u32>,
+    pub starting_deadline_seconds: Option<Number>,
+    pub successful_history_limit: Option<Number>,
+    pub failed_history_limit: Option<Number>,
+    /// Where the knobs above are written: `[concurrency, deadline, successful, failed]`.
+    pub knob_paths: [String; 4],
 }
 
 /// Parse `text` (named `file_name` in messages) into a `RawPipeline`.
@@ -140,11 +147,33 @@ fn dedup(warnings: &mut Vec<Warning>) {
     warnings.retain(|w| seen.insert((w.code, w.message.clone())));
 }
 
+/// serde's type errors quote the string they found (`invalid type: string "…"`); that string
+/// may be a credential written in the wrong place, so messages say `a string` instead.
+fn without_values(message: String) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message.as_str();
+    while let Some(i) = rest.find("string \"") {
+        out.push_str(&rest[..i]);
+        out.push_str("a string");
+        // The quoted text is written with `{:?}`: a `"` inside it is escaped.
+        let quoted = &rest[i + "string \"".len()..];
+        let mut escaped = false;
+        let end = quoted.char_indices().find(|&(_, c)| {
+            let close = c == '"' && !escaped;
+            escaped = c == '\\' && !escaped;
+            close
+        });
+        rest = end.map_or("", |(j, _)| &quoted[j + 1..]);
+    }
+    out.push_str(rest);
+    out
+}
+
 fn parse_json<T: DeserializeOwned>(text: &str) -> Result<T> {
     let de = &mut serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        let err = Error::new(ErrorKind::Parse { format: "JSON", message: e.into_inner().to_string() });
+        let err = Error::new(ErrorKind::Parse { format: "JSON", message: without_values(e.into_inner().to_string()) });
         if path == "." {
             err
         } else {
@@ -157,7 +186,7 @@ fn parse_yaml<T: DeserializeOwned>(text: &str) -> Result<T> {
     let de = serde_yaml::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        let err = Error::new(ErrorKind::Parse { format: "YAML", message: e.into_inner().to_string() });
+        let err = Error::new(ErrorKind::Parse { format: "YAML", message: without_values(e.into_inner().to_string()) });
         if path == "." {
             err
         } else {
@@ -171,7 +200,7 @@ fn typed<T: DeserializeOwned>(value: &Value, base: &str) -> Result<T> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let inner = e.path().to_string();
         let path = if inner == "." { base.to_string() } else { format!("{base}.{inner}") };
-        Error::new(ErrorKind::Parse { format: "setting", message: e.into_inner().to_string() }).at(path)
+        Error::new(ErrorKind::Parse { format: "setting", message: without_values(e.into_inner().to_string()) }).at(path)
     })
 }
 
@@ -270,9 +299,9 @@ fn from_snapshot(snap: model::Snapshot, warnings: &mut Vec<Warning>) -> Result<R
     // An unhydrated stack still tells the flavor through a legacy `orchestrator.<flavor>` key.
     if flavor.is_none() {
         if let Some(settings) = &pc.settings {
-            let legacy: Vec<&String> = settings.keys().filter(|k| k.starts_with("orchestrator.")).collect();
-            if legacy.len() == 1 {
-                flavor = Some(legacy[0]["orchestrator.".len()..].to_string());
+            let legacy: Vec<&str> = settings.keys().filter_map(|k| k.strip_prefix("orchestrator.")).collect();
+            if let [only] = legacy[..] {
+                flavor = Some(only.to_string());
             }
         }
     }
@@ -352,6 +381,13 @@ fn from_snapshot(snap: model::Snapshot, warnings: &mut Vec<Warning>) -> Result<R
             starting_deadline_seconds: orchestrator.starting_deadline_seconds,
             successful_history_limit: orchestrator.successful_jobs_history_limit,
             failed_history_limit: orchestrator.failed_jobs_history_limit,
+            knob_paths: [
+                "concurrency_policy",
+                "starting_deadline_seconds",
+                "successful_jobs_history_limit",
+                "failed_jobs_history_limit",
+            ]
+            .map(|k| format!("{orchestrator_path}.{k}")),
         }
     });
 
@@ -377,9 +413,16 @@ fn from_snapshot(snap: model::Snapshot, warnings: &mut Vec<Warning>) -> Result<R
         execution_mode: pc.execution_mode.clone(),
         execution_mode_path: "metadata.pipeline_configuration.execution_mode".into(),
         tags,
+        description: metadata.description.clone(),
+        stack_components: stack_meta
+            .iter()
+            .flat_map(|m| m.components.iter())
+            .flat_map(|(kind, list)| list.iter().map(|c| (kind.clone(), c.name.clone(), c.body.flavor_name.clone())))
+            .collect(),
         image: pipeline_image.or_else(|| skip_build_image(pc.settings.as_ref())),
         stack_environment: stack_meta.and_then(|m| m.environment.clone()).map(|m| m.0).unwrap_or_default(),
         parallelism: orchestrator.max_parallelism,
+        parallelism_path: format!("{orchestrator_path}.max_parallelism"),
         orchestrator,
         orchestrator_path,
         schedule,
@@ -480,6 +523,11 @@ fn from_manual(m: manual::ManualPipeline) -> Result<RawPipeline> {
                 None => environment.push((k, v)),
             }
         }
+        let resources_path = if s.resources.is_some() || m.resources.is_none() {
+            format!("{path}.resources")
+        } else {
+            "resources".into()
+        };
         let resources = match (&m.resources, s.resources) {
             (Some(base), Some(step)) => Some(ResourceSettings {
                 cpu_count: step.cpu_count.or(base.cpu_count),
@@ -498,10 +546,10 @@ fn from_manual(m: manual::ManualPipeline) -> Result<RawPipeline> {
             upstream_path: format!("{path}.upstream"),
             environment,
             environment_path: format!("{path}.environment"),
-            resources_path: if resources.is_some() { format!("{path}.resources") } else { "resources".into() },
+            resources_path,
             resources,
+            retry_path: if s.retry.is_some() || m.retry.is_none() { format!("{path}.retry") } else { "retry".into() },
             retry: s.retry.or_else(|| m.retry.clone()),
-            retry_path: format!("{path}.retry"),
             orchestrator: OrchestratorSettings {
                 pod_settings: pod,
                 step_pod_service_account_name: s.service_account.or_else(|| m.service_account.clone()),
@@ -510,7 +558,11 @@ fn from_manual(m: manual::ManualPipeline) -> Result<RawPipeline> {
             },
             orchestrator_path: path.clone(),
             pod_path: format!("{path}.pod"),
-            timeout_path: format!("{path}.timeout"),
+            timeout_path: if s.timeout.is_some() || m.timeout.is_none() {
+                format!("{path}.timeout")
+            } else {
+                "timeout".into()
+            },
             step_operator: false,
             path,
         });
@@ -530,6 +582,13 @@ fn from_manual(m: manual::ManualPipeline) -> Result<RawPipeline> {
         starting_deadline_seconds: s.starting_deadline_seconds,
         successful_history_limit: s.successful_history_limit,
         failed_history_limit: s.failed_history_limit,
+        knob_paths: [
+            "concurrency_policy",
+            "starting_deadline_seconds",
+            "successful_history_limit",
+            "failed_history_limit",
+        ]
+        .map(|k| format!("schedule.{k}")),
     });
     Ok(RawPipeline {
         name: m.name,
@@ -542,11 +601,14 @@ fn from_manual(m: manual::ManualPipeline) -> Result<RawPipeline> {
         execution_mode: m.execution_mode,
         execution_mode_path: "execution_mode".into(),
         tags: m.tags.unwrap_or_default(),
+        description: m.description,
+        stack_components: Vec::new(),
         image: m.image,
         stack_environment: Vec::new(),
         orchestrator: OrchestratorSettings { max_parallelism: m.parallelism, ..OrchestratorSettings::default() },
         orchestrator_path: "pod".into(),
         parallelism: m.parallelism,
+        parallelism_path: "parallelism".into(),
         schedule,
         steps,
         steps_path: "steps".into(),
@@ -591,4 +653,22 @@ fn pod_value(pod: &PodSettings) -> Value {
     put("container_security_context", pod.container_security_context.clone());
     put("additional_pod_spec_args", map(&pod.additional_pod_spec_args));
     Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_errors_do_not_quote_the_string_found() {
+        let cases = [
+            (r#"invalid type: string "hunter2", expected u32"#, "invalid type: a string, expected u32"),
+            (r#"invalid type: string "a \"q\" b", expected a map"#, "invalid type: a string, expected a map"),
+            (r#"x string "1" y string "2" z"#, "x a string y a string z"),
+            ("unknown field `tags`, expected `name`", "unknown field `tags`, expected `name`"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(without_values(input.to_string()), want, "{input}");
+        }
+    }
 }

@@ -29,6 +29,9 @@ pub struct Body {
 
 #[derive(Debug, Deserialize)]
 pub struct Metadata {
+    /// The snapshot's description (ZenML: `PipelineSnapshotResponseMetadata.description`).
+    #[serde(default)]
+    pub description: Option<String>,
     pub pipeline_configuration: PipelineConfiguration,
     /// Keyed by invocation id, in ZenML's (topological) order.
     #[serde(default)]

@@ -65,6 +65,73 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
     }
 }
 
+/// A number as written in the input, kept exact until `ir::build` checks it against its
+/// field's documented range (a plain `u32`/`u64` would turn `-1` or 2^64 into a serde error
+/// about Rust types, and take 2^64−1 that no engine holds).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Number {
+    /// An integer (JSON and YAML integers up to 128 bits).
+    Int(i128),
+    /// Anything written with a fraction or an exponent, or too large for an integer.
+    Float(f64),
+}
+
+impl Number {
+    /// The value when it is a whole number (`3`, `3.0`).
+    pub fn whole(self) -> Option<i128> {
+        match self {
+            Number::Int(i) => Some(i),
+            // 2^100 bounds the cast; anything that large is out of every range anyway.
+            Number::Float(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 2f64.powi(100) => Some(f as i128),
+            Number::Float(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Number::Int(i) => write!(f, "{i}"),
+            // `{:?}` keeps exponents short (`1e300`) where `{}` would print 301 digits.
+            Number::Float(x) => write!(f, "{x:?}"),
+        }
+    }
+}
+
+impl From<u32> for Number {
+    fn from(n: u32) -> Self {
+        Number::Int(i128::from(n))
+    }
+}
+
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NumberVisitor;
+        impl Visitor<'_> for NumberVisitor {
+            type Value = Number;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Number, E> {
+                Ok(Number::Int(i128::from(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Number, E> {
+                Ok(Number::Int(i128::from(v)))
+            }
+            fn visit_i128<E>(self, v: i128) -> Result<Number, E> {
+                Ok(Number::Int(v))
+            }
+            fn visit_u128<E>(self, v: u128) -> Result<Number, E> {
+                Ok(i128::try_from(v).map_or(Number::Float(v as f64), Number::Int))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Number, E> {
+                Ok(Number::Float(v))
+            }
+        }
+        deserializer.deserialize_any(NumberVisitor)
+    }
+}
+
 /// ZenML `ResourceSettings` (`settings["resources"]`).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ResourceSettings {
@@ -73,7 +140,7 @@ pub struct ResourceSettings {
     pub cpu_count: Option<f64>,
     /// Number of GPUs.
     #[serde(default)]
-    pub gpu_count: Option<u32>,
+    pub gpu_count: Option<Number>,
     /// `512MiB`, `4GB`, `100KB`, ...
     #[serde(default)]
     pub memory: Option<String>,
@@ -85,19 +152,19 @@ pub struct ResourceSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct RetryConfig {
     #[serde(default = "one")]
-    pub max_retries: u32,
+    pub max_retries: Number,
     /// Seconds before the first retry.
     #[serde(default)]
-    pub delay: u64,
+    pub delay: Option<Number>,
     /// Factor applied to the delay after each retry.
     #[serde(default)]
-    pub backoff: u64,
+    pub backoff: Option<Number>,
     #[serde(flatten)]
     pub extra: OrderedMap<Value>,
 }
 
-fn one() -> u32 {
-    1
+fn one() -> Number {
+    Number::Int(1)
 }
 
 /// ZenML `KubernetesPodSettings`: Kubernetes objects in camelCase, passed through.
@@ -151,25 +218,25 @@ pub struct OrchestratorSettings {
     #[serde(default)]
     pub privileged: Option<bool>,
     #[serde(default)]
-    pub active_deadline_seconds: Option<u64>,
+    pub active_deadline_seconds: Option<Number>,
     #[serde(default)]
-    pub ttl_seconds_after_finished: Option<u64>,
+    pub ttl_seconds_after_finished: Option<Number>,
     #[serde(default)]
-    pub backoff_limit_margin: Option<u32>,
+    pub backoff_limit_margin: Option<Number>,
     #[serde(default)]
-    pub max_parallelism: Option<u32>,
+    pub max_parallelism: Option<Number>,
     #[serde(default)]
     pub kubernetes_namespace: Option<String>,
     #[serde(default)]
-    pub pod_stop_grace_period: Option<u64>,
+    pub pod_stop_grace_period: Option<Number>,
     #[serde(default)]
-    pub successful_jobs_history_limit: Option<u32>,
+    pub successful_jobs_history_limit: Option<Number>,
     #[serde(default)]
-    pub failed_jobs_history_limit: Option<u32>,
+    pub failed_jobs_history_limit: Option<Number>,
     #[serde(default)]
     pub concurrency_policy: Option<String>,
     #[serde(default)]
-    pub starting_deadline_seconds: Option<u64>,
+    pub starting_deadline_seconds: Option<Number>,
     /// Legacy kubeflow/tekton top-level node selectors.
     #[serde(default)]
     pub node_selectors: Option<OrderedMap<String>>,
