@@ -218,10 +218,16 @@ fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Res
         FailureMode::ContinueOnFailure => false,
         FailureMode::FailFast => true,
         FailureMode::StopOnFailure => {
-            warnings.push(Warning::new(
-                "airflow-stop-on-failure",
-                "execution mode stop_on_failure: Airflow's fail_fast also stops the tasks that are still running",
-            ));
+            // Only tasks that run at the same time as the failed one can tell the difference.
+            if let Some((a, b)) = p.unordered_pair() {
+                warnings.push(Warning::new(
+                    "airflow-stop-on-failure",
+                    format!(
+                        "execution mode stop_on_failure: Airflow's fail_fast also stops the tasks that are still running (steps `{}` and `{}` are independent)",
+                        a.name, b.name
+                    ),
+                ));
+            }
             true
         }
     };

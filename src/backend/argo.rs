@@ -218,10 +218,16 @@ fn lower(
         FailureMode::ContinueOnFailure => false,
         FailureMode::StopOnFailure => true,
         FailureMode::FailFast => {
-            warnings.push(Warning::new(
-                "argo-fail-fast",
-                "execution mode fail_fast: Argo's failFast stops scheduling new steps but lets running steps finish",
-            ));
+            // Only steps that run at the same time as the failed one can tell the difference.
+            if let Some((a, b)) = p.unordered_pair() {
+                warnings.push(Warning::new(
+                    "argo-fail-fast",
+                    format!(
+                        "execution mode fail_fast: Argo's failFast stops scheduling new steps but lets running steps finish (steps `{}` and `{}` are independent)",
+                        a.name, b.name
+                    ),
+                ));
+            }
             true
         }
     };

@@ -295,10 +295,15 @@ fn lower(
 
 /// Pipeline-level settings KFP's IR has no field for.
 fn pipeline_warnings(p: &Pipeline, warnings: &mut Vec<Warning>) {
-    if p.failure_mode != FailureMode::ContinueOnFailure {
+    // With every pair of steps ordered, skipping the dependants of a failed task stops the run:
+    // all execution modes behave alike.
+    if let Some((a, b)) = p.unordered_pair().filter(|_| p.failure_mode != FailureMode::ContinueOnFailure) {
         warnings.push(Warning::new(
             "kubeflow-execution-mode",
-            "KFP IR has no failure policy: the execution mode is ignored; a failed task skips its dependants and lets independent tasks run",
+            format!(
+                "KFP IR has no failure policy: the execution mode is ignored; a failed task skips its dependants and lets independent tasks run (steps `{}` and `{}` are independent)",
+                a.name, b.name
+            ),
         ));
     }
     if p.parallelism.is_some() {

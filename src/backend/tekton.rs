@@ -409,27 +409,22 @@ fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Res
     Ok((pipeline, run))
 }
 
-/// Tekton has one failure behaviour: after a task fails no new task starts, running ones finish.
+/// Tekton has one failure behaviour: after a task fails no new task starts, running ones finish
+/// (= `stop_on_failure`). The other modes differ from it only for steps that do not depend on
+/// the failed one, so only a pipeline with two unordered steps can tell.
 fn failure_mode_warning(p: &Pipeline, warnings: &mut Vec<Warning>) {
-    match p.failure_mode {
-        FailureMode::StopOnFailure => {}
+    let Some((a, b)) = p.unordered_pair() else { return };
+    let what = match p.failure_mode {
+        FailureMode::StopOnFailure => return,
         FailureMode::ContinueOnFailure => {
-            // On a single chain, stopping and continuing are the same thing.
-            let chain = p.steps.iter().filter(|s| s.upstream.is_empty()).count() == 1
-                && p.steps.iter().all(|s| s.upstream.len() <= 1)
-                && p.steps.iter().all(|s| p.steps.iter().filter(|o| o.upstream.contains(&s.name)).count() <= 1);
-            if !chain {
-                warnings.push(Warning::new(
-                    "tekton-failure-mode",
-                    "execution mode continue_on_failure: Tekton starts no new task after a failure, so independent branches stop too",
-                ));
-            }
+            "continue_on_failure: Tekton starts no new task after a failure, so independent branches stop too"
         }
-        FailureMode::FailFast => warnings.push(Warning::new(
-            "tekton-failure-mode",
-            "execution mode fail_fast: Tekton starts no new task after a failure but lets running tasks finish",
-        )),
-    }
+        FailureMode::FailFast => "fail_fast: Tekton starts no new task after a failure but lets running tasks finish",
+    };
+    warnings.push(Warning::new(
+        "tekton-failure-mode",
+        format!("execution mode {what} (steps `{}` and `{}` are independent)", a.name, b.name),
+    ));
 }
 
 fn lower_task(s: &Step, name: &str, run_after: Vec<String>) -> Result<TaskContext> {
