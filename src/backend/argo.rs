@@ -462,6 +462,10 @@ pub fn check(p: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
         if strings(&c["args"]) != Some(want_args) || strings(&c["command"]) != Some(want_cmd) {
             return Err(bug(format!("step `{}`: command/args differ", step.name)));
         }
+        let resources = serde_json::to_value(k8s::resources(&step.resources)).expect("serializable");
+        if c["resources"] != resources {
+            return Err(bug(format!("step `{}`: resources {} != {resources}", step.name, c["resources"])));
+        }
     }
     Ok(())
 }

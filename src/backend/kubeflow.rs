@@ -854,6 +854,10 @@ pub fn check(p: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
         if strings(&c["args"]) != Some(want_args) || strings(&c["command"]) != Some(want_cmd) {
             return Err(bug(format!("step `{}`: command/args differ", step.name)));
         }
+        let want = serde_json::to_value(resources(step)).expect("serializable");
+        if c["resources"] != want {
+            return Err(bug(format!("step `{}`: resources {} != {want}", step.name, c["resources"])));
+        }
         if c["env"].as_array().into_iter().flatten().any(|e| e["name"].as_str() == Some(p.run_id_env.as_str())) {
             return Err(bug(format!(
                 "step `{}`: {} in container env, where KFP does not resolve it",

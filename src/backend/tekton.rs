@@ -685,6 +685,13 @@ pub fn check(p: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
         if strings(&c["args"]) != Some(want_args) || strings(&c["command"]) != Some(want_cmd) {
             return Err(bug(format!("step `{}`: command/args differ", step.name)));
         }
+        let resources = serde_json::to_value(k8s::resources(&step.resources)).expect("serializable");
+        if c["computeResources"] != resources {
+            return Err(bug(format!(
+                "step `{}`: computeResources {} != {resources}",
+                step.name, c["computeResources"]
+            )));
+        }
     }
     let name = pipeline["metadata"]["name"].as_str();
     let run = match docs.iter().find(|d| d["kind"] == "PipelineRun") {
