@@ -71,6 +71,10 @@ pub struct CompileArgs {
     /// with cncf.kubernetes provider 8+.
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u8).range(2..=3))]
     pub airflow_version: u8,
+    /// Image of the pod that a scheduled Tekton pipeline's CronJob starts to create each
+    /// PipelineRun (needs `kubectl` and `/bin/sh`; default `registry.k8s.io/kubectl:v1.34.1`).
+    #[arg(long, value_name = "IMAGE", value_parser = parse_image)]
+    pub tekton_launcher_image: Option<String>,
     /// Do not write; exit 1 if the existing output files differ from what would be written.
     #[arg(long)]
     pub check: bool,
@@ -79,6 +83,14 @@ pub struct CompileArgs {
     pub templates: Option<PathBuf>,
     #[command(flatten)]
     pub build: BuildArgs,
+}
+
+/// An image reference: not empty, no spaces or control characters.
+fn parse_image(s: &str) -> Result<String, String> {
+    if s.is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("expected an image reference without spaces, e.g. `registry.example.com/tools/kubectl:1.34`".into());
+    }
+    Ok(s.to_string())
 }
 
 #[derive(Debug, Args)]
@@ -159,6 +171,7 @@ pub fn compile_options(args: &CompileArgs) -> Result<Options, Error> {
             source_name: source_name(&args.input),
             kind: args.kind,
             airflow_version: args.airflow_version,
+            tekton_launcher_image: args.tekton_launcher_image.clone(),
         },
         templates: args.templates.clone(),
     })
@@ -360,6 +373,9 @@ fn unused_options(args: &CompileArgs, engines: &[Engine]) -> Vec<crate::Warning>
     }
     if args.airflow_version != 3 && !has(Engine::Airflow) {
         out.push(crate::Warning::new("option-unused", "--airflow-version only applies to the airflow target"));
+    }
+    if args.tekton_launcher_image.is_some() && !has(Engine::Tekton) {
+        out.push(crate::Warning::new("option-unused", "--tekton-launcher-image only applies to the tekton target"));
     }
     out
 }
