@@ -62,9 +62,9 @@ pub struct CompileArgs {
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
     /// `run` (default): Argo Workflow, or CronWorkflow + WorkflowTemplate when scheduled.
-    /// Tekton: Pipeline + PipelineRun, or Pipeline + CronJob (+ RBAC) when scheduled.
-    /// `template` (alias `pipeline`): a WorkflowTemplate / Tekton Pipeline with a fixed name,
-    /// for `kubectl apply`.
+    /// Tekton: one self-contained PipelineRun, or a CronJob (+ RBAC, ConfigMap) creating them
+    /// when scheduled. `template` (alias `pipeline`): a WorkflowTemplate / Tekton Pipeline with
+    /// a fixed name, for `kubectl apply` (Tekton, scheduled: + the CronJob running it by name).
     #[arg(long, value_enum, default_value_t = ObjectKind::Run)]
     pub kind: ObjectKind,
     /// Airflow major version the DAG file is written for: 3 (default), or 2 for Airflow 2.9+

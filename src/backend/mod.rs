@@ -16,7 +16,8 @@ use crate::render::Renderer;
 pub enum Engine {
     /// Argo Workflows: Workflow, WorkflowTemplate, CronWorkflow.
     Argo,
-    /// Tekton Pipelines: Pipeline + PipelineRun; a CronJob creating PipelineRuns when scheduled.
+    /// Tekton Pipelines: a self-contained PipelineRun (or a Pipeline); a CronJob creating
+    /// PipelineRuns when scheduled.
     Tekton,
     /// Apache Airflow: one DAG file of KubernetesPodOperator tasks.
     Airflow,

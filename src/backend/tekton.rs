@@ -314,55 +314,52 @@ pub fn compile(
 ) -> Result<Vec<Artifact>> {
     let (pipeline, mut run) = lower(p, opts, warnings)?;
     let by_reference = opts.kind == ObjectKind::Template;
+    let artifact = |content: String| Ok(vec![Artifact { suffix: "tekton.yaml".into(), content }]);
     let cron = p.schedule.as_ref().and_then(|s| lower_schedule(p, s, opts, warnings));
-    if cron.is_none() && opts.tekton_launcher_image.is_some() {
-        warnings.push(Warning::new(
-            "option-unused",
-            "--tekton-launcher-image only applies to a scheduled pipeline (cron or interval)",
-        ));
-    }
+    let Some(mut cron) = cron else {
+        if opts.tekton_launcher_image.is_some() {
+            warnings.push(Warning::new(
+                "option-unused",
+                "--tekton-launcher-image only applies to a scheduled pipeline (cron or interval)",
+            ));
+        }
+        if !by_reference {
+            run.tasks = pipeline.tasks;
+            return artifact(renderer.render(ENGINE, "pipelinerun.yaml.j2", &run)?);
+        }
+        if run.pod_template.is_some() || !run.task_run_specs.is_empty() || run.service_account_name.is_some() {
+            warnings.push(Warning::new(
+                "tekton-run-settings",
+                "--kind pipeline emits no PipelineRun: service account and pod settings (node selectors, tolerations, affinity, image pull secrets) live on the PipelineRun and are not in the output",
+            ));
+        }
+        return artifact(renderer.render(ENGINE, "pipeline.yaml.j2", &pipeline)?);
+    };
     let mut content = String::new();
     if by_reference {
         content.push_str(&renderer.render(ENGINE, "pipeline.yaml.j2", &pipeline)?);
-        if cron.is_none() {
-            let run_settings =
-                run.pod_template.is_some() || !run.task_run_specs.is_empty() || run.service_account_name.is_some();
-            if run_settings {
-                warnings.push(Warning::new(
-                    "tekton-run-settings",
-                    "--kind pipeline emits no PipelineRun: service account and pod settings (node selectors, tolerations, affinity, image pull secrets) live on the PipelineRun and are not in the output",
-                ));
-            }
-            return Ok(vec![Artifact { suffix: "tekton.yaml".into(), content }]);
-        }
-        run.pipeline_ref = Some(pipeline.name.clone());
         content.push_str("---\n");
+        run.pipeline_ref = Some(pipeline.name);
     } else {
         run.tasks = pipeline.tasks;
     }
-    match cron {
-        Some(mut cron) => {
-            cron.header = opts.header();
-            run.labels.insert(SCHEDULE_LABEL.into(), cron.name.clone());
-            let manifest = renderer.render(ENGINE, "pipelinerun.yaml.j2", &run)?;
-            if manifest.len() + LAUNCHER_SCRIPT.len() > CONFIGMAP_MAX_BYTES {
-                return Err(Error::new(ErrorKind::Unsupported {
-                    engine: DISPLAY,
-                    what: format!(
-                        "a schedule for a pipeline this large: its PipelineRun manifest ({} KiB) does not fit the 1 MiB of the ConfigMap the CronJob reads it from",
-                        manifest.len() / 1024
-                    ),
-                    help: "compile with `--kind pipeline`: the Pipeline becomes its own object and the scheduled PipelineRun only names it".into(),
-                }));
-            }
-            cron.data.insert(MANIFEST_KEY, manifest);
-            cron.data.insert(LAUNCHER_KEY, LAUNCHER_SCRIPT.to_string());
-            content.push_str(&renderer.render(ENGINE, "schedule.yaml.j2", &cron)?);
-        }
-        None if by_reference => unreachable!("returned above"),
-        None => content.push_str(&renderer.render(ENGINE, "pipelinerun.yaml.j2", &run)?),
+    cron.header = opts.header();
+    run.labels.insert(SCHEDULE_LABEL.into(), cron.name.clone());
+    let manifest = renderer.render(ENGINE, "pipelinerun.yaml.j2", &run)?;
+    if manifest.len() + LAUNCHER_SCRIPT.len() > CONFIGMAP_MAX_BYTES {
+        return Err(Error::new(ErrorKind::Unsupported {
+            engine: DISPLAY,
+            what: format!(
+                "a schedule for a pipeline this large: its PipelineRun manifest ({} KiB) does not fit the 1 MiB of the ConfigMap the CronJob reads it from",
+                manifest.len() / 1024
+            ),
+            help: "compile with `--kind pipeline`: the Pipeline becomes its own object and the scheduled PipelineRun only names it".into(),
+        }));
     }
-    Ok(vec![Artifact { suffix: "tekton.yaml".into(), content }])
+    cron.data.insert(MANIFEST_KEY, manifest);
+    cron.data.insert(LAUNCHER_KEY, LAUNCHER_SCRIPT.to_string());
+    content.push_str(&renderer.render(ENGINE, "schedule.yaml.j2", &cron)?);
+    artifact(content)
 }
 
 /// IR → `PipelineContext` + `RunContext`.
@@ -1023,9 +1020,11 @@ mod tests {
         assert!(run["spec"].get("pipelineRef").is_none());
         assert_eq!(run["spec"]["pipelineSpec"]["tasks"].as_array().unwrap().len(), 2);
         assert_eq!(run["metadata"]["labels"][SCHEDULE_LABEL], "nightly");
-        assert!(warnings.iter().all(|w| w.code != "tekton-schedule-dropped"));
+        assert!(warnings.iter().all(|w| !w.code.starts_with("tekton-")), "{warnings:?}");
 
-        let (docs, _) = tekton_docs(&text, ObjectKind::Template, None);
+        // Nothing dropped: neither the schedule nor the run settings (service account).
+        let (docs, warnings) = tekton_docs(&text, ObjectKind::Template, None);
+        assert!(warnings.iter().all(|w| !w.code.starts_with("tekton-")), "{warnings:?}");
         assert_eq!(kinds(&docs), ["Pipeline", "ServiceAccount", "Role", "RoleBinding", "ConfigMap", "CronJob"]);
         let run = scheduled_run(&docs);
         assert_eq!(run["spec"]["pipelineRef"]["name"], "nightly");
@@ -1054,6 +1053,26 @@ mod tests {
     }
 
     /// The Role grants what the launcher script does for these settings, nothing more.
+    #[test]
+    fn the_launcher_image_option_takes_an_image_reference() {
+        use clap::Parser;
+        let parse = |image: &str| {
+            crate::cli::Cli::try_parse_from([
+                "zenc",
+                "compile",
+                "p.yaml",
+                "-t",
+                "tekton",
+                "--tekton-launcher-image",
+                image,
+            ])
+        };
+        assert!(parse("registry.example.com/tools/kubectl:1.34").is_ok());
+        for bad in ["", "kubectl latest", "a\nb"] {
+            assert!(parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
     #[test]
     fn role_verbs_follow_the_launcher_script() {
         let verbs = |schedule: &str| {
