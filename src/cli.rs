@@ -75,6 +75,14 @@ pub struct CompileArgs {
     pub build: BuildArgs,
 }
 
+/// An image reference: not empty, no spaces or control characters.
+fn parse_image(s: &str) -> Result<String, String> {
+    if s.is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("expected an image reference without spaces, e.g. `registry.example.com/tools/kubectl:1.34`".into());
+    }
+    Ok(s.to_string())
+}
+
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Snapshot file, or `-` for stdin.
@@ -93,9 +101,9 @@ pub struct CheckArgs {
 #[derive(Debug, Args)]
 pub struct EngineArgs {
     /// `run` (default): Argo Workflow, or CronWorkflow + WorkflowTemplate when scheduled.
-    /// Tekton: Pipeline + PipelineRun, or Pipeline + CronJob (+ RBAC) when scheduled.
-    /// `template` (alias `pipeline`): a WorkflowTemplate / Tekton Pipeline with a fixed name,
-    /// for `kubectl apply`.
+    /// Tekton: one self-contained PipelineRun, or a CronJob (+ RBAC, ConfigMap) creating them
+    /// when scheduled. `template` (alias `pipeline`): a WorkflowTemplate / Tekton Pipeline with
+    /// a fixed name, for `kubectl apply` (Tekton, scheduled: + the CronJob running it by name).
     #[arg(long, value_enum, default_value_t = ObjectKind::Run)]
     pub kind: ObjectKind,
     /// Airflow major version the DAG file is written for: 3 (default), or 2 for Airflow 2.9+
@@ -106,6 +114,10 @@ pub struct EngineArgs {
     /// ones. A YAML template whose output does not parse is an error naming it.
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    /// Image of the pod that a scheduled Tekton pipeline's CronJob starts to create each
+    /// PipelineRun (needs `kubectl` and `/bin/sh`; default `registry.k8s.io/kubectl:v1.34.1`).
+    #[arg(long, value_name = "IMAGE", value_parser = parse_image)]
+    pub tekton_launcher_image: Option<String>,
 }
 
 /// Deployment choices shared by `compile` and `check`. A malformed value is a usage error
@@ -177,7 +189,11 @@ impl BuildArgs {
 
 impl EngineArgs {
     pub fn to_options(&self) -> EngineOptions {
-        EngineOptions { kind: self.kind, airflow_version: self.airflow_version }
+        EngineOptions {
+            kind: self.kind,
+            airflow_version: self.airflow_version,
+            tekton_launcher_image: self.tekton_launcher_image.clone(),
+        }
     }
 
     /// Options given that do nothing for these targets: say so rather than ignore them.
@@ -189,6 +205,9 @@ impl EngineArgs {
         }
         if self.airflow_version != 3 && !has(Engine::Airflow) {
             out.push(crate::Warning::new("option-unused", "--airflow-version only applies to the airflow target"));
+        }
+        if self.tekton_launcher_image.is_some() && !has(Engine::Tekton) {
+            out.push(crate::Warning::new("option-unused", "--tekton-launcher-image only applies to the tekton target"));
         }
         out
     }

@@ -19,6 +19,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("tekton/pipeline.yaml.j2", include_str!("../templates/tekton/pipeline.yaml.j2")),
     ("tekton/pipelinerun.yaml.j2", include_str!("../templates/tekton/pipelinerun.yaml.j2")),
     ("tekton/schedule.yaml.j2", include_str!("../templates/tekton/schedule.yaml.j2")),
+    ("tekton/tasks.yaml.j2", include_str!("../templates/tekton/tasks.yaml.j2")),
     ("airflow/dag.py.j2", include_str!("../templates/airflow/dag.py.j2")),
     ("kubeflow/pipeline-spec.yaml.j2", include_str!("../templates/kubeflow/pipeline-spec.yaml.j2")),
     ("kubeflow/platform-spec.yaml.j2", include_str!("../templates/kubeflow/platform-spec.yaml.j2")),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use super::k8s::{self, ResourceRequirements};
+use super::k8s;
 use super::names::{self, NameRule};
 use super::{Artifact, EngineOptions};
 use crate::error::{Result, Warning};
@@ -89,7 +89,7 @@ pub struct TaskContext {
     pub env_vars: Vec<EnvPair>,
     /// Secret-backed variables (`Secret("env", …)`, not templated).
     pub secrets: Vec<SecretEnv>,
-    pub container_resources: Option<ResourceRequirements>,
+    pub container_resources: Option<ContainerResources>,
     /// Node selector (values templated).
     pub node_selector: BTreeMap<String, String>,
     /// Pod labels (values templated).
@@ -115,6 +115,24 @@ pub struct TaskContext {
     pub execution_timeout_seconds: Option<u64>,
     /// Task ids that must finish first.
     pub upstream: Vec<String>,
+}
+
+/// `k8s.V1ResourceRequirements(requests=…, limits=…)`: either side may be absent.
+#[derive(Debug, Serialize)]
+pub struct ContainerResources {
+    /// Requests by resource name, Kubernetes quantities (`500m`, `2Gi`).
+    pub requests: Option<BTreeMap<String, String>>,
+    /// Limits by resource name.
+    pub limits: Option<BTreeMap<String, String>>,
+}
+
+/// The step's resources; `None` when it sets none.
+fn container_resources(s: &Step) -> Option<ContainerResources> {
+    let side = |m: &BTreeMap<String, crate::ir::Quantity>| {
+        (!m.is_empty()).then(|| m.iter().map(|(k, q)| (k.clone(), q.to_string())).collect())
+    };
+    let r = &s.resources;
+    (!r.is_empty()).then(|| ContainerResources { requests: side(&r.requests), limits: side(&r.limits) })
 }
 
 /// A literal environment variable.
@@ -220,10 +238,16 @@ fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Res
         FailureMode::ContinueOnFailure => false,
         FailureMode::FailFast => true,
         FailureMode::StopOnFailure => {
-            warnings.push(Warning::new(
-                "airflow-stop-on-failure",
-                "execution mode stop_on_failure: Airflow's fail_fast also stops the tasks that are still running",
-            ));
+            // Only tasks that run at the same time as the failed one can tell the difference.
+            if let Some((a, b)) = p.unordered_pair() {
+                warnings.push(Warning::new(
+                    "airflow-stop-on-failure",
+                    format!(
+                        "execution mode stop_on_failure: Airflow's fail_fast also stops the tasks that are still running (steps `{}` and `{}` are independent)",
+                        a.name, b.name
+                    ),
+                ));
+            }
             true
         }
     };
@@ -430,7 +454,7 @@ fn lower_step(
         arguments: s.args.iter().map(|a| literal(a)).collect(),
         env_vars,
         secrets,
-        container_resources: k8s::resources(&s.resources),
+        container_resources: container_resources(s),
         node_selector: protect_values(&s.pod.node_selector),
         labels,
         annotations,
@@ -461,9 +485,11 @@ for node in ast.walk(tree):
         for e in kw["env_vars"].elts if "env_vars" in kw else []:
             ek = {k.arg: ast.literal_eval(k.value) for k in e.keywords}
             env[ek["name"]] = ek["value"]
+        res = {k.arg: ast.literal_eval(k.value) for k in kw["container_resources"].keywords} if "container_resources" in kw else None
         out.append({"task_id": ast.literal_eval(kw["task_id"]), "image": ast.literal_eval(kw["image"]),
                     "cmds": ast.literal_eval(kw["cmds"]), "arguments": ast.literal_eval(kw["arguments"]), "env": env,
-                    "labels": ast.literal_eval(kw["labels"]) if "labels" in kw else {}})
+                    "labels": ast.literal_eval(kw["labels"]) if "labels" in kw else {},
+                    "resources": res})
 edges = [(ast.literal_eval(n.left.slice), ast.literal_eval(n.right.slice)) for n in ast.walk(tree)
          if isinstance(n, ast.BinOp) and isinstance(n.op, ast.RShift)]
 for op in out:
@@ -514,6 +540,10 @@ pub fn check(p: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
         crate::validate::check_pod_labels(p, s, &f["labels"])?;
         if f["env"][p.run_id_env.as_str()].as_str() != Some(RUN_ID) {
             return Err(bug(format!("step `{}`: {} is not {RUN_ID}", s.name, p.run_id_env)));
+        }
+        let resources = serde_json::to_value(k8s::resources(&s.resources)).expect("serializable");
+        if f["resources"] != resources {
+            return Err(bug(format!("step `{}`: resources {} != {resources}", s.name, f["resources"])));
         }
     }
     Ok(())

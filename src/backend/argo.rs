@@ -213,10 +213,16 @@ fn lower(p: &Pipeline, kind: &'static str, warnings: &mut Vec<Warning>) -> Resul
         FailureMode::ContinueOnFailure => false,
         FailureMode::StopOnFailure => true,
         FailureMode::FailFast => {
-            warnings.push(Warning::new(
-                "argo-fail-fast",
-                "execution mode fail_fast: Argo's failFast stops scheduling new steps but lets running steps finish",
-            ));
+            // Only steps that run at the same time as the failed one can tell the difference.
+            if let Some((a, b)) = p.unordered_pair() {
+                warnings.push(Warning::new(
+                    "argo-fail-fast",
+                    format!(
+                        "execution mode fail_fast: Argo's failFast stops scheduling new steps but lets running steps finish (steps `{}` and `{}` are independent)",
+                        a.name, b.name
+                    ),
+                ));
+            }
             true
         }
     };
@@ -468,6 +474,10 @@ pub fn check(p: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
         let want_cmd: Vec<String> = step.command.iter().map(|a| text.literal(a)).collect();
         if strings(&c["args"]) != Some(want_args) || strings(&c["command"]) != Some(want_cmd) {
             return Err(bug(format!("step `{}`: command/args differ", step.name)));
+        }
+        let resources = serde_json::to_value(k8s::resources(&step.resources)).expect("serializable");
+        if c["resources"] != resources {
+            return Err(bug(format!("step `{}`: resources {} != {resources}", step.name, c["resources"])));
         }
     }
     Ok(())

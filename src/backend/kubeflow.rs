@@ -294,10 +294,15 @@ fn lower(p: &Pipeline, warnings: &mut Vec<Warning>) -> Result<(PipelineSpecConte
 
 /// Pipeline-level settings KFP's IR has no field for.
 fn pipeline_warnings(p: &Pipeline, warnings: &mut Vec<Warning>) {
-    if p.failure_mode != FailureMode::ContinueOnFailure {
+    // With every pair of steps ordered, skipping the dependants of a failed task stops the run:
+    // all execution modes behave alike.
+    if let Some((a, b)) = p.unordered_pair().filter(|_| p.failure_mode != FailureMode::ContinueOnFailure) {
         warnings.push(Warning::new(
             "kubeflow-execution-mode",
-            "KFP IR has no failure policy: the execution mode is ignored; a failed task skips its dependants and lets independent tasks run",
+            format!(
+                "KFP IR has no failure policy: the execution mode is ignored; a failed task skips its dependants and lets independent tasks run (steps `{}` and `{}` are independent)",
+                a.name, b.name
+            ),
         ));
     }
     if p.parallelism.is_some() {
@@ -853,6 +858,10 @@ pub fn check(p: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
         let want_cmd: Vec<String> = step.command.iter().map(|a| literal(a)).collect();
         if strings(&c["args"]) != Some(want_args) || strings(&c["command"]) != Some(want_cmd) {
             return Err(bug(format!("step `{}`: command/args differ", step.name)));
+        }
+        let want = serde_json::to_value(resources(step)).expect("serializable");
+        if c["resources"] != want {
+            return Err(bug(format!("step `{}`: resources {} != {want}", step.name, c["resources"])));
         }
         if c["env"].as_array().into_iter().flatten().any(|e| e["name"].as_str() == Some(p.run_id_env.as_str())) {
             return Err(bug(format!(

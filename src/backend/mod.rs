@@ -16,7 +16,8 @@ use crate::render::Renderer;
 pub enum Engine {
     /// Argo Workflows: Workflow, WorkflowTemplate, CronWorkflow.
     Argo,
-    /// Tekton Pipelines: Pipeline + PipelineRun; a CronJob creating PipelineRuns when scheduled.
+    /// Tekton Pipelines: a self-contained PipelineRun (or a Pipeline); a CronJob creating
+    /// PipelineRuns when scheduled.
     Tekton,
     /// Apache Airflow: one DAG file of KubernetesPodOperator tasks.
     Airflow,
@@ -84,7 +85,7 @@ impl Engine {
 /// Which kind of object to emit, where an engine has a choice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum ObjectKind {
-    /// A run object (Argo `Workflow`, Tekton `Pipeline` + `PipelineRun`), or a schedule.
+    /// A run object (Argo `Workflow`, Tekton `PipelineRun` with the pipeline inline), or a schedule.
     #[default]
     Run,
     /// A reusable object with a fixed name for `kubectl apply` (Argo `WorkflowTemplate`,
@@ -99,11 +100,13 @@ pub struct EngineOptions {
     pub kind: ObjectKind,
     /// Airflow major version the DAG file is written for (3, or 2 for 2.9+).
     pub airflow_version: u8,
+    /// Image of the Tekton schedule's launcher pod (default `tekton::KUBECTL_IMAGE`).
+    pub tekton_launcher_image: Option<String>,
 }
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        EngineOptions { kind: ObjectKind::Run, airflow_version: 3 }
+        EngineOptions { kind: ObjectKind::Run, airflow_version: 3, tekton_launcher_image: None }
     }
 }
 

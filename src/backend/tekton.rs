@@ -11,7 +11,7 @@ use super::names::{self, NameRule};
 use super::{Artifact, EngineOptions, ObjectKind};
 use crate::error::{Error, ErrorKind, Result, Warning};
 use crate::ir::schedule::go_duration;
-use crate::ir::{FailureMode, Pipeline, Schedule, Step, Trigger, UtcDateTime};
+use crate::ir::{Concurrency, FailureMode, Pipeline, Schedule, Step, Trigger, UtcDateTime};
 use crate::render::Renderer;
 
 const ENGINE: &str = "tekton";
@@ -43,14 +43,25 @@ const RUN_PREFIX_MAX: usize = 26;
 const _: () = assert!(RUN_PREFIX_MAX + 1 + 5 + 1 + TASK_RULE.max_len <= 63);
 /// CronJob names: Kubernetes appends an 11-character suffix to the Jobs it creates.
 const CRON_RULE: NameRule = NameRule::dns_label(52);
-/// Image of the CronJob pod that creates the PipelineRun: the Kubernetes project's own kubectl
-/// image, pinned.
+/// Default image of the CronJob pod that creates the PipelineRuns: the Kubernetes project's
+/// own kubectl image, pinned (since v1.28 on debian-base, with `/bin/sh`; kubernetes
+/// `build/server-image/kubectl/Dockerfile`). `--tekton-launcher-image` replaces it.
 pub const KUBECTL_IMAGE: &str = "registry.k8s.io/kubectl:v1.34.1";
-/// Where the PipelineRun manifest is mounted in the CronJob pod.
+/// Where the ConfigMap (PipelineRun manifest + launcher script) is mounted in the CronJob pod.
 const MANIFEST_DIR: &str = "/etc/zenc";
 const MANIFEST_KEY: &str = "pipelinerun.yaml";
+const LAUNCHER_KEY: &str = "launch.sh";
+/// The CronJob pod's script: applies the schedule's concurrency policy and history limits to
+/// the PipelineRuns it created (found by `SCHEDULE_LABEL`), then creates one.
+pub const LAUNCHER_SCRIPT: &str = include_str!("tekton_launch.sh");
+/// Label on every PipelineRun a schedule creates; its value is the CronJob name.
+pub const SCHEDULE_LABEL: &str = "zenml.io/schedule";
+/// Kubernetes refuses a ConfigMap whose data exceeds 1 MiB (`MaxSecretSize` in
+/// `pkg/apis/core/validation`).
+const CONFIGMAP_MAX_BYTES: usize = 1024 * 1024;
 
-/// Input of `templates/tekton/pipeline.yaml.j2`.
+/// Input of `templates/tekton/pipeline.yaml.j2` (`--kind pipeline`); its tasks are laid out by
+/// `tasks.yaml.j2`, shared with the PipelineRun's inline `pipelineSpec`.
 #[derive(Debug, Serialize)]
 pub struct PipelineContext {
     /// Header comment lines (`backend::header`).
@@ -120,7 +131,8 @@ pub struct StepContext {
     pub security_context: Option<Value>,
 }
 
-/// Input of `templates/tekton/pipelinerun.yaml.j2`.
+/// Input of `templates/tekton/pipelinerun.yaml.j2`: a self-contained run (`pipelineSpec`
+/// inline) that `kubectl create` accepts any number of times, or a run of a Pipeline by name.
 #[derive(Debug, Serialize)]
 pub struct RunContext {
     pub header: Vec<String>,
@@ -129,8 +141,11 @@ pub struct RunContext {
     pub namespace: Option<String>,
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
-    /// The Pipeline this run instantiates.
-    pub pipeline_name: String,
+    /// `pipelineRef.name`: the Pipeline this run instantiates (`--kind pipeline` with a
+    /// schedule); `None`: the run carries `tasks` inline as `pipelineSpec`.
+    pub pipeline_ref: Option<String>,
+    /// `pipelineSpec.tasks` when `pipeline_ref` is `None`, else empty.
+    pub tasks: Vec<TaskContext>,
     /// `timeouts.pipeline`: `0s` (no deadline; ZenML has no pipeline deadline, and Tekton's
     /// 60-minute default would cut long runs and cap every task timeout).
     pub pipeline_timeout: &'static str,
@@ -196,12 +211,13 @@ const POD_TEMPLATE_KEYS: &[&str] = &[
     "topologySpreadConstraints",
 ];
 
-/// Input of `templates/tekton/schedule.yaml.j2`: a CronJob that creates a PipelineRun, with
-/// the ServiceAccount, Role, RoleBinding and ConfigMap it needs.
+/// Input of `templates/tekton/schedule.yaml.j2`: a CronJob whose pod (the launcher) creates a
+/// PipelineRun, with the ServiceAccount, Role, RoleBinding and ConfigMap it needs.
 #[derive(Debug, Serialize)]
 pub struct CronContext {
     pub header: Vec<String>,
-    /// CronJob name (≤52); also the ServiceAccount, Role, RoleBinding and ConfigMap name.
+    /// CronJob name (≤52); also the ServiceAccount, Role, RoleBinding and ConfigMap name, and
+    /// the `SCHEDULE_LABEL` value of the PipelineRuns it creates.
     pub name: String,
     pub namespace: Option<String>,
     pub labels: BTreeMap<String, String>,
@@ -210,19 +226,25 @@ pub struct CronContext {
     pub schedule: String,
     /// IANA zone (`timeZone`).
     pub time_zone: Option<String>,
+    /// CronJob `concurrencyPolicy`, for the launcher Jobs (the script applies it to PipelineRuns).
     pub concurrency_policy: Option<&'static str>,
     pub starting_deadline_seconds: Option<u64>,
+    /// CronJob history limits, for the launcher Jobs (the script applies them to PipelineRuns).
     pub successful_jobs_history_limit: Option<u32>,
     pub failed_jobs_history_limit: Option<u32>,
     /// Created suspended (ZenML schedule inactive).
     pub suspend: bool,
-    /// Image with `kubectl`.
-    pub image: &'static str,
-    pub command: Vec<&'static str>,
-    pub args: Vec<String>,
+    /// Role verbs on `pipelineruns`: what the launcher script does with these settings.
+    pub verbs: Vec<&'static str>,
+    /// Launcher image: `kubectl` and a POSIX `/bin/sh`.
+    pub image: String,
+    pub command: Vec<String>,
+    /// Launcher env: `ZENC_SCHEDULE`, `ZENC_CONCURRENCY_POLICY`, `HOME`, and the history limits
+    /// that are set, `ZENC_KEEP_SUCCEEDED`, `ZENC_KEEP_FAILED` (our own values: no `$` in them).
+    pub env: Vec<EnvEntry>,
     /// Mount path of the ConfigMap.
     pub mount_path: &'static str,
-    /// ConfigMap `data`: the PipelineRun manifest under `pipelinerun.yaml`.
+    /// ConfigMap `data`: the PipelineRun manifest and the launcher script.
     pub data: BTreeMap<&'static str, String>,
 }
 
@@ -278,42 +300,66 @@ fn tekton_reference(s: &str) -> Option<&str> {
     None
 }
 
-/// Compile `p` into Tekton YAML (one multi-document file).
+/// Compile `p` into Tekton YAML.
+///
+/// | kind \ schedule | none                      | cron / interval                                  | run once                 |
+/// |----------------|---------------------------|--------------------------------------------------|--------------------------|
+/// | `run`          | PipelineRun, inline spec  | CronJob + RBAC + ConfigMap(PipelineRun, inline)  | PipelineRun + warning    |
+/// | `pipeline`     | Pipeline                  | Pipeline + CronJob + … (PipelineRun → Pipeline)  | Pipeline + warning       |
 pub fn compile(
     p: &Pipeline,
     opts: &EngineOptions,
     renderer: &Renderer,
     warnings: &mut Vec<Warning>,
 ) -> Result<Vec<Artifact>> {
-    let (pipeline, run) = lower(p, warnings)?;
-    let mut content = renderer.render(ENGINE, "pipeline.yaml.j2", &pipeline)?;
-    if opts.kind == ObjectKind::Template {
+    let (pipeline, mut run) = lower(p, warnings)?;
+    let by_reference = opts.kind == ObjectKind::Template;
+    let artifact = |content: String| Ok(vec![Artifact { suffix: "tekton.yaml".into(), content }]);
+    let cron = p.schedule.as_ref().and_then(|s| lower_schedule(p, s, opts, warnings));
+    let Some(mut cron) = cron else {
+        if opts.tekton_launcher_image.is_some() {
+            warnings.push(Warning::new(
+                "option-unused",
+                "--tekton-launcher-image only applies to a scheduled pipeline (cron or interval)",
+            ));
+        }
+        if !by_reference {
+            run.tasks = pipeline.tasks;
+            return artifact(renderer.render(ENGINE, "pipelinerun.yaml.j2", &run)?);
+        }
         if run.pod_template.is_some() || !run.task_run_specs.is_empty() || run.service_account_name.is_some() {
             warnings.push(Warning::new(
                 "tekton-run-settings",
                 "--kind pipeline emits no PipelineRun: service account and pod settings (node selectors, tolerations, affinity, image pull secrets) live on the PipelineRun and are not in the output",
             ));
         }
-        if p.schedule.is_some() {
-            warnings.push(Warning::new(
-                "tekton-schedule-dropped",
-                "--kind pipeline emits only the Pipeline: the schedule (a CronJob creating PipelineRuns) is not in the output",
-            ));
-        }
-        return Ok(vec![Artifact { suffix: "tekton.yaml".into(), content }]);
+        return artifact(renderer.render(ENGINE, "pipeline.yaml.j2", &pipeline)?);
+    };
+    let mut content = String::new();
+    if by_reference {
+        content.push_str(&renderer.render(ENGINE, "pipeline.yaml.j2", &pipeline)?);
+        content.push_str("---\n");
+        run.pipeline_ref = Some(pipeline.name);
+    } else {
+        run.tasks = pipeline.tasks;
     }
-    let run_yaml = renderer.render(ENGINE, "pipelinerun.yaml.j2", &run)?;
-    let cron = p.schedule.as_ref().and_then(|s| lower_schedule(p, s, warnings));
-    content.push_str("---\n");
-    match cron {
-        Some(mut cron) => {
-            cron.header = super::header(p);
-            cron.data.insert(MANIFEST_KEY, run_yaml);
-            content.push_str(&renderer.render(ENGINE, "schedule.yaml.j2", &cron)?);
-        }
-        None => content.push_str(&run_yaml),
+    cron.header = super::header(p);
+    run.labels.insert(SCHEDULE_LABEL.into(), cron.name.clone());
+    let manifest = renderer.render(ENGINE, "pipelinerun.yaml.j2", &run)?;
+    if manifest.len() + LAUNCHER_SCRIPT.len() > CONFIGMAP_MAX_BYTES {
+        return Err(Error::new(ErrorKind::Unsupported {
+            engine: DISPLAY,
+            what: format!(
+                "a schedule for a pipeline this large: its PipelineRun manifest ({} KiB) does not fit the 1 MiB of the ConfigMap the CronJob reads it from",
+                manifest.len() / 1024
+            ),
+            help: "compile with `--kind pipeline`: the Pipeline becomes its own object and the scheduled PipelineRun only names it".into(),
+        }));
     }
-    Ok(vec![Artifact { suffix: "tekton.yaml".into(), content }])
+    cron.data.insert(MANIFEST_KEY, manifest);
+    cron.data.insert(LAUNCHER_KEY, LAUNCHER_SCRIPT.to_string());
+    content.push_str(&renderer.render(ENGINE, "schedule.yaml.j2", &cron)?);
+    artifact(content)
 }
 
 /// IR → `PipelineContext` + `RunContext`.
@@ -392,7 +438,8 @@ fn lower(p: &Pipeline, warnings: &mut Vec<Warning>) -> Result<(PipelineContext, 
         namespace: p.namespace.clone(),
         labels: k8s::managed_labels(),
         annotations: k8s::pipeline_annotations(p),
-        pipeline_name: name.clone(),
+        pipeline_ref: None,
+        tasks: Vec::new(),
         pipeline_timeout: "0s",
         service_account_name: if shared_account { accounts[0].clone() } else { p.service_account.clone() },
         pod_template: (shared_pod && !pods[0].is_empty()).then(|| pods[0].clone()),
@@ -409,27 +456,22 @@ fn lower(p: &Pipeline, warnings: &mut Vec<Warning>) -> Result<(PipelineContext, 
     Ok((pipeline, run))
 }
 
-/// Tekton has one failure behaviour: after a task fails no new task starts, running ones finish.
+/// Tekton has one failure behaviour: after a task fails no new task starts, running ones finish
+/// (= `stop_on_failure`). The other modes differ from it only for steps that do not depend on
+/// the failed one, so only a pipeline with two unordered steps can tell.
 fn failure_mode_warning(p: &Pipeline, warnings: &mut Vec<Warning>) {
-    match p.failure_mode {
-        FailureMode::StopOnFailure => {}
+    let Some((a, b)) = p.unordered_pair() else { return };
+    let what = match p.failure_mode {
+        FailureMode::StopOnFailure => return,
         FailureMode::ContinueOnFailure => {
-            // On a single chain, stopping and continuing are the same thing.
-            let chain = p.steps.iter().filter(|s| s.upstream.is_empty()).count() == 1
-                && p.steps.iter().all(|s| s.upstream.len() <= 1)
-                && p.steps.iter().all(|s| p.steps.iter().filter(|o| o.upstream.contains(&s.name)).count() <= 1);
-            if !chain {
-                warnings.push(Warning::new(
-                    "tekton-failure-mode",
-                    "execution mode continue_on_failure: Tekton starts no new task after a failure, so independent branches stop too",
-                ));
-            }
+            "continue_on_failure: Tekton starts no new task after a failure, so independent branches stop too"
         }
-        FailureMode::FailFast => warnings.push(Warning::new(
-            "tekton-failure-mode",
-            "execution mode fail_fast: Tekton starts no new task after a failure but lets running tasks finish",
-        )),
-    }
+        FailureMode::FailFast => "fail_fast: Tekton starts no new task after a failure but lets running tasks finish",
+    };
+    warnings.push(Warning::new(
+        "tekton-failure-mode",
+        format!("execution mode {what} (steps `{}` and `{}` are independent)", a.name, b.name),
+    ));
 }
 
 fn lower_task(p: &Pipeline, s: &Step, name: &str, run_after: Vec<String>) -> Result<TaskContext> {
@@ -546,7 +588,12 @@ fn pod_template(s: &Step, warnings: &mut Vec<Warning>) -> PodTemplate {
 }
 
 /// Schedule → CronJob fields; `None` (plus a warning) for a run-once schedule.
-fn lower_schedule(p: &Pipeline, s: &Schedule, warnings: &mut Vec<Warning>) -> Option<CronContext> {
+fn lower_schedule(
+    p: &Pipeline,
+    s: &Schedule,
+    opts: &EngineOptions,
+    warnings: &mut Vec<Warning>,
+) -> Option<CronContext> {
     let mut time_zone = s.timezone.clone();
     let schedule = match &s.trigger {
         Trigger::Cron(c) => c.as_str().to_string(),
@@ -568,12 +615,13 @@ fn lower_schedule(p: &Pipeline, s: &Schedule, warnings: &mut Vec<Warning>) -> Op
             }
         }
         Trigger::Once { at } => {
+            let what = match opts.kind {
+                ObjectKind::Run => "emitted the PipelineRun; `kubectl create` it",
+                ObjectKind::Template => "emitted the Pipeline; start it (`tkn pipeline start`)",
+            };
             warnings.push(Warning::new(
                 "tekton-run-once",
-                format!(
-                    "Tekton and Kubernetes CronJobs have no one-off schedule: emitted the Pipeline and a PipelineRun; `kubectl create` the PipelineRun at {}",
-                    at.to_rfc3339()
-                ),
+                format!("Tekton and Kubernetes CronJobs have no one-off schedule: {what} at {}", at.to_rfc3339()),
             ));
             return None;
         }
@@ -591,6 +639,30 @@ fn lower_schedule(p: &Pipeline, s: &Schedule, warnings: &mut Vec<Warning>) -> Op
         ));
     }
     let name = names::sanitize(&p.name, &CRON_RULE);
+    // The script lists this schedule's PipelineRuns and creates one; it cancels running ones
+    // only for Replace (`kubectl patch` reads the object first: get + patch), and deletes old
+    // ones only when a history limit is set. Checked against the requests kubectl sends.
+    let mut verbs = vec!["create", "list"];
+    if s.concurrency == Some(Concurrency::Replace) {
+        verbs.extend(["get", "patch"]);
+    }
+    if s.successful_history_limit.is_some() || s.failed_history_limit.is_some() {
+        verbs.push("delete");
+    }
+    let var = |name: &str, value: String| EnvEntry { name: name.into(), value: Some(value), value_from: None };
+    let mut env = vec![
+        var("ZENC_SCHEDULE", name.clone()),
+        var("ZENC_CONCURRENCY_POLICY", s.concurrency.unwrap_or(Concurrency::Allow).as_str().into()),
+        // kubectl caches API discovery under $HOME; the root filesystem is read-only.
+        var("HOME", "/tmp".into()),
+    ];
+    // Unset rather than empty: Kubernetes drops an empty `value`, and `kubectl apply` would
+    // then see a change on every run.
+    for (key, limit) in
+        [("ZENC_KEEP_SUCCEEDED", s.successful_history_limit), ("ZENC_KEEP_FAILED", s.failed_history_limit)]
+    {
+        env.extend(limit.map(|n| var(key, n.to_string())));
+    }
     Some(CronContext {
         header: Vec::new(),
         name,
@@ -604,9 +676,14 @@ fn lower_schedule(p: &Pipeline, s: &Schedule, warnings: &mut Vec<Warning>) -> Op
         successful_jobs_history_limit: s.successful_history_limit,
         failed_jobs_history_limit: s.failed_history_limit,
         suspend: !s.active,
-        image: KUBECTL_IMAGE,
-        command: vec!["kubectl"],
-        args: vec!["create".into(), "-f".into(), format!("{MANIFEST_DIR}/{MANIFEST_KEY}")],
+        verbs,
+        image: opts.tekton_launcher_image.clone().unwrap_or_else(|| KUBECTL_IMAGE.to_string()),
+        command: vec![
+            "/bin/sh".into(),
+            format!("{MANIFEST_DIR}/{LAUNCHER_KEY}"),
+            format!("{MANIFEST_DIR}/{MANIFEST_KEY}"),
+        ],
+        env,
         mount_path: MANIFEST_DIR,
         data: BTreeMap::new(),
     })
@@ -654,8 +731,32 @@ pub fn interval_cron(seconds: u64, start: Option<&UtcDateTime>) -> Option<String
 pub fn check(p: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
     use crate::validate::{bug, yaml_documents};
     let docs = yaml_documents(&artifacts.first().ok_or_else(|| bug("no output".into()))?.content)?;
-    let pipeline = docs.iter().find(|d| d["kind"] == "Pipeline").ok_or_else(|| bug("no Pipeline".into()))?;
-    let tasks = pipeline["spec"]["tasks"].as_array().ok_or_else(|| bug("no spec.tasks".into()))?;
+    let pipeline = docs.iter().find(|d| d["kind"] == "Pipeline");
+    // The run: a document of its own, or the manifest the schedule's ConfigMap holds.
+    let run = match docs.iter().find(|d| d["kind"] == "PipelineRun") {
+        Some(run) => Some(run.clone()),
+        None => match docs.iter().find(|d| d["kind"] == "ConfigMap") {
+            Some(cm) => {
+                let text = cm["data"][MANIFEST_KEY].as_str().ok_or_else(|| bug("ConfigMap without manifest".into()))?;
+                yaml_documents(text)?.into_iter().next()
+            }
+            None => None,
+        },
+    };
+    // A run is self-contained (the tasks inline, no Pipeline beside it) or names the Pipeline
+    // of the same file.
+    let spec = match (pipeline, &run) {
+        (Some(pipeline), run) => {
+            let name = pipeline["metadata"]["name"].as_str();
+            if run.as_ref().is_some_and(|r| r["spec"]["pipelineRef"]["name"].as_str() != name) {
+                return Err(bug("the PipelineRun does not reference the Pipeline".into()));
+            }
+            &pipeline["spec"]
+        }
+        (None, Some(run)) if run["spec"].get("pipelineRef").is_none() => &run["spec"]["pipelineSpec"],
+        (None, _) => return Err(bug("neither a Pipeline nor a self-contained PipelineRun".into())),
+    };
+    let tasks = spec["tasks"].as_array().ok_or_else(|| bug("no tasks".into()))?;
     if tasks.len() != p.steps.len() {
         return Err(bug(format!("{} tasks for {} steps", tasks.len(), p.steps.len())));
     }
@@ -691,21 +792,12 @@ pub fn check(p: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
         if strings(&c["args"]) != Some(want_args) || strings(&c["command"]) != Some(want_cmd) {
             return Err(bug(format!("step `{}`: command/args differ", step.name)));
         }
-    }
-    let name = pipeline["metadata"]["name"].as_str();
-    let run = match docs.iter().find(|d| d["kind"] == "PipelineRun") {
-        Some(run) => Some(run.clone()),
-        None => match docs.iter().find(|d| d["kind"] == "ConfigMap") {
-            Some(cm) => {
-                let text = cm["data"][MANIFEST_KEY].as_str().ok_or_else(|| bug("ConfigMap without manifest".into()))?;
-                yaml_documents(text)?.into_iter().next()
-            }
-            None => None,
-        },
-    };
-    if let Some(run) = run {
-        if run["spec"]["pipelineRef"]["name"].as_str() != name {
-            return Err(bug("the PipelineRun does not reference the Pipeline".into()));
+        let resources = serde_json::to_value(k8s::resources(&step.resources)).expect("serializable");
+        if c["computeResources"] != resources {
+            return Err(bug(format!(
+                "step `{}`: computeResources {} != {resources}",
+                step.name, c["computeResources"]
+            )));
         }
     }
     Ok(())
@@ -817,7 +909,10 @@ mod tests {
         let (ir, _) = crate::load_ir(&text, "injection.yaml", &opts.build).unwrap();
         let out = crate::compile(&text, "injection.yaml", &[crate::Engine::Tekton], &opts).unwrap();
         let docs = crate::validate::yaml_documents(&out.files[0].1.content).unwrap();
-        let tasks = docs[0]["spec"]["tasks"].as_array().unwrap();
+        // One self-contained PipelineRun: Tekton resolves its inline `pipelineSpec` exactly as a
+        // referenced Pipeline (ApplyParameters, ApplyContexts, then into the inline taskSpecs).
+        assert_eq!(docs.len(), 1);
+        let tasks = docs[0]["spec"]["pipelineSpec"]["tasks"].as_array().unwrap();
         let uid = "0b2c1e7e-run-uid";
         for (step, task) in ir.steps.iter().zip(tasks) {
             // Tekton: pipeline-task params get the pipeline context, then the taskSpec gets
@@ -857,5 +952,220 @@ mod tests {
             let at = args.iter().position(|a| a == "--step_name").unwrap();
             assert_eq!(args[at + 1], step.name);
         }
+    }
+
+    /// The Tekton output for `text` (a zenc YAML pipeline) with `kind` and an optional
+    /// launcher image, as parsed documents.
+    fn tekton_docs(text: &str, kind: ObjectKind, launcher: Option<&str>) -> (Vec<Value>, Vec<Warning>) {
+        let opts = crate::Options {
+            engine: EngineOptions {
+                kind,
+                tekton_launcher_image: launcher.map(String::from),
+                ..EngineOptions::default()
+            },
+            ..crate::Options::default()
+        };
+        let out = crate::compile(text, "p.yaml", &[crate::Engine::Tekton], &opts).unwrap();
+        (crate::validate::yaml_documents(&out.files[0].1.content).unwrap(), out.warnings)
+    }
+
+    const CHAIN: &str = "name: nightly\nsnapshot_id: 11111111-2222-3333-4444-555555555555\nflavor: kubernetes\n\
+                         image: registry.example.com/app:1.0\nservice_account: runner\n\
+                         steps: [{name: a}, {name: b, upstream: [a]}]\n";
+
+    fn scheduled(schedule: &str) -> String {
+        format!("{CHAIN}schedule: {schedule}\n")
+    }
+
+    fn kinds(docs: &[Value]) -> Vec<&str> {
+        docs.iter().map(|d| d["kind"].as_str().unwrap()).collect()
+    }
+
+    /// The PipelineRun the schedule's ConfigMap holds.
+    fn scheduled_run(docs: &[Value]) -> Value {
+        let cm = docs.iter().find(|d| d["kind"] == "ConfigMap").unwrap();
+        crate::validate::yaml_documents(cm["data"][MANIFEST_KEY].as_str().unwrap()).unwrap().remove(0)
+    }
+
+    fn cron_pod(docs: &[Value]) -> &Value {
+        &docs.iter().find(|d| d["kind"] == "CronJob").unwrap()["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    }
+
+    /// `kubectl create -f` of the default output must work any number of times and always run
+    /// this pipeline: one PipelineRun with `generateName` and the tasks inline, no Pipeline.
+    #[test]
+    fn a_run_is_one_self_contained_pipelinerun() {
+        let (docs, _) = tekton_docs(CHAIN, ObjectKind::Run, None);
+        assert_eq!(kinds(&docs), ["PipelineRun"]);
+        let run = &docs[0];
+        assert_eq!(run["metadata"]["generateName"], "nightly-");
+        assert!(run["metadata"].get("name").is_none());
+        assert!(run["spec"].get("pipelineRef").is_none());
+        assert_eq!(run["spec"]["pipelineSpec"]["tasks"].as_array().unwrap().len(), 2);
+        assert_eq!(run["spec"]["taskRunTemplate"]["serviceAccountName"], "runner");
+
+        let (docs, _) = tekton_docs(CHAIN, ObjectKind::Template, None);
+        assert_eq!(kinds(&docs), ["Pipeline"]);
+        assert_eq!(docs[0]["metadata"]["name"], "nightly");
+    }
+
+    /// Scheduled: the CronJob's PipelineRun is self-contained too; with `--kind pipeline` it
+    /// names the Pipeline emitted beside it (updated by `kubectl apply`).
+    #[test]
+    fn a_scheduled_run_is_self_contained_unless_the_pipeline_kind_is_asked_for() {
+        let text = scheduled("{cron: \"0 3 * * *\"}");
+        let (docs, warnings) = tekton_docs(&text, ObjectKind::Run, None);
+        assert_eq!(kinds(&docs), ["ServiceAccount", "Role", "RoleBinding", "ConfigMap", "CronJob"]);
+        let run = scheduled_run(&docs);
+        assert!(run["spec"].get("pipelineRef").is_none());
+        assert_eq!(run["spec"]["pipelineSpec"]["tasks"].as_array().unwrap().len(), 2);
+        assert_eq!(run["metadata"]["labels"][SCHEDULE_LABEL], "nightly");
+        assert!(warnings.iter().all(|w| !w.code.starts_with("tekton-")), "{warnings:?}");
+
+        // Nothing dropped: neither the schedule nor the run settings (service account).
+        let (docs, warnings) = tekton_docs(&text, ObjectKind::Template, None);
+        assert!(warnings.iter().all(|w| !w.code.starts_with("tekton-")), "{warnings:?}");
+        assert_eq!(kinds(&docs), ["Pipeline", "ServiceAccount", "Role", "RoleBinding", "ConfigMap", "CronJob"]);
+        let run = scheduled_run(&docs);
+        assert_eq!(run["spec"]["pipelineRef"]["name"], "nightly");
+        assert!(run["spec"].get("pipelineSpec").is_none());
+        assert_eq!(run["spec"]["taskRunTemplate"]["serviceAccountName"], "runner");
+    }
+
+    /// Pod Security "restricted": pod and container security context of the launcher.
+    #[test]
+    fn the_launcher_pod_meets_pod_security_restricted() {
+        let (docs, _) = tekton_docs(&scheduled("{cron: \"0 3 * * *\"}"), ObjectKind::Run, None);
+        let pod = cron_pod(&docs);
+        assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+        assert_ne!(pod["securityContext"]["runAsUser"], 0);
+        assert_eq!(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+        let [c] = pod["containers"].as_array().unwrap().as_slice() else { panic!("one container") };
+        assert_eq!(c["securityContext"]["allowPrivilegeEscalation"], false);
+        assert_eq!(c["securityContext"]["capabilities"]["drop"], serde_json::json!(["ALL"]));
+        assert_eq!(c["image"], KUBECTL_IMAGE);
+
+        let (docs, warnings) = tekton_docs(&scheduled("{cron: \"0 3 * * *\"}"), ObjectKind::Run, Some("r.example/k:1"));
+        assert_eq!(cron_pod(&docs)["containers"][0]["image"], "r.example/k:1");
+        assert!(warnings.iter().all(|w| w.code != "option-unused"));
+        let (_, warnings) = tekton_docs(CHAIN, ObjectKind::Run, Some("r.example/k:1"));
+        assert!(warnings.iter().any(|w| w.code == "option-unused"), "no schedule: the image is unused");
+    }
+
+    /// The Role grants what the launcher script does for these settings, nothing more.
+    #[test]
+    fn the_launcher_image_option_takes_an_image_reference() {
+        use clap::Parser;
+        let parse = |image: &str| {
+            crate::cli::Cli::try_parse_from([
+                "zenc",
+                "compile",
+                "p.yaml",
+                "-t",
+                "tekton",
+                "--tekton-launcher-image",
+                image,
+            ])
+        };
+        assert!(parse("registry.example.com/tools/kubectl:1.34").is_ok());
+        for bad in ["", "kubectl latest", "a\nb"] {
+            assert!(parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn role_verbs_follow_the_launcher_script() {
+        let verbs = |schedule: &str| {
+            let (docs, _) = tekton_docs(&scheduled(schedule), ObjectKind::Run, None);
+            let role = docs.iter().find(|d| d["kind"] == "Role").unwrap();
+            crate::validate::strings(&role["rules"][0]["verbs"])
+        };
+        assert_eq!(verbs("{cron: \"0 3 * * *\"}"), ["create", "list"]);
+        assert_eq!(verbs("{cron: \"0 3 * * *\", concurrency_policy: Forbid}"), ["create", "list"]);
+        assert_eq!(verbs("{cron: \"0 3 * * *\", concurrency_policy: Replace}"), ["create", "list", "get", "patch"]);
+        assert_eq!(verbs("{cron: \"0 3 * * *\", failed_history_limit: 2}"), ["create", "list", "delete"]);
+    }
+
+    /// A PipelineRun manifest over the 1 MiB a ConfigMap holds is an error that names the way out.
+    #[test]
+    fn a_schedule_too_large_for_its_configmap_is_refused() {
+        let mut text = String::from(
+            "name: big\nsnapshot_id: 11111111-2222-3333-4444-555555555555\nflavor: kubernetes\n\
+             image: registry.example.com/app:1.0\nschedule: {cron: \"0 3 * * *\"}\nsteps:\n",
+        );
+        for i in 0..1_200 {
+            text.push_str(&format!("  - name: step_{i}\n"));
+        }
+        let opts = crate::Options::default();
+        let Err(err) = crate::compile(&text, "big.yaml", &[crate::Engine::Tekton], &opts) else {
+            panic!("not refused")
+        };
+        assert!(err.to_string().contains("--kind pipeline"), "{err}");
+        let opts = crate::Options {
+            engine: EngineOptions { kind: ObjectKind::Template, ..EngineOptions::default() },
+            ..crate::Options::default()
+        };
+        assert!(
+            crate::compile(&text, "big.yaml", &[crate::Engine::Tekton], &opts).is_ok(),
+            "the Pipeline is its own object"
+        );
+    }
+
+    /// Runs the launcher script with a fake `kubectl` that lists `runs` ("name status" lines)
+    /// and records every other call; returns the calls.
+    fn launch(policy: &str, keep_succeeded: &str, keep_failed: &str, runs: &str) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("calls");
+        let fake = dir.path().join("kubectl");
+        std::fs::write(
+            &fake,
+            format!(
+                "#!/bin/sh\nif [ \"$1\" = get ]; then printf '%s' \"$FAKE_RUNS\"; else echo \"$*\" >> '{}'; fi\n",
+                log.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let script = dir.path().join(LAUNCHER_KEY);
+        std::fs::write(&script, LAUNCHER_SCRIPT).unwrap();
+        let status = std::process::Command::new("/bin/sh")
+            .arg(&script)
+            .arg("/m/pipelinerun.yaml")
+            .env("PATH", format!("{}:/usr/bin:/bin", dir.path().display()))
+            .env("ZENC_SCHEDULE", "nightly")
+            .env("ZENC_CONCURRENCY_POLICY", policy)
+            .env("ZENC_KEEP_SUCCEEDED", keep_succeeded)
+            .env("ZENC_KEEP_FAILED", keep_failed)
+            .env("FAKE_RUNS", runs)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        std::fs::read_to_string(&log).unwrap_or_default().lines().map(String::from).collect()
+    }
+
+    #[test]
+    fn the_launcher_applies_concurrency_and_history_to_pipelineruns() {
+        let create = "create -f /m/pipelinerun.yaml";
+        // Oldest first: `r1` succeeded, `r2` failed, `r3` succeeded, `r4` running, `r5` not
+        // yet reconciled (no status), `r6` failed.
+        let runs = "r1 True\nr2 False\nr3 True\nr4 Unknown\nr5 \nr6 False\n";
+        assert_eq!(launch("Allow", "", "", runs), [create]);
+        assert_eq!(launch("Allow", "", "", ""), [create]);
+        assert!(launch("Forbid", "", "", runs).is_empty(), "r4 and r5 still run");
+        assert_eq!(launch("Forbid", "", "", "r1 True\nr2 False\n"), [create]);
+        assert_eq!(
+            launch("Replace", "", "", runs),
+            [
+                r#"patch pipelinerun r4 --type merge -p {"spec":{"status":"Cancelled"}}"#,
+                r#"patch pipelinerun r5 --type merge -p {"spec":{"status":"Cancelled"}}"#,
+                create
+            ]
+        );
+        assert_eq!(
+            launch("Allow", "1", "0", runs),
+            ["delete pipelineruns r1 --wait=false", "delete pipelineruns r2 r6 --wait=false", create]
+        );
+        assert_eq!(launch("Allow", "2", "5", runs), [create], "within the limits");
     }
 }

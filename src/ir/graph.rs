@@ -1,4 +1,5 @@
-//! The step graph: unknown upstreams, cycles (printed as a chain), stable topological order.
+//! The step graph: unknown upstreams, cycles (printed as a chain), stable topological order,
+//! and whether the steps are totally ordered.
 
 use std::collections::{HashMap, HashSet};
 
@@ -6,6 +7,7 @@ use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::ir::{Pipeline, Step};
 
 /// A step as the graph sees it: name, upstream names, and the path of its upstream list.
 pub struct Node<'a> {
@@ -68,6 +70,46 @@ pub fn order(nodes: &[Node<'_>]) -> Result<Vec<usize>> {
         return Err(cycle_error(&graph, nodes));
     }
     Ok(out)
+}
+
+impl Pipeline {
+    /// Two steps neither of which reaches the other (they may run at the same time), if any.
+    ///
+    /// The engines' failure policies differ only in what happens to steps that are running or
+    /// could still start independently of a failed one; when every pair of steps is ordered at
+    /// most one step runs at a time and every policy behaves alike. See `first_unordered`.
+    pub fn unordered_pair(&self) -> Option<(&Step, &Step)> {
+        let i = first_unordered(self.steps.iter().map(|s| (s.name.as_str(), s.upstream.as_slice())))?;
+        Some((&self.steps[i], &self.steps[i + 1]))
+    }
+
+    /// True when every two steps are ordered (one reaches the other): a chain, possibly with
+    /// extra edges that skip ahead (a triangle `a → b → c`, `a → c` is one).
+    pub fn is_totally_ordered(&self) -> bool {
+        self.unordered_pair().is_none()
+    }
+}
+
+/// Given steps in a topological order as `(name, upstream names)`, the index `i` of the first
+/// consecutive pair `i`, `i + 1` not joined by an edge, if any. Time linear in steps + edges.
+///
+/// All pairs are ordered iff each consecutive pair of the topological order is joined by an
+/// edge: then those edges form a path through every step. Conversely, if `i` reaches `i + 1`,
+/// every step on the way sits between them in the order, so there is none: the edge is direct.
+/// So a consecutive pair without an edge is a pair neither of which reaches the other.
+pub fn first_unordered<'a, I>(steps: I) -> Option<usize>
+where
+    I: IntoIterator<Item = (&'a str, &'a [String])>,
+{
+    let mut steps = steps.into_iter();
+    let (mut previous, _) = steps.next()?;
+    for (i, (name, upstream)) in steps.enumerate() {
+        if !upstream.iter().any(|u| u == previous) {
+            return Some(i);
+        }
+        previous = name;
+    }
+    None
 }
 
 /// Finds one cycle and prints it in edge order, starting at its first step in input order.
@@ -179,6 +221,94 @@ mod tests {
             .map(|(i, n)| Node { name: n, path: "p", upstream: if i == 0 { &none } else { &root }, upstream_path: "p" })
             .collect();
         assert_eq!(order(&nodes).unwrap().len(), N + 1);
+    }
+
+    /// `first_unordered` over steps given as (name, upstream) in topological order.
+    fn unordered(steps: &[(&str, Vec<String>)]) -> Option<usize> {
+        first_unordered(steps.iter().map(|(n, u)| (*n, u.as_slice())))
+    }
+
+    fn strings(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn triangle_is_ordered_diamond_is_not() {
+        let triangle =
+            [("load", strings(&[])), ("analyze", strings(&["load"])), ("report", strings(&["load", "analyze"]))];
+        assert_eq!(unordered(&triangle), None);
+        let diamond = [
+            ("load", strings(&[])),
+            ("left", strings(&["load"])),
+            ("right", strings(&["load"])),
+            ("join", strings(&["left", "right"])),
+        ];
+        assert_eq!(unordered(&diamond), Some(1), "left and right are independent");
+        assert_eq!(unordered(&[("a", strings(&[])), ("b", strings(&[]))]), Some(0));
+        assert_eq!(unordered(&[("only", strings(&[]))]), None);
+        assert_eq!(unordered(&[]), None);
+    }
+
+    #[test]
+    fn long_chains_are_ordered() {
+        let names: Vec<String> = (0..100_000).map(|i| format!("s{i}")).collect();
+        let chain: Vec<(&str, Vec<String>)> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), if i == 0 { vec![] } else { vec![names[i - 1].clone()] }))
+            .collect();
+        assert_eq!(unordered(&chain), None);
+        // Every step also depends on the steps 2, 3 and 7 before it: still one order.
+        let skips: Vec<(&str, Vec<String>)> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                (n.as_str(), [7, 3, 2, 1].iter().filter(|&&d| d <= i).map(|d| names[i - d].clone()).collect())
+            })
+            .collect();
+        assert_eq!(unordered(&skips), None);
+        // Drop one link of the chain: the two steps around it are unordered.
+        let mut broken = skips.clone();
+        broken[50_000].1.retain(|u| *u != names[49_999]);
+        assert_eq!(unordered(&broken), Some(49_999));
+    }
+
+    /// Against reachability computed the slow way, on every DAG of up to 5 steps whose
+    /// input order is a topological order (edges only go forward).
+    #[test]
+    fn agrees_with_reachability_on_all_small_dags() {
+        for n in 1..=5usize {
+            let pairs: Vec<(usize, usize)> = (0..n).flat_map(|j| (0..j).map(move |i| (i, j))).collect();
+            for mask in 0u32..(1 << pairs.len()) {
+                let edges: Vec<(usize, usize)> =
+                    pairs.iter().enumerate().filter(|(k, _)| mask & (1 << k) != 0).map(|(_, &e)| e).collect();
+                let mut reach = vec![vec![false; n]; n];
+                for &(i, j) in &edges {
+                    reach[i][j] = true;
+                }
+                for k in 0..n {
+                    for i in 0..n {
+                        for j in 0..n {
+                            if reach[i][k] && reach[k][j] {
+                                reach[i][j] = true;
+                            }
+                        }
+                    }
+                }
+                let all_ordered = pairs.iter().all(|&(i, j)| reach[i][j]);
+                let names: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
+                let steps: Vec<(&str, Vec<String>)> = (0..n)
+                    .map(|j| {
+                        (names[j].as_str(), edges.iter().filter(|e| e.1 == j).map(|e| names[e.0].clone()).collect())
+                    })
+                    .collect();
+                let got = unordered(&steps);
+                assert_eq!(got.is_none(), all_ordered, "edges {edges:?}");
+                if let Some(i) = got {
+                    assert!(!reach[i][i + 1], "edges {edges:?}: s{i} reaches s{}", i + 1);
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,28 +1,54 @@
-//! Compile-time benchmark: synthetic ZenML snapshots of 10 to 10,000 steps through every
-//! engine. Run with `cargo bench --bench compile` (release build); prints one table row per
-//! size with the median of several runs.
+//! Compile-time benchmark: synthetic ZenML snapshots of 10 to 10,000 steps, and chains of up
+//! to 100,000 steps, through every engine. Run with `cargo bench --bench compile` (release
+//! build); prints one table row per size with the median of several runs.
 
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use zenc::{compile, load_ir, BuildOptions, Engine, EngineOptions, Options};
 
-/// A snapshot in ZenML's JSON shape: steps in layers of 10, each depending on two steps of the
-/// previous layer, with resources, environment and pod settings on every step.
-fn synthetic_snapshot(steps: usize) -> String {
+/// The shape of a synthetic pipeline: step `i`'s upstream step indices.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// Layers of 10, each step depending on two steps of the previous layer.
+    Layers,
+    /// One chain: step `i` depends on `i - 1`.
+    Chain,
+    /// A chain whose steps also depend on the steps 2 and 5 before them (still one order).
+    ChainWithSkips,
+}
+
+impl Shape {
+    fn upstream(self, i: usize) -> Vec<usize> {
+        match self {
+            Shape::Layers if i < 10 => Vec::new(),
+            Shape::Layers => {
+                let base = (i / 10 - 1) * 10;
+                vec![base + i % 10, base + (i + 3) % 10]
+            }
+            Shape::Chain => (i > 0).then(|| i - 1).into_iter().collect(),
+            Shape::ChainWithSkips => [1, 2, 5].iter().filter(|&&d| d <= i).map(|d| i - d).collect(),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Shape::Layers => "layers",
+            Shape::Chain => "chain",
+            Shape::ChainWithSkips => "chain+skips",
+        }
+    }
+}
+
+/// A snapshot in ZenML's JSON shape, with resources, environment and pod settings on every step.
+fn synthetic_snapshot(steps: usize, shape: Shape) -> String {
     let mut configs = serde_json::Map::new();
     for i in 0..steps {
-        let layer = i / 10;
-        let upstream: Vec<String> = if layer == 0 {
-            Vec::new()
-        } else {
-            let base = (layer - 1) * 10;
-            vec![format!("step_{:05}", base + i % 10), format!("step_{:05}", base + (i + 3) % 10)]
-        };
+        let upstream: Vec<String> = shape.upstream(i).into_iter().map(|u| format!("step_{u:06}")).collect();
         configs.insert(
-            format!("step_{i:05}"),
+            format!("step_{i:06}"),
             json!({
-                "spec": {"upstream_steps": upstream, "invocation_id": format!("step_{i:05}")},
+                "spec": {"upstream_steps": upstream, "invocation_id": format!("step_{i:06}")},
                 "config": {
                     "environment": {"INDEX": i.to_string(), "TEMPLATE": "{{ not a template }} $(HOME)"},
                     "retry": {"max_retries": 2, "delay": 10, "backoff": 2},
@@ -80,7 +106,20 @@ fn ms(d: Duration) -> String {
 fn main() {
     // `cargo test` also builds and runs benches with `--bench`-less flags; keep that quick.
     let quick = !std::env::args().any(|a| a == "--bench");
-    let sizes: &[usize] = if quick { &[10] } else { &[10, 100, 1_000, 10_000] };
+    let cases: Vec<(usize, Shape)> = if quick {
+        vec![(10, Shape::Layers), (10, Shape::Chain)]
+    } else {
+        vec![
+            (10, Shape::Layers),
+            (100, Shape::Layers),
+            (1_000, Shape::Layers),
+            (10_000, Shape::Layers),
+            // Chains: the failure-mode rule must stay linear (a quadratic pass took 600 s here).
+            (10_000, Shape::Chain),
+            (100_000, Shape::Chain),
+            (100_000, Shape::ChainWithSkips),
+        ]
+    };
     let opts = Options {
         build: BuildOptions {
             zenml_url: Some("https://zenml.example.com".into()),
@@ -90,24 +129,37 @@ fn main() {
         engine: EngineOptions::default(),
         templates: None,
     };
-    let mut header = String::from("| steps | input | parse + validate |");
+    let mut header = String::from("| steps | shape | input | parse + validate |");
     for engine in Engine::ALL {
         header.push_str(&format!(" {} (total) | {} output |", engine.name(), engine.name()));
     }
     println!("{header}");
-    println!("|{}", "---|".repeat(3 + 2 * Engine::ALL.len()));
-    for &steps in sizes {
-        let text = synthetic_snapshot(steps);
-        let runs = if steps >= 10_000 { 5 } else { 15 };
+    println!("|{}", "---|".repeat(4 + 2 * Engine::ALL.len()));
+    // `cargo bench --bench compile -- chain`: only the cases whose "<steps> <shape>" contains an argument.
+    let filters: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    for (steps, shape) in cases {
+        let label = format!("{steps} {}", shape.name());
+        if !filters.is_empty() && !filters.iter().any(|f| label.contains(f.as_str())) {
+            continue;
+        }
+        let text = synthetic_snapshot(steps, shape);
+        let runs = match steps {
+            100_000.. => 3,
+            10_000.. => 5,
+            _ => 15,
+        };
         let parse = time(runs, || {
             load_ir(&text, "synthetic.json", &opts.build).expect("valid");
         });
-        let mut row = format!("| {steps} | {:.1} MB | {} |", text.len() as f64 / 1e6, ms(parse));
+        let mut row = format!("| {steps} | {} | {:.1} MB | {} |", shape.name(), text.len() as f64 / 1e6, ms(parse));
         for &engine in Engine::ALL {
             let mut size = 0;
             let total = time(runs, || {
                 let out = compile(&text, "synthetic.json", &[engine], &opts).expect("compiles");
                 size = out.files.iter().map(|(_, a)| a.content.len()).sum();
+                // continue_on_failure: only independent steps make Tekton warn.
+                let warned = out.warnings.iter().any(|w| w.code == "tekton-failure-mode");
+                assert_eq!(warned, engine == Engine::Tekton && matches!(shape, Shape::Layers), "{label}");
             });
             row.push_str(&format!(" {} | {:.1} MB |", ms(total), size as f64 / 1e6));
         }
