@@ -25,6 +25,9 @@ pub enum Command {
     Compile(CompileArgs),
     /// Parse and validate a snapshot; print warnings; write nothing.
     Check(CheckArgs),
+    /// Read a snapshot from a ZenML server and hydrate it (stack, build, schedule) into the
+    /// JSON `compile` reads.
+    Fetch(crate::fetch::FetchArgs),
 }
 
 /// `--target` values: one engine, or `all` of them.
@@ -47,7 +50,8 @@ fn parse_target(s: &str) -> Result<Target, String> {
 
 #[derive(Debug, Args)]
 pub struct CompileArgs {
-    /// Snapshot file (`.json` = ZenML snapshot, `.yaml` = zenc pipeline), or `-` for stdin.
+    /// Snapshot file (`.json` = ZenML snapshot, `.yaml` = zenc pipeline), or `-` for stdin; with
+    /// --server, a snapshot id or name.
     pub input: String,
     /// Target engine (argo, tekton, airflow, kubeflow), or `all` with --out-dir. Kubeflow with a
     /// schedule also writes `<stem>.kubeflow.recurring-run.json` (beside -o FILE; not printed on
@@ -79,17 +83,21 @@ pub struct CompileArgs {
     pub templates: Option<PathBuf>,
     #[command(flatten)]
     pub build: BuildArgs,
+    #[command(flatten)]
+    pub remote: crate::fetch::RemoteArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Snapshot file, or `-` for stdin.
+    /// Snapshot file, or `-` for stdin; with --server, a snapshot id or name.
     pub input: String,
     /// Engines to check the pipeline against (lowered, not written): one engine or `all`.
     #[arg(long, short = 't', value_parser = parse_target, default_value = "all")]
     pub target: Target,
     #[command(flatten)]
     pub build: BuildArgs,
+    #[command(flatten)]
+    pub remote: crate::fetch::RemoteArgs,
 }
 
 /// Deployment choices shared by `compile` and `check`.
@@ -115,7 +123,7 @@ pub struct BuildArgs {
     #[arg(long, value_name = "NAME")]
     pub run_id_env: Option<String>,
     /// Orchestrator flavor of the ZenML stack, when the snapshot does not say
-    /// (kubernetes, kubeflow, tekton, airflow, vertex, sagemaker).
+    /// (kubernetes, kubeflow, tekton, airflow, vertex, sagemaker, zenc).
     #[arg(long, value_name = "FLAVOR")]
     pub flavor: Option<String>,
     /// IANA time zone for cron schedules (ZenML stores none), e.g. `Europe/Paris`.
@@ -227,6 +235,14 @@ fn read_input(input: &str) -> anyhow::Result<String> {
         .map_err(|e| anyhow::Error::new(Error::new(crate::ErrorKind::Io { message: format!("{input}: {e}") })))
 }
 
+/// The input text: fetched from a ZenML server with `--server`, else the file or stdin.
+fn input_text(remote: &crate::fetch::RemoteArgs, input: &str, quiet: bool) -> anyhow::Result<String> {
+    match crate::fetch::remote_input(remote, input, quiet)? {
+        Some(text) => Ok(text),
+        None => read_input(input),
+    }
+}
+
 fn print_warnings(warnings: &[crate::Warning], quiet: bool) {
     if quiet {
         return;
@@ -239,7 +255,7 @@ fn print_warnings(warnings: &[crate::Warning], quiet: bool) {
 fn execute(cli: &Cli) -> anyhow::Result<i32> {
     match &cli.command {
         Command::Check(args) => {
-            let text = read_input(&args.input)?;
+            let text = input_text(&args.remote, &args.input, args.build.quiet)?;
             let name = source_name(&args.input);
             let opts = Options {
                 build: args.build.to_options()?,
@@ -260,6 +276,7 @@ fn execute(cli: &Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Compile(args) => compile_command(args),
+        Command::Fetch(args) => crate::fetch::run(args),
     }
 }
 
@@ -277,7 +294,7 @@ fn compile_command(args: &CompileArgs) -> anyhow::Result<i32> {
             return Err(usage(format!("--templates {}: no such directory", dir.display())));
         }
     }
-    let text = read_input(&args.input)?;
+    let text = input_text(&args.remote, &args.input, args.build.quiet)?;
     let opts = compile_options(args)?;
     let mut output = compile(&text, &source_name(&args.input), &engines, &opts)?;
     output.warnings.extend(unused_options(args, &engines));
