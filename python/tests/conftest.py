@@ -152,7 +152,12 @@ def server(tmp_path_factory, zenc_bin) -> Server:
     srv.zenml("login", "--local", "--port", str(port))
     if not healthy(srv.url):
         pytest.fail(f"the local ZenML server does not answer at {srv.url}")
+    # The README's commands, as written there.
     srv.zenml("orchestrator", "flavor", "register", "zenc.zenml.ZencOrchestratorFlavor")
+    srv.zenml(
+        "orchestrator", "register", "argo", "--flavor=zenc", "--target=argo", "--kubernetes_namespace=ml",
+        "--zenml_secret=zenml-api-key", "--submit=kubectl", """--extra_flags=["--airflow-version", "2"]""",
+    )
     yield srv
     pid_file = workdir / "config" / "zen_server" / "daemon" / "service.pid"
     pid = int(pid_file.read_text().strip()) if pid_file.is_file() else None

@@ -149,3 +149,10 @@ def test_a_zenc_error_is_a_zenml_submission_error_with_zencs_message(server, run
     # Nothing was written for it.
     sid = runs["runs"]["broken"]["snapshot_id"]
     assert sid and not any((server.workdir / "specs" / "argo").glob(f"*{sid}.argo.yaml"))
+
+
+def test_a_bad_orchestrator_config_is_refused_at_registration(server):
+    with pytest.raises(subprocess.CalledProcessError) as info:
+        server.zenml("orchestrator", "register", "bad", "--flavor=zenc", "--target=airflow", "--submit=kubectl")
+    output = " ".join((info.value.stdout + info.value.stderr).split())
+    assert "submit `kubectl` cannot deploy the `airflow` target" in output, output
