@@ -520,3 +520,30 @@ fn usage_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("`ftp://zenml` is not a ZenML server URL"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_ca_bundle_that_is_not_one_is_named() {
+    let server = StandIn::start(Behaviour::default());
+    let dir = tmp("ca");
+    let not_pem = dir.join("ca.pem");
+    std::fs::write(&not_pem, "not a certificate\n").unwrap();
+    for (value, reason) in
+        [(not_pem.to_str().unwrap(), "no PEM certificate in it"), ("/nonexistent/ca.pem", "No such file or directory")]
+    {
+        let out = zenc(
+            &["fetch", "3183e814-e85b-4e82-b208-191a28a0078d", "--server", &server.url],
+            &[("ZENML_STORE_VERIFY_SSL", value)],
+        );
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            stderr(&out).starts_with(&format!("error: ZENML_STORE_VERIFY_SSL={value}: {reason}")),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let off = zenc(
+        &["fetch", "3183e814-e85b-4e82-b208-191a28a0078d", "--server", &server.url],
+        &[("ZENML_STORE_VERIFY_SSL", "false")],
+    );
+    assert_eq!(off.status.code(), Some(0), "{}", stderr(&off));
+}

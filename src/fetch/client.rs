@@ -234,7 +234,7 @@ fn agent(verify_ssl: Option<&str>) -> Result<ureq::Agent, FetchError> {
         Some("false" | "False" | "0") => tls = tls.disable_verification(true),
         Some(path) => {
             let pem = std::fs::read(path)
-                .map_err(|e| FetchError::CaBundle { path: path.to_string(), reason: e.kind().to_string() })?;
+                .map_err(|e| FetchError::CaBundle { path: path.to_string(), reason: e.to_string() })?;
             let certs: Vec<_> = ureq::tls::parse_pem(&pem)
                 .filter_map(|item| match item {
                     Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),

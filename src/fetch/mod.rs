@@ -38,7 +38,7 @@ pub struct FetchArgs {
     #[arg(value_name = "SNAPSHOT_ID|NAME")]
     pub snapshot: String,
     /// ZenML server URL.
-    #[arg(long, value_name = "URL", env = "ZENML_STORE_URL", value_parser = server_url)]
+    #[arg(long, value_name = "URL", env = "ZENML_STORE_URL", hide_env_values = true, value_parser = server_url)]
     pub server: String,
     #[command(flatten)]
     pub login: LoginArgs,
@@ -168,7 +168,7 @@ fn credentials(login: &LoginArgs) -> Result<Credentials, FetchError> {
     let api_key = match &login.api_key_file {
         Some(path) => {
             let text = std::fs::read_to_string(path)
-                .map_err(|e| FetchError::KeyFile { path: path.clone(), reason: e.kind().to_string() })?;
+                .map_err(|e| FetchError::KeyFile { path: path.clone(), reason: e.to_string() })?;
             let key = text.lines().next().unwrap_or("").trim().to_string();
             if key.is_empty() {
                 return Err(FetchError::KeyFile { path: path.clone(), reason: "it is empty".into() });
