@@ -29,6 +29,9 @@ pub enum Command {
     Compile(CompileArgs),
     /// Everything `compile` does (parse, validate, lower, render; the same warnings), writing nothing.
     Check(CheckArgs),
+    /// Read a snapshot from a ZenML server and hydrate it (stack, build, schedule) into the
+    /// JSON `compile` reads.
+    Fetch(crate::fetch::FetchArgs),
 }
 
 /// `--target` values: one engine, or `all` of them.
@@ -51,7 +54,8 @@ fn parse_target(s: &str) -> Result<Target, String> {
 
 #[derive(Debug, Args)]
 pub struct CompileArgs {
-    /// Snapshot file (`.json` = ZenML snapshot, `.yaml` = zenc pipeline), or `-` for stdin.
+    /// Snapshot file (`.json` = ZenML snapshot, `.yaml` = zenc pipeline), or `-` for stdin; with
+    /// --server, a snapshot id or name.
     pub input: String,
     /// Target engine (argo, tekton, airflow, kubeflow), or `all` with --out-dir. Kubeflow with a
     /// schedule also writes `<stem>.kubeflow.recurring-run.json` (beside -o FILE; not printed on
@@ -73,6 +77,8 @@ pub struct CompileArgs {
     pub engine: EngineArgs,
     #[command(flatten)]
     pub build: BuildArgs,
+    #[command(flatten)]
+    pub remote: crate::fetch::RemoteArgs,
 }
 
 /// An image reference: not empty, no spaces or control characters.
@@ -85,7 +91,7 @@ fn parse_image(s: &str) -> Result<String, String> {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Snapshot file, or `-` for stdin.
+    /// Snapshot file, or `-` for stdin; with --server, a snapshot id or name.
     pub input: String,
     /// Engines to check the pipeline against (lowered, not written): one engine or `all`.
     #[arg(long, short = 't', value_parser = parse_target, default_value = "all")]
@@ -94,6 +100,8 @@ pub struct CheckArgs {
     pub engine: EngineArgs,
     #[command(flatten)]
     pub build: BuildArgs,
+    #[command(flatten)]
+    pub remote: crate::fetch::RemoteArgs,
 }
 
 /// How the engines write their output, shared by `compile` and `check` (which lowers and
@@ -144,7 +152,7 @@ pub struct BuildArgs {
     #[arg(long, value_name = "NAME")]
     pub run_id_env: Option<String>,
     /// Orchestrator flavor of the ZenML stack, when the snapshot does not say
-    /// (kubernetes, kubeflow, tekton, airflow, vertex, sagemaker).
+    /// (kubernetes, kubeflow, tekton, airflow, vertex, sagemaker, zenc).
     #[arg(long, value_name = "FLAVOR")]
     pub flavor: Option<String>,
     /// IANA time zone for cron schedules (ZenML stores none), e.g. `Europe/Paris`.
@@ -296,7 +304,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
 
 /// One line on stderr. A closed or broken stderr (`2>&-`, `2>&1 | head -c 10`) loses the
 /// message but must not turn into a panic and exit code 101.
-fn say(line: impl std::fmt::Display) {
+pub(crate) fn say(line: impl std::fmt::Display) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
@@ -327,7 +335,15 @@ fn read_input(input: &str) -> anyhow::Result<String> {
         .map_err(|e| anyhow::Error::new(Error::new(crate::ErrorKind::Io { message: format!("{input}: {e}") })))
 }
 
-fn print_warnings(warnings: &[crate::Warning], quiet: bool) {
+/// The input text: fetched from a ZenML server with `--server`, else the file or stdin.
+fn input_text(remote: &crate::fetch::RemoteArgs, input: &str, quiet: bool) -> anyhow::Result<String> {
+    match crate::fetch::remote_input(remote, input, quiet)? {
+        Some(text) => Ok(text),
+        None => read_input(input),
+    }
+}
+
+pub(crate) fn print_warnings(warnings: &[crate::Warning], quiet: bool) {
     if quiet {
         return;
     }
@@ -340,6 +356,7 @@ fn execute(cli: &Cli) -> anyhow::Result<i32> {
     match &cli.command {
         Command::Check(args) => check_command(args),
         Command::Compile(args) => compile_command(args),
+        Command::Fetch(args) => crate::fetch::run(args),
     }
 }
 
@@ -354,7 +371,7 @@ fn options(engine: &EngineArgs, build: &BuildArgs) -> anyhow::Result<Options> {
 fn check_command(args: &CheckArgs) -> anyhow::Result<i32> {
     let engines = args.target.engines();
     let opts = options(&args.engine, &args.build)?;
-    let text = read_input(&args.input)?;
+    let text = input_text(&args.remote, &args.input, args.build.quiet)?;
     let name = source_name(&args.input);
     let (pipeline, _) = load_ir(&text, &name, &opts.build)?;
     // Lower for every engine asked: an input only one engine rejects is not `ok`.
@@ -387,7 +404,7 @@ fn compile_command(args: &CompileArgs) -> anyhow::Result<i32> {
         return Err(usage("--check compares files: pass -o FILE (a regular file) or --out-dir DIR"));
     }
     let opts = options(&args.engine, &args.build)?;
-    let text = read_input(&args.input)?;
+    let text = input_text(&args.remote, &args.input, args.build.quiet)?;
     let mut output = compile(&text, &source_name(&args.input), &engines, &opts)?;
     output.warnings.extend(args.engine.unused(&engines));
     print_warnings(&output.warnings, args.build.quiet);

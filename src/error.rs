@@ -157,7 +157,7 @@ impl fmt::Display for Error {
                     Some(fl) => write!(f, "unknown orchestrator flavor `{fl}`: cannot tell which variable carries the run id")?,
                     None => write!(f, "the snapshot does not say which orchestrator flavor its stack uses, so the run-id variable is unknown")?,
                 }
-                Some("pass `--flavor kubernetes|kubeflow|tekton|airflow|vertex|sagemaker`, or `--run-id-env NAME` with the variable your stack's orchestrator reads".into())
+                Some("pass `--flavor kubernetes|kubeflow|tekton|airflow|vertex|sagemaker|zenc`, or `--run-id-env NAME` with the variable your stack's orchestrator reads".into())
             }
             ErrorKind::NameCollision { engine, first, second, name } => {
                 write!(f, "steps `{first}` and `{second}` both become `{name}` in {engine}")?;

@@ -6,6 +6,7 @@
 pub mod backend;
 pub mod cli;
 pub mod error;
+pub mod fetch;
 pub mod ir;
 pub mod render;
 pub mod snapshot;

@@ -117,6 +117,8 @@ fn flavor_facts(flavor: &str) -> Option<(&'static str, bool)> {
         "airflow" => ("ZENML_AIRFLOW_RUN_ID", false),
         "vertex" => ("ZENML_VERTEX_RUN_ID", false),
         "sagemaker" => ("ZENML_SAGEMAKER_RUN_ID", false),
+        // zenc's own flavor (python/zenc/zenml): the engine owns the step pod, so it retries.
+        "zenc" => ("ZENML_ZENC_RUN_ID", true),
         _ => return None,
     })
 }
