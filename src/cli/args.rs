@@ -1,0 +1,217 @@
+//! The command line's clap types: subcommands, their arguments, and the library options they
+//! turn into.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::backend::{Engine, EngineOptions, ObjectKind};
+use crate::ir::{syntax, BuildOptions, SecretRef};
+use crate::{Error, Options};
+
+use super::usage;
+
+/// Compile ZenML pipeline snapshots into Argo, Tekton, Airflow and Kubeflow specs.
+#[derive(Debug, Parser)]
+#[command(name = "zenc", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compile a snapshot (ZenML JSON or zenc YAML) for a target engine.
+    Compile(CompileArgs),
+    /// Everything `compile` does (parse, validate, lower, render; the same warnings), writing nothing.
+    Check(CheckArgs),
+}
+
+/// `--target` values: one engine, or `all` of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    One(Engine),
+    /// Every engine zenc supports (needs --out-dir).
+    All,
+}
+
+fn parse_target(s: &str) -> Result<Target, String> {
+    if s == "all" {
+        return Ok(Target::All);
+    }
+    Engine::from_name(s).map(Target::One).ok_or_else(|| {
+        let names: Vec<&str> = Engine::ALL.iter().map(|e| e.name()).collect();
+        format!("unknown target `{s}`; expected one of: {}, all", names.join(", "))
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    /// Snapshot file (`.json` = ZenML snapshot, `.yaml` = zenc pipeline), or `-` for stdin.
+    pub input: String,
+    /// Target engine (argo, tekton, airflow, kubeflow), or `all` with --out-dir. Kubeflow with a
+    /// schedule also writes `<stem>.kubeflow.recurring-run.json` (beside -o FILE; not printed on
+    /// stdout).
+    #[arg(long, short = 't', value_parser = parse_target)]
+    pub target: Target,
+    /// Write the output to FILE (`-` = stdout) instead of stdout. A regular file is replaced
+    /// atomically (a symlink: the file it points to); a device or FIFO is written through.
+    /// Missing parent directories are created.
+    #[arg(long, short = 'o', value_name = "FILE", conflicts_with = "out_dir")]
+    pub output: Option<PathBuf>,
+    /// Write one file per target into DIR, named `<input stem>.<target>.<ext>`.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Do not write; exit 1 if the existing output files differ from what would be written.
+    #[arg(long)]
+    pub check: bool,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    #[command(flatten)]
+    pub build: BuildArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Snapshot file, or `-` for stdin.
+    pub input: String,
+    /// Engines to check the pipeline against (lowered, not written): one engine or `all`.
+    #[arg(long, short = 't', value_parser = parse_target, default_value = "all")]
+    pub target: Target,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    #[command(flatten)]
+    pub build: BuildArgs,
+}
+
+/// How the engines write their output, shared by `compile` and `check` (which lowers and
+/// renders exactly as `compile` would).
+#[derive(Debug, Args)]
+pub struct EngineArgs {
+    /// `run` (default): Argo Workflow, or CronWorkflow + WorkflowTemplate when scheduled.
+    /// Tekton: Pipeline + PipelineRun, or Pipeline + CronJob (+ RBAC) when scheduled.
+    /// `template` (alias `pipeline`): a WorkflowTemplate / Tekton Pipeline with a fixed name,
+    /// for `kubectl apply`.
+    #[arg(long, value_enum, default_value_t = ObjectKind::Run)]
+    pub kind: ObjectKind,
+    /// Airflow major version the DAG file is written for: 3 (default), or 2 for Airflow 2.9+
+    /// with cncf.kubernetes provider 8+.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u8).range(2..=3))]
+    pub airflow_version: u8,
+    /// Directory with user copies of templates (`<engine>/<file>.j2`) overriding the built-in
+    /// ones. A YAML template whose output does not parse is an error naming it.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+/// Deployment choices shared by `compile` and `check`. A malformed value is a usage error
+/// (exit 2) saying what would be right.
+#[derive(Debug, Args, Default)]
+pub struct BuildArgs {
+    /// Image for steps the snapshot has no image for (the plain REST shape has none).
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// ZenML server URL the steps report to (sets ZENML_STORE_URL): http:// or https://.
+    #[arg(long, value_name = "URL")]
+    pub zenml_url: Option<String>,
+    /// Kubernetes Secret with a ZenML service-account API key: NAME[:KEY], KEY defaults to
+    /// `api-key`. Sets ZENML_STORE_API_KEY by reference; the value never enters the spec.
+    #[arg(long, value_name = "NAME[:KEY]")]
+    pub zenml_secret: Option<String>,
+    /// Namespace of the emitted objects (a DNS-1123 label).
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// Service account of step pods that do not set one.
+    #[arg(long, value_name = "NAME")]
+    pub service_account: Option<String>,
+    /// Variable carrying the run id (default: the one the snapshot's orchestrator flavor reads).
+    #[arg(long, value_name = "NAME")]
+    pub run_id_env: Option<String>,
+    /// Orchestrator flavor of the ZenML stack, when the snapshot does not say
+    /// (kubernetes, kubeflow, tekton, airflow, vertex, sagemaker).
+    #[arg(long, value_name = "FLAVOR")]
+    pub flavor: Option<String>,
+    /// IANA time zone for cron schedules (ZenML stores none), e.g. `Europe/Paris`.
+    #[arg(long, value_name = "ZONE")]
+    pub timezone: Option<String>,
+    /// Do not print warnings.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+impl BuildArgs {
+    /// Check every value against its syntax rule. The CLI reports a failure as a usage error
+    /// (exit 2), with the option and what would be right; `ir::build` applies the same rules
+    /// to library callers.
+    pub fn check(&self) -> Result<(), Error> {
+        let check = |value: &Option<String>, flag: &str, rule: fn(&str) -> crate::Result<()>| match value {
+            Some(v) => rule(v).map_err(|e| e.at(flag)),
+            None => Ok(()),
+        };
+        check(&self.zenml_url, "--zenml-url", syntax::http_url)?;
+        check(&self.namespace, "--namespace", syntax::namespace)?;
+        check(&self.service_account, "--service-account", |v| syntax::object_name("service account", v))?;
+        check(&self.run_id_env, "--run-id-env", syntax::env_name)?;
+        check(&self.timezone, "--timezone", syntax::timezone)?;
+        self.to_options().map(drop)
+    }
+
+    /// Library options.
+    pub fn to_options(&self) -> Result<BuildOptions, Error> {
+        Ok(BuildOptions {
+            image: self.image.clone(),
+            zenml_url: self.zenml_url.clone(),
+            zenml_secret: self.zenml_secret.as_deref().map(SecretRef::parse).transpose()?,
+            namespace: self.namespace.clone(),
+            service_account: self.service_account.clone(),
+            run_id_env: self.run_id_env.clone(),
+            flavor: self.flavor.clone(),
+            timezone: self.timezone.clone(),
+        })
+    }
+}
+
+impl EngineArgs {
+    pub fn to_options(&self) -> EngineOptions {
+        EngineOptions { kind: self.kind, airflow_version: self.airflow_version }
+    }
+
+    /// Options given that do nothing for these targets: say so rather than ignore them.
+    pub(super) fn unused(&self, engines: &[Engine]) -> Vec<crate::Warning> {
+        let mut out = Vec::new();
+        let has = |e: Engine| engines.contains(&e);
+        if self.kind != ObjectKind::Run && !has(Engine::Argo) && !has(Engine::Tekton) {
+            out.push(crate::Warning::new("option-unused", "--kind only applies to the argo and tekton targets"));
+        }
+        if self.airflow_version != 3 && !has(Engine::Airflow) {
+            out.push(crate::Warning::new("option-unused", "--airflow-version only applies to the airflow target"));
+        }
+        out
+    }
+
+    /// A `--templates` directory that does not exist is a usage mistake.
+    pub(super) fn check_templates(&self) -> anyhow::Result<()> {
+        match &self.templates {
+            Some(dir) if !dir.is_dir() => Err(usage(format!("--templates {}: no such directory", dir.display()))),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Target {
+    pub fn engines(self) -> Vec<Engine> {
+        match self {
+            Target::One(engine) => vec![engine],
+            Target::All => Engine::ALL.to_vec(),
+        }
+    }
+}
+
+/// Library options from `compile` arguments (also used by tests for `*.args` fixtures).
+pub fn compile_options(args: &CompileArgs) -> Result<Options, Error> {
+    Ok(Options {
+        build: args.build.to_options()?,
+        engine: args.engine.to_options(),
+        templates: args.engine.templates.clone(),
+    })
+}
