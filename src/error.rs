@@ -9,6 +9,8 @@ pub struct Location {
     pub file: Option<String>,
     /// JSON path inside the input, e.g. `metadata.step_configurations.train.config.retry`.
     pub path: Option<String>,
+    /// The step the path is in, when zenc knows it (JSON diagnostics; not in the text).
+    pub step: Option<String>,
 }
 
 /// What went wrong. All wording lives in `Error`'s `Display`.
@@ -50,11 +52,13 @@ pub struct Error {
     /// Boxed: errors travel through every `Result`, the common path stays small.
     pub kind: Box<ErrorKind>,
     pub location: Location,
+    /// The engine whose lowering failed, if any (JSON diagnostics; not in the text).
+    pub engine: Option<&'static str>,
 }
 
 impl Error {
     pub fn new(kind: ErrorKind) -> Self {
-        Error { kind: Box::new(kind), location: Location::default() }
+        Error { kind: Box::new(kind), location: Location::default(), engine: None }
     }
 
     /// Attach a JSON path (keeps an already more precise one).
@@ -78,6 +82,18 @@ impl Error {
         Error::new(ErrorKind::InvalidValue { what: what.into(), value: value.into(), expected: expected.into() })
     }
 
+    /// The stable code of this error (`zenc explain CODE`).
+    pub fn code(&self) -> &'static str {
+        crate::diagnostic::error_code(&self.kind)
+    }
+
+    /// The message and the help line, without the location (JSON diagnostics).
+    pub fn message_and_help(&self) -> (String, Option<String>) {
+        let mut message = String::new();
+        let help = self.headline(&mut message).expect("writing to a String cannot fail");
+        (message, help)
+    }
+
     /// True for bugs of ours, as opposed to bad input.
     pub fn is_internal(&self) -> bool {
         matches!(*self.kind, ErrorKind::Template { .. } | ErrorKind::Internal { .. })
@@ -88,8 +104,9 @@ fn ticked(names: &[String]) -> String {
     names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Error {
+    /// Write the message; return the help line.
+    fn headline(&self, f: &mut impl fmt::Write) -> Result<Option<String>, fmt::Error> {
         let help: Option<String> = match &*self.kind {
             ErrorKind::Io { message } => {
                 write!(f, "cannot read input: {message}")?;
@@ -152,6 +169,13 @@ impl fmt::Display for Error {
                 Some("this is a bug in zenc, please report it with the input file".into())
             }
         };
+        Ok(help)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let help = self.headline(f)?;
         match (&self.location.file, &self.location.path) {
             (Some(file), Some(path)) => write!(f, "\n  --> {file}: {path}")?,
             (Some(file), None) => write!(f, "\n  --> {file}")?,
@@ -176,11 +200,17 @@ pub struct Warning {
     pub message: String,
     /// JSON path of the input value concerned.
     pub path: Option<String>,
+    /// The step concerned, when zenc knows it (JSON diagnostics; not in the text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    /// The engine whose output it concerns (JSON diagnostics; not in the text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine: Option<&'static str>,
 }
 
 impl Warning {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Warning { code, message: message.into(), path: None }
+        Warning { code, message: message.into(), path: None, step: None, engine: None }
     }
 
     pub fn at(mut self, path: impl Into<String>) -> Self {

@@ -9,22 +9,52 @@ use crate::backend::{Engine, EngineOptions, ObjectKind};
 use crate::ir::{syntax, BuildOptions, SecretRef};
 use crate::{Error, Options};
 
-use super::usage;
-
 /// Compile ZenML pipeline snapshots into Argo, Tekton, Airflow and Kubeflow specs.
 #[derive(Debug, Parser)]
-#[command(name = "zenc", version, about, long_about = None)]
+#[command(name = "zenc", version, about, long_about = None, after_help = super::help::AFTER_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// How warnings and errors are printed on stderr: `human` text, or `json`, one object per
+    /// line (schema in README, "Diagnostics for machines").
+    #[arg(long, global = true, value_enum, value_name = "FORMAT", default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
+    /// Read settings from FILE (a zenc.toml, or a pyproject.toml with [tool.zenc]) instead of
+    /// the one found from the current directory upward.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore configuration files: only the command line counts.
+    #[arg(long, global = true, conflicts_with = "config")]
+    pub no_config: bool,
+}
+
+/// `--message-format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MessageFormat {
+    /// `warning[code]: message` and `error: message` lines, for people.
+    Human,
+    /// One JSON object per line, for CI tools.
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Compile a snapshot (ZenML JSON or zenc YAML) for a target engine.
+    #[command(after_help = super::help::COMPILE_AFTER_HELP)]
     Compile(CompileArgs),
     /// Everything `compile` does (parse, validate, lower, render; the same warnings), writing nothing.
     Check(CheckArgs),
+    /// Draw the pipeline's steps and edges as a Mermaid or Graphviz DOT graph.
+    #[command(after_help = super::help::GRAPH_AFTER_HELP)]
+    Graph(GraphArgs),
+    /// Explain a warning or error code: what was lost, why, what to do (no CODE: list them all).
+    Explain(ExplainArgs),
+    /// Print the settings zenc would use (zenc.toml, pyproject.toml, flags) and where each comes from.
+    Config(ConfigArgs),
+    /// Print a shell completion script: `zenc completions bash > /etc/bash_completion.d/zenc`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command into a directory.
+    Man(ManArgs),
 }
 
 /// `--target` values: one engine, or `all` of them.
@@ -35,7 +65,7 @@ pub enum Target {
     All,
 }
 
-fn parse_target(s: &str) -> Result<Target, String> {
+pub(super) fn parse_target(s: &str) -> Result<Target, String> {
     if s == "all" {
         return Ok(Target::All);
     }
@@ -49,11 +79,11 @@ fn parse_target(s: &str) -> Result<Target, String> {
 pub struct CompileArgs {
     /// Snapshot file (`.json` = ZenML snapshot, `.yaml` = zenc pipeline), or `-` for stdin.
     pub input: String,
-    /// Target engine (argo, tekton, airflow, kubeflow), or `all` with --out-dir. Kubeflow with a
-    /// schedule also writes `<stem>.kubeflow.recurring-run.json` (beside -o FILE; not printed on
-    /// stdout).
+    /// Target engine (argo, tekton, airflow, kubeflow), or `all` with --out-dir; required unless
+    /// zenc.toml sets `target`. Kubeflow with a schedule also writes
+    /// `<stem>.kubeflow.recurring-run.json` (beside -o FILE; not printed on stdout).
     #[arg(long, short = 't', value_parser = parse_target)]
-    pub target: Target,
+    pub target: Option<Target>,
     /// Write the output to FILE (`-` = stdout) instead of stdout. A regular file is replaced
     /// atomically (a symlink: the file it points to); a device or FIFO is written through.
     /// Missing parent directories are created.
@@ -62,42 +92,118 @@ pub struct CompileArgs {
     /// Write one file per target into DIR, named `<input stem>.<target>.<ext>`.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
-    /// Do not write; exit 1 if the existing output files differ from what would be written.
+    /// Do not write; exit 3 if the existing output files differ from what would be written (a
+    /// unified diff on stdout), are missing, or are no longer produced.
     #[arg(long)]
     pub check: bool,
     #[command(flatten)]
     pub engine: EngineArgs,
     #[command(flatten)]
     pub build: BuildArgs,
+    #[command(flatten)]
+    pub warnings: WarningArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Snapshot file, or `-` for stdin.
     pub input: String,
-    /// Engines to check the pipeline against (lowered, not written): one engine or `all`.
-    #[arg(long, short = 't', value_parser = parse_target, default_value = "all")]
-    pub target: Target,
+    /// Engines to check the pipeline against (lowered, not written): one engine or `all`
+    /// (default: zenc.toml's `target`, else all).
+    #[arg(long, short = 't', value_parser = parse_target)]
+    pub target: Option<Target>,
     #[command(flatten)]
     pub engine: EngineArgs,
     #[command(flatten)]
     pub build: BuildArgs,
+    #[command(flatten)]
+    pub warnings: WarningArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Snapshot file, or `-` for stdin.
+    pub input: String,
+    /// `mermaid` (GitHub renders it in Markdown) or `dot` (Graphviz).
+    #[arg(long, short = 'f', value_enum, default_value_t = GraphFormat::Mermaid)]
+    pub format: GraphFormat,
+    /// Write the graph to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub build: BuildArgs,
+}
+
+/// `graph --format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphFormat {
+    Mermaid,
+    Dot,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A code as printed in `warning[CODE]` or in a JSON diagnostic's `code`.
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// As for `compile`: shows which target would be used.
+    #[arg(long, short = 't', value_parser = parse_target)]
+    pub target: Option<Target>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    #[command(flatten)]
+    pub build: BuildArgs,
+    #[command(flatten)]
+    pub warnings: WarningArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `zenc.1` and one `zenc-<command>.1` per command into DIR instead of printing
+    /// `zenc.1`.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+/// Which warnings are errors, and which are not shown, shared by `compile` and `check`. A
+/// code-specific choice beats the blanket `--deny-warnings`; the command line beats zenc.toml.
+#[derive(Debug, Args, Default)]
+pub struct WarningArgs {
+    /// Treat every warning as an error: print them as errors, write nothing, exit 1.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Treat warning CODE as an error (repeat, or separate codes with commas).
+    #[arg(short = 'D', long = "deny", value_name = "CODE", value_delimiter = ',')]
+    pub deny: Vec<String>,
+    /// Do not report warning CODE (repeat, or separate codes with commas).
+    #[arg(short = 'A', long = "allow", value_name = "CODE", value_delimiter = ',')]
+    pub allow: Vec<String>,
 }
 
 /// How the engines write their output, shared by `compile` and `check` (which lowers and
 /// renders exactly as `compile` would).
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct EngineArgs {
     /// `run` (default): Argo Workflow, or CronWorkflow + WorkflowTemplate when scheduled.
     /// Tekton: Pipeline + PipelineRun, or Pipeline + CronJob (+ RBAC) when scheduled.
     /// `template` (alias `pipeline`): a WorkflowTemplate / Tekton Pipeline with a fixed name,
     /// for `kubectl apply`.
-    #[arg(long, value_enum, default_value_t = ObjectKind::Run)]
-    pub kind: ObjectKind,
+    #[arg(long, value_enum)]
+    pub kind: Option<ObjectKind>,
     /// Airflow major version the DAG file is written for: 3 (default), or 2 for Airflow 2.9+
     /// with cncf.kubernetes provider 8+.
-    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u8).range(2..=3))]
-    pub airflow_version: u8,
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(2..=3))]
+    pub airflow_version: Option<u8>,
     /// Directory with user copies of templates (`<engine>/<file>.j2`) overriding the built-in
     /// ones. A YAML template whose output does not parse is an error naming it.
     #[arg(long, value_name = "DIR")]
@@ -106,7 +212,7 @@ pub struct EngineArgs {
 
 /// Deployment choices shared by `compile` and `check`. A malformed value is a usage error
 /// (exit 2) saying what would be right.
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Clone, Args, Default)]
 pub struct BuildArgs {
     /// Image for steps the snapshot has no image for (the plain REST shape has none).
     #[arg(long, value_name = "IMAGE")]
@@ -144,16 +250,29 @@ impl BuildArgs {
     /// (exit 2), with the option and what would be right; `ir::build` applies the same rules
     /// to library callers.
     pub fn check(&self) -> Result<(), Error> {
-        let check = |value: &Option<String>, flag: &str, rule: fn(&str) -> crate::Result<()>| match value {
-            Some(v) => rule(v).map_err(|e| e.at(flag)),
+        self.check_as(|key| format!("--{key}"))
+    }
+
+    /// `check`, naming a value's place with `at(key)` (`zenml-url` → `--zenml-url`, or the key
+    /// of a configuration file).
+    pub fn check_as(&self, at: impl Fn(&str) -> String) -> Result<(), Error> {
+        let check = |value: &Option<String>, key: &str, rule: &dyn Fn(&str) -> crate::Result<()>| match value {
+            Some(v) => rule(v).map_err(|e| e.at(at(key))),
             None => Ok(()),
         };
-        check(&self.zenml_url, "--zenml-url", syntax::http_url)?;
-        check(&self.namespace, "--namespace", syntax::namespace)?;
-        check(&self.service_account, "--service-account", |v| syntax::object_name("service account", v))?;
-        check(&self.run_id_env, "--run-id-env", syntax::env_name)?;
-        check(&self.timezone, "--timezone", syntax::timezone)?;
-        self.to_options().map(drop)
+        check(&self.zenml_url, "zenml-url", &syntax::http_url)?;
+        // `SecretRef::parse` names the flag; the key may be a configuration file's.
+        let secret = |v: &str| {
+            SecretRef::parse(v).map(drop).map_err(|mut e| {
+                e.location.path = None;
+                e
+            })
+        };
+        check(&self.zenml_secret, "zenml-secret", &secret)?;
+        check(&self.namespace, "namespace", &syntax::namespace)?;
+        check(&self.service_account, "service-account", &|v| syntax::object_name("service account", v))?;
+        check(&self.run_id_env, "run-id-env", &syntax::env_name)?;
+        check(&self.timezone, "timezone", &syntax::timezone)
     }
 
     /// Library options.
@@ -172,29 +291,26 @@ impl BuildArgs {
 }
 
 impl EngineArgs {
+    /// Options from the flags alone (defaults for the rest).
     pub fn to_options(&self) -> EngineOptions {
-        EngineOptions { kind: self.kind, airflow_version: self.airflow_version }
+        let default = EngineOptions::default();
+        EngineOptions {
+            kind: self.kind.unwrap_or(default.kind),
+            airflow_version: self.airflow_version.unwrap_or(default.airflow_version),
+        }
     }
 
     /// Options given that do nothing for these targets: say so rather than ignore them.
     pub(super) fn unused(&self, engines: &[Engine]) -> Vec<crate::Warning> {
         let mut out = Vec::new();
         let has = |e: Engine| engines.contains(&e);
-        if self.kind != ObjectKind::Run && !has(Engine::Argo) && !has(Engine::Tekton) {
+        if self.kind.is_some_and(|k| k != ObjectKind::Run) && !has(Engine::Argo) && !has(Engine::Tekton) {
             out.push(crate::Warning::new("option-unused", "--kind only applies to the argo and tekton targets"));
         }
-        if self.airflow_version != 3 && !has(Engine::Airflow) {
+        if self.airflow_version.is_some_and(|v| v != 3) && !has(Engine::Airflow) {
             out.push(crate::Warning::new("option-unused", "--airflow-version only applies to the airflow target"));
         }
         out
-    }
-
-    /// A `--templates` directory that does not exist is a usage mistake.
-    pub(super) fn check_templates(&self) -> anyhow::Result<()> {
-        match &self.templates {
-            Some(dir) if !dir.is_dir() => Err(usage(format!("--templates {}: no such directory", dir.display()))),
-            _ => Ok(()),
-        }
     }
 }
 

@@ -1,65 +1,153 @@
-//! `compile` and `check`: read the input, compile it, write or compare the files.
+//! `compile`, `check` and `graph`: read the input, compile it, report, then write the files,
+//! compare them (`--check`), or draw the graph.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::args::{BuildArgs, CheckArgs, CompileArgs, EngineArgs, Target};
+use super::args::{CheckArgs, CompileArgs, EngineArgs, GraphArgs, Target, WarningArgs};
+use super::config::{self, Resolved, Source};
+use super::policy::{Level, Policy};
+use super::report::{Reporter, Summary};
 use super::write::{self, Destination};
-use super::{say, source_name, usage};
-use crate::{compile, load_ir, Error, Options};
+use super::{diff, graph, source_name, usage, UsageError, EXIT_DRIFT, EXIT_FAILURE, EXIT_OK};
+use crate::render::Renderer;
+use crate::{compile_ir, load_ir, Artifact, Engine, Error, Pipeline, Warning};
 
 fn read_input(input: &str) -> anyhow::Result<String> {
-    if input == "-" {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).context("cannot read standard input")?;
-        return Ok(text);
-    }
-    std::fs::read_to_string(input)
-        .map_err(|e| anyhow::Error::new(Error::new(crate::ErrorKind::Io { message: format!("{input}: {e}") })))
+    let read = || {
+        if input == "-" {
+            let mut text = String::new();
+            std::io::stdin().read_to_string(&mut text).map(|_| text).map_err(|e| format!("standard input: {e}"))
+        } else {
+            std::fs::read_to_string(input).map_err(|e| format!("{input}: {e}"))
+        }
+    };
+    read().map_err(|message| anyhow::Error::new(Error::new(crate::ErrorKind::Io { message })))
 }
 
-fn print_warnings(warnings: &[crate::Warning], quiet: bool) {
-    if quiet {
-        return;
+/// Settings from the flags and the configuration file; a malformed flag value is a usage error.
+fn settings(
+    source: &Source,
+    target: Option<Target>,
+    engine: &EngineArgs,
+    args: &super::BuildArgs,
+    warnings: &WarningArgs,
+    reporter: &mut Reporter,
+) -> anyhow::Result<Resolved> {
+    reporter.set_quiet(args.quiet);
+    let resolved = config::resolve(source, target, engine, args, warnings)?;
+    // The file's values are checked as they are read; what fails here is a flag's.
+    resolved.build.check().map_err(|e| anyhow::Error::new(UsageError::Value(e)))?;
+    Ok(resolved)
+}
+
+/// An input compiled for some engines.
+struct Compiled {
+    pipeline: Pipeline,
+    files: Vec<(Engine, Artifact)>,
+    warnings: Vec<Warning>,
+}
+
+fn compile_input(
+    input: &str,
+    engines: &[Engine],
+    resolved: &Resolved,
+    reporter: &mut Reporter,
+) -> anyhow::Result<Compiled> {
+    let text = read_input(input)?;
+    let name = source_name(input);
+    reporter.set_input(input, &name);
+    let (pipeline, mut warnings) = load_ir(&text, &name, &resolved.build.to_options()?)?;
+    let renderer = Renderer::new(resolved.templates.as_deref())?;
+    let mut files = Vec::new();
+    for (i, &engine) in engines.iter().enumerate() {
+        let steps = pipeline.steps.len();
+        let what = format!("compiling {steps} steps for {} ({}/{})…", engine.name(), i + 1, engines.len());
+        reporter.progress(steps, &what);
+        let opts = resolved.engine_options(engine);
+        let artifacts = compile_ir(&pipeline, &name, engine, &opts, &renderer, &mut warnings)?;
+        files.extend(artifacts.into_iter().map(|a| (engine, a)));
     }
+    Ok(Compiled { pipeline, files, warnings })
+}
+
+/// Print the warnings the policy does not allow; the denied ones as errors. Returns how many
+/// were reported and how many of those were denied.
+fn report_warnings(warnings: &[Warning], policy: &Policy, reporter: &mut Reporter) -> (usize, usize) {
+    let (mut reported, mut denied) = (0, 0);
     for w in warnings {
-        say(w);
+        match policy.level(w.code) {
+            Level::Allow => continue,
+            Level::Warn => reporter.warning(w, false),
+            Level::Deny => {
+                reporter.warning(w, true);
+                denied += 1;
+            }
+        }
+        reported += 1;
     }
+    (reported, denied)
 }
 
-/// Options from the command line; a bad value is a usage error.
-fn options(engine: &EngineArgs, build: &BuildArgs) -> anyhow::Result<Options> {
-    engine.check_templates()?;
-    build.check().map_err(|e| usage(e.to_string()))?;
-    Ok(Options { build: build.to_options()?, engine: engine.to_options(), templates: engine.templates.clone() })
+fn deny(reporter: &mut Reporter, denied: usize, what: &str) -> i32 {
+    let message = format!(
+        "{denied} denied warning{} (--deny-warnings, -D, or zenc.toml's deny): {what}",
+        if denied == 1 { "" } else { "s" }
+    );
+    reporter.failure("warnings-denied", &message, None);
+    EXIT_FAILURE
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 /// `check`: everything `compile` does for these engines, warnings included, but no writing.
-pub(super) fn check_command(args: &CheckArgs) -> anyhow::Result<i32> {
-    let engines = args.target.engines();
-    let opts = options(&args.engine, &args.build)?;
-    let text = read_input(&args.input)?;
-    let name = source_name(&args.input);
-    let (pipeline, _) = load_ir(&text, &name, &opts.build)?;
+pub(super) fn check_command(args: &CheckArgs, source: &Source, reporter: &mut Reporter) -> anyhow::Result<i32> {
+    let resolved = settings(source, args.target, &args.engine, &args.build, &args.warnings, reporter)?;
+    let engines = resolved.target.unwrap_or(Target::All).engines();
     // Lower for every engine asked: an input only one engine rejects is not `ok`.
-    let mut output = compile(&text, &name, &engines, &opts)?;
-    output.warnings.extend(args.engine.unused(&engines));
-    print_warnings(&output.warnings, args.build.quiet);
-    let names: Vec<&str> = engines.iter().map(|e| e.name()).collect();
-    say(format_args!(
-        "ok: pipeline `{}` with {} step(s) ({})",
-        pipeline.name.escape_debug(),
-        pipeline.steps.len(),
-        names.join(", ")
-    ));
-    Ok(0)
+    let mut compiled = compile_input(&args.input, &engines, &resolved, reporter)?;
+    compiled.warnings.extend(args.engine.unused(&engines));
+    let (reported, denied) = report_warnings(&compiled.warnings, &resolved.policy, reporter);
+    if denied > 0 {
+        return Ok(deny(reporter, denied, "the input does not pass"));
+    }
+    let names: Vec<&'static str> = engines.iter().map(|e| e.name()).collect();
+    let p = &compiled.pipeline;
+    let human =
+        format!("ok: pipeline `{}` with {} step(s) ({})", p.name.escape_debug(), p.steps.len(), names.join(", "));
+    let mut summary = Summary::new("check", &p.name, p.steps.len(), names);
+    summary.warnings = reported;
+    reporter.summary(&human, &summary);
+    Ok(EXIT_OK)
 }
 
-pub(super) fn compile_command(args: &CompileArgs) -> anyhow::Result<i32> {
-    let engines = args.target.engines();
-    if args.target == Target::All && args.out_dir.is_none() {
+/// `graph`: the pipeline as Mermaid or DOT. Warnings are `check`'s business: none are printed.
+pub(super) fn graph_command(args: &GraphArgs, source: &Source, reporter: &mut Reporter) -> anyhow::Result<i32> {
+    let resolved = settings(source, None, &EngineArgs::default(), &args.build, &WarningArgs::default(), reporter)?;
+    let text = read_input(&args.input)?;
+    let name = source_name(&args.input);
+    reporter.set_input(&args.input, &name);
+    let (pipeline, _) = load_ir(&text, &name, &resolved.build.to_options()?)?;
+    let out = graph::render(&pipeline, args.format);
+    let dest = match &args.output {
+        Some(path) => write::destination(path)?,
+        None => Destination::Stdout,
+    };
+    write::write_all(&[(dest, out.as_str())])?;
+    Ok(EXIT_OK)
+}
+
+pub(super) fn compile_command(args: &CompileArgs, source: &Source, reporter: &mut Reporter) -> anyhow::Result<i32> {
+    let resolved = settings(source, args.target, &args.engine, &args.build, &args.warnings, reporter)?;
+    let Some(target) = resolved.target else {
+        return Err(usage("no target: pass --target argo|tekton|airflow|kubeflow|all, or set `target` in zenc.toml"));
+    };
+    let engines = target.engines();
+    if target == Target::All && args.out_dir.is_none() {
         return Err(usage("--target all writes several files: pass --out-dir DIR"));
     }
     // Where -o points decides the rest: a regular file (or a new one) gets every file of the
@@ -72,25 +160,48 @@ pub(super) fn compile_command(args: &CompileArgs) -> anyhow::Result<i32> {
     if args.check && stream.is_some() {
         return Err(usage("--check compares files: pass -o FILE (a regular file) or --out-dir DIR"));
     }
-    let opts = options(&args.engine, &args.build)?;
-    let text = read_input(&args.input)?;
-    let mut output = compile(&text, &source_name(&args.input), &engines, &opts)?;
-    output.warnings.extend(args.engine.unused(&engines));
-    print_warnings(&output.warnings, args.build.quiet);
+    let mut compiled = compile_input(&args.input, &engines, &resolved, reporter)?;
+    compiled.warnings.extend(args.engine.unused(&engines));
+    let (reported, denied) = report_warnings(&compiled.warnings, &resolved.policy, reporter);
+    if denied > 0 {
+        return Ok(deny(reporter, denied, "nothing written"));
+    }
+    let p = &compiled.pipeline;
+    let names: Vec<&'static str> = engines.iter().map(|e| e.name()).collect();
+    let mut summary = Summary::new("compile", &p.name, p.steps.len(), names);
+    summary.warnings = reported;
+    let summarize = |reporter: &mut Reporter, summary: &Summary<'_>| {
+        let human = format!(
+            "wrote {}: pipeline `{}`, {}, {}",
+            summary.files.join(", "),
+            p.name.escape_debug(),
+            plural(p.steps.len(), "step"),
+            plural(summary.warnings, "warning")
+        );
+        reporter.summary(&human, summary);
+    };
 
     if let Some(stream) = stream {
         // One stream, one document: a second file (a request body) cannot share it.
-        let (first, rest) = output.files.split_first().expect("a target writes at least one file");
+        let (first, rest) = compiled.files.split_first().expect("a target writes at least one file");
         for (_, artifact) in rest {
-            if !args.build.quiet {
-                say(format_args!(
-                    "note: `{}` is not written to a stream, device or FIFO: pass -o FILE or --out-dir DIR to write it",
-                    artifact.suffix
-                ));
-            }
+            let message = format!(
+                "`{}` is not written to a stream, device or FIFO: pass -o FILE or --out-dir DIR to write it",
+                artifact.suffix
+            );
+            reporter.note("output-skipped", &message, None);
         }
+        let shown = match &stream {
+            Destination::Through(path) => Some(path.display().to_string()),
+            _ => None,
+        };
         write::write_all(&[(stream, first.1.content.as_str())])?;
-        return Ok(0);
+        // Stdout is the output itself: no summary beside it.
+        if let Some(path) = shown {
+            summary.files.push(path);
+            summarize(reporter, &summary);
+        }
+        return Ok(EXIT_OK);
     }
 
     // Where each suffix lands: `--out-dir` → `DIR/<input stem>.<suffix>`; `-o FILE` → FILE for
@@ -103,7 +214,7 @@ pub(super) fn compile_command(args: &CompileArgs) -> anyhow::Result<i32> {
         }
     };
     let mut targets: Vec<(PathBuf, Destination, &str)> = Vec::new();
-    for (i, (_, artifact)) in output.files.iter().enumerate() {
+    for (i, (_, artifact)) in compiled.files.iter().enumerate() {
         let path = match (&args.out_dir, &args.output) {
             (None, Some(path)) if i == 0 => path.clone(),
             _ => place(&artifact.suffix),
@@ -122,32 +233,54 @@ pub(super) fn compile_command(args: &CompileArgs) -> anyhow::Result<i32> {
     }
 
     if args.check {
-        let mut stale = 0;
-        for (path, dest, content) in &targets {
-            let current = match dest {
-                Destination::File(file) => std::fs::read_to_string(file).ok(),
-                _ => None,
-            };
-            if current.as_deref() != Some(*content) {
-                say(format_args!("out of date: {}", path.display()));
-                stale += 1;
-            }
-        }
-        for path in &stale_optional {
-            say(format_args!("no longer produced: {}", path.display()));
-            stale += 1;
-        }
-        return Ok(if stale == 0 { 0 } else { 1 });
+        return check_files(&targets, &stale_optional, reporter);
     }
+    reporter.progress(p.steps.len(), &format!("writing {}…", plural(targets.len(), "file")));
+    summary.files = targets.iter().map(|(path, _, _)| path.display().to_string()).collect();
     let outputs: Vec<(Destination, &str)> = targets.into_iter().map(|(_, dest, content)| (dest, content)).collect();
     write::write_all(&outputs)?;
     for path in &stale_optional {
         std::fs::remove_file(path).with_context(|| format!("cannot remove the outdated {}", path.display()))?;
-        if !args.build.quiet {
-            say(format_args!("note: removed {}: this pipeline no longer produces it", path.display()));
+        let shown = path.display().to_string();
+        reporter.note("output-removed", &format!("removed {shown}: this pipeline no longer produces it"), Some(&shown));
+    }
+    summarize(reporter, &summary);
+    Ok(EXIT_OK)
+}
+
+/// `compile --check`: each file missing or out of date (with a diff on stdout), each file no
+/// longer produced; exit 3 if there is any.
+fn check_files(
+    targets: &[(PathBuf, Destination, &str)],
+    obsolete: &[PathBuf],
+    reporter: &mut Reporter,
+) -> anyhow::Result<i32> {
+    let colour = diff::stdout_colour();
+    let mut drift = 0;
+    for (path, dest, wanted) in targets {
+        let shown = path.display().to_string();
+        let current = match dest {
+            Destination::File(file) if !file.exists() => {
+                reporter.drift("output-missing", "missing", &shown);
+                drift += 1;
+                continue;
+            }
+            Destination::File(file) => std::fs::read(file).with_context(|| format!("cannot read {shown}"))?,
+            // Not a regular file (a FIFO at that path): nothing to compare with.
+            _ => Vec::new(),
+        };
+        if current != wanted.as_bytes() {
+            reporter.drift("out-of-date", "out of date", &shown);
+            let text = diff::unified(&shown, &String::from_utf8_lossy(&current), wanted, colour);
+            std::io::stdout().lock().write_all(text.as_bytes())?;
+            drift += 1;
         }
     }
-    Ok(0)
+    for path in obsolete {
+        reporter.drift("output-obsolete", "no longer produced", &path.display().to_string());
+        drift += 1;
+    }
+    Ok(if drift == 0 { EXIT_OK } else { EXIT_DRIFT })
 }
 
 /// `dir/pipe.yaml` + `kubeflow.recurring-run.json` → `dir/pipe.kubeflow.recurring-run.json`.
