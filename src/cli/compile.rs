@@ -56,9 +56,9 @@ fn compile_input(
     resolved: &Resolved,
     reporter: &mut Reporter,
 ) -> anyhow::Result<Compiled> {
-    let text = read_input(input)?;
     let name = source_name(input);
     reporter.set_input(input, &name);
+    let text = read_input(input)?;
     let (pipeline, mut warnings) = load_ir(&text, &name, &resolved.build.to_options()?)?;
     let renderer = Renderer::new(resolved.templates.as_deref())?;
     let mut files = Vec::new();
@@ -128,9 +128,9 @@ pub(super) fn check_command(args: &CheckArgs, source: &Source, reporter: &mut Re
 /// `graph`: the pipeline as Mermaid or DOT. Warnings are `check`'s business: none are printed.
 pub(super) fn graph_command(args: &GraphArgs, source: &Source, reporter: &mut Reporter) -> anyhow::Result<i32> {
     let resolved = settings(source, None, &EngineArgs::default(), &args.build, &WarningArgs::default(), reporter)?;
-    let text = read_input(&args.input)?;
     let name = source_name(&args.input);
     reporter.set_input(&args.input, &name);
+    let text = read_input(&args.input)?;
     let (pipeline, _) = load_ir(&text, &name, &resolved.build.to_options()?)?;
     let out = graph::render(&pipeline, args.format);
     let dest = match &args.output {
@@ -204,34 +204,7 @@ pub(super) fn compile_command(args: &CompileArgs, source: &Source, reporter: &mu
         return Ok(EXIT_OK);
     }
 
-    // Where each suffix lands: `--out-dir` → `DIR/<input stem>.<suffix>`; `-o FILE` → FILE for
-    // the main spec and `<FILE stem>.<suffix>` beside it for the rest.
-    let place = |suffix: &str| -> PathBuf {
-        match (&args.out_dir, &args.output) {
-            (Some(dir), _) => dir.join(format!("{}.{suffix}", output_stem(&args.input))),
-            (None, Some(path)) => beside(path, suffix),
-            (None, None) => unreachable!("stdout is handled above"),
-        }
-    };
-    let mut targets: Vec<(PathBuf, Destination, &str)> = Vec::new();
-    for (i, (_, artifact)) in compiled.files.iter().enumerate() {
-        let path = match (&args.out_dir, &args.output) {
-            (None, Some(path)) if i == 0 => path.clone(),
-            _ => place(&artifact.suffix),
-        };
-        let dest = write::destination(&path)?;
-        targets.push((path, dest, &artifact.content));
-    }
-    let mut stale_optional = Vec::new();
-    for engine in &engines {
-        for suffix in engine.optional_suffixes() {
-            let path = place(suffix);
-            if path.is_file() && !targets.iter().any(|(t, _, _)| *t == path) {
-                stale_optional.push(path);
-            }
-        }
-    }
-
+    let (targets, stale_optional) = plan_files(args, &engines, &compiled.files)?;
     if args.check {
         return check_files(&targets, &stale_optional, reporter);
     }
@@ -246,6 +219,45 @@ pub(super) fn compile_command(args: &CompileArgs, source: &Source, reporter: &mu
     }
     summarize(reporter, &summary);
     Ok(EXIT_OK)
+}
+
+/// A file to write: the path as the user sees it, where it really goes, the content.
+type Planned<'a> = (PathBuf, Destination, &'a str);
+
+/// Where each file goes, and the optional files of earlier compiles this one no longer
+/// produces. `--out-dir` → `DIR/<input stem>.<suffix>`; `-o FILE` → FILE for the main spec and
+/// `<FILE stem>.<suffix>` beside it for the rest.
+fn plan_files<'a>(
+    args: &CompileArgs,
+    engines: &[Engine],
+    files: &'a [(Engine, Artifact)],
+) -> anyhow::Result<(Vec<Planned<'a>>, Vec<PathBuf>)> {
+    let place = |suffix: &str| -> PathBuf {
+        match (&args.out_dir, &args.output) {
+            (Some(dir), _) => dir.join(format!("{}.{suffix}", output_stem(&args.input))),
+            (None, Some(path)) => beside(path, suffix),
+            (None, None) => unreachable!("stdout is no file"),
+        }
+    };
+    let mut targets: Vec<Planned<'a>> = Vec::new();
+    for (i, (_, artifact)) in files.iter().enumerate() {
+        let path = match (&args.out_dir, &args.output) {
+            (None, Some(path)) if i == 0 => path.clone(),
+            _ => place(&artifact.suffix),
+        };
+        let dest = write::destination(&path)?;
+        targets.push((path, dest, &artifact.content));
+    }
+    let mut stale_optional = Vec::new();
+    for engine in engines {
+        for suffix in engine.optional_suffixes() {
+            let path = place(suffix);
+            if path.is_file() && !targets.iter().any(|(t, _, _)| *t == path) {
+                stale_optional.push(path);
+            }
+        }
+    }
+    Ok((targets, stale_optional))
 }
 
 /// `compile --check`: each file missing or out of date (with a diff on stdout), each file no

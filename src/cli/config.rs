@@ -229,132 +229,169 @@ pub fn resolve(
 ) -> anyhow::Result<Resolved> {
     let cwd = std::env::current_dir().ok();
     let file = find(source, cwd.as_deref())?;
-    let fs = file.as_ref().map(|f| &f.settings);
-    let path = file.as_ref().map(|f| f.path.clone());
-    let prefix = file.as_ref().map_or("", |f| f.prefix);
-    let bad = |message: String| config_error(path.as_deref().unwrap_or(Path::new("")), message);
-    let mut entries = Vec::new();
-
-    // The file's deployment options follow the same rules as the flags'.
-    let file_build = BuildArgs {
-        image: fs.and_then(|f| f.image.clone()),
-        zenml_url: fs.and_then(|f| f.zenml_url.clone()),
-        zenml_secret: fs.and_then(|f| f.zenml_secret.clone()),
-        namespace: fs.and_then(|f| f.namespace.clone()),
-        service_account: fs.and_then(|f| f.service_account.clone()),
-        run_id_env: fs.and_then(|f| f.run_id_env.clone()),
-        flavor: fs.and_then(|f| f.flavor.clone()),
-        timezone: fs.and_then(|f| f.timezone.clone()),
-        quiet: false,
-    };
-    if let Some(path) = &path {
-        file_build
-            .check_as(|key| format!("{prefix}{key}"))
-            .map_err(|e| anyhow::Error::new(UsageError::Value(e.in_file(&path.display().to_string()))))?;
-    }
-
-    let file_target = match fs.and_then(|f| f.target.as_deref()) {
-        Some(t) => Some(parse_target(t).map_err(|e| bad(format!("{prefix}target: {e}")))?),
-        None => None,
-    };
-    let target = pick(&mut entries, "target", target, "--target", file_target, None, |t| string(&target_name(t)));
-
-    let mut merged = build.clone();
-    let fields: [(&'static str, &mut Option<String>, Option<String>); 8] = [
-        ("image", &mut merged.image, file_build.image),
-        ("zenml-url", &mut merged.zenml_url, file_build.zenml_url),
-        ("zenml-secret", &mut merged.zenml_secret, file_build.zenml_secret),
-        ("namespace", &mut merged.namespace, file_build.namespace),
-        ("service-account", &mut merged.service_account, file_build.service_account),
-        ("run-id-env", &mut merged.run_id_env, file_build.run_id_env),
-        ("flavor", &mut merged.flavor, file_build.flavor),
-        ("timezone", &mut merged.timezone, file_build.timezone),
-    ];
-    for (key, slot, from_file) in fields {
-        *slot = pick(&mut entries, key, slot.take(), &format!("--{key}"), from_file, None, |v| string(v));
-    }
-
-    let file_templates = match fs.and_then(|f| f.templates.as_ref()) {
-        Some(dir) => {
-            let base = path.as_deref().and_then(Path::parent).unwrap_or(Path::new("."));
-            let dir = base.join(dir);
-            if !dir.is_dir() {
-                return Err(bad(format!("{prefix}templates: {} is no directory", dir.display())));
-            }
-            Some(dir)
-        }
-        None => None,
-    };
-    if let Some(dir) = engine.templates.as_ref().filter(|d| !d.is_dir()) {
-        return Err(super::usage(format!("--templates {}: no such directory", dir.display())));
-    }
-    let templates =
-        pick(&mut entries, "templates", engine.templates.clone(), "--templates", file_templates, None, |d| {
-            string(&d.display().to_string())
-        });
-
-    let kind_of = |table: Option<&KindTable>, key: &str| -> anyhow::Result<Option<ObjectKind>> {
-        match table.and_then(|t| t.kind.as_deref()) {
-            Some(k) => ObjectKind::from_str(k, false)
-                .map(Some)
-                .map_err(|_| bad(format!("{prefix}{key}: `{k}` is not a kind; expected `run` or `template`"))),
-            None => Ok(None),
-        }
-    };
-    let kind_value = |k: &ObjectKind| string(k.to_possible_value().expect("no skipped values").get_name());
-    let argo_file = kind_of(fs.and_then(|f| f.argo.as_ref()), "argo.kind")?;
-    let tekton_file = kind_of(fs.and_then(|f| f.tekton.as_ref()), "tekton.kind")?;
-    let defaults = EngineOptions::default();
-    let argo_kind = pick(&mut entries, "argo.kind", engine.kind, "--kind", argo_file, Some(defaults.kind), kind_value);
-    let tekton_kind =
-        pick(&mut entries, "tekton.kind", engine.kind, "--kind", tekton_file, Some(defaults.kind), kind_value);
-    let airflow_file = fs.and_then(|f| f.airflow.as_ref()).and_then(|a| a.version);
-    if let Some(v) = airflow_file.filter(|v| !(2..=3).contains(v)) {
-        return Err(bad(format!("{prefix}airflow.version: {v} is not supported; expected 2 or 3")));
-    }
-    let airflow_version = pick(
-        &mut entries,
-        "airflow.version",
-        engine.airflow_version,
-        "--airflow-version",
-        airflow_file,
-        Some(defaults.airflow_version),
-        |v| toml::Value::Integer(i64::from(*v)),
-    );
-
-    let flags =
-        Lists::new(warnings.deny_warnings, &warnings.deny, &warnings.allow, ("-D", "-A")).map_err(super::usage)?;
-    let (deny_key, allow_key) = (format!("{prefix}deny"), format!("{prefix}allow"));
-    let file_lists = match fs {
-        Some(f) => {
-            Lists::new(f.deny_warnings.unwrap_or(false), &f.deny, &f.allow, (&deny_key, &allow_key)).map_err(&bad)?
-        }
-        None => Lists::default(),
-    };
-    let deny_all_origins = match (flags.deny_all, fs.and_then(|f| f.deny_warnings)) {
-        (true, _) => vec![Origin::Flag("--deny-warnings".into())],
-        (false, Some(_)) => vec![Origin::File],
-        (false, None) => vec![Origin::Default],
-    };
-    entries.push(Entry {
-        key: "deny-warnings",
-        value: Some(toml::Value::Boolean(flags.deny_all || file_lists.deny_all)),
-        origins: deny_all_origins,
-    });
-    entries.push(list_entry("deny", &flags.deny, "-D", &file_lists.deny));
-    entries.push(list_entry("allow", &flags.allow, "-A", &file_lists.allow));
-
+    let mut r = Resolver { file: file.as_ref(), entries: Vec::new() };
+    let target = r.target(target)?;
+    let build = r.build(build)?;
+    let templates = r.templates(engine)?;
+    let (argo_kind, tekton_kind, airflow_version) = r.engines(engine)?;
+    let policy = r.policy(warnings)?;
     Ok(Resolved {
         target,
-        build: merged,
+        build,
         templates,
-        argo_kind: argo_kind.expect("has a default"),
-        tekton_kind: tekton_kind.expect("has a default"),
-        airflow_version: airflow_version.expect("has a default"),
-        policy: Policy { flags, file: file_lists },
-        file: path,
-        entries,
+        argo_kind,
+        tekton_kind,
+        airflow_version,
+        policy,
+        file: file.as_ref().map(|f| f.path.clone()),
+        entries: r.entries,
     })
+}
+
+/// Merges one command's flags with the file, recording each setting for `zenc config`.
+struct Resolver<'a> {
+    file: Option<&'a ConfigFile>,
+    entries: Vec<Entry>,
+}
+
+impl Resolver<'_> {
+    fn settings(&self) -> Option<&FileSettings> {
+        self.file.map(|f| &f.settings)
+    }
+
+    /// `tool.zenc.` in a pyproject, else nothing.
+    fn prefix(&self) -> &'static str {
+        self.file.map_or("", |f| f.prefix)
+    }
+
+    /// A bad value in the file, at `key`.
+    fn bad(&self, key: &str, message: impl std::fmt::Display) -> anyhow::Error {
+        let path = self.file.map_or_else(PathBuf::new, |f| f.path.clone());
+        config_error(&path, format!("{}{key}: {message}", self.prefix()))
+    }
+
+    fn target(&mut self, flag: Option<Target>) -> anyhow::Result<Option<Target>> {
+        let file = match self.settings().and_then(|f| f.target.as_deref()) {
+            Some(t) => Some(parse_target(t).map_err(|e| self.bad("target", e))?),
+            None => None,
+        };
+        Ok(pick(&mut self.entries, "target", flag, "--target", file, None, |t| string(&target_name(t))))
+    }
+
+    /// The flags' deployment options over the file's, which follow the same rules.
+    fn build(&mut self, flags: &BuildArgs) -> anyhow::Result<BuildArgs> {
+        let fs = self.settings();
+        let from_file = BuildArgs {
+            image: fs.and_then(|f| f.image.clone()),
+            zenml_url: fs.and_then(|f| f.zenml_url.clone()),
+            zenml_secret: fs.and_then(|f| f.zenml_secret.clone()),
+            namespace: fs.and_then(|f| f.namespace.clone()),
+            service_account: fs.and_then(|f| f.service_account.clone()),
+            run_id_env: fs.and_then(|f| f.run_id_env.clone()),
+            flavor: fs.and_then(|f| f.flavor.clone()),
+            timezone: fs.and_then(|f| f.timezone.clone()),
+            quiet: false,
+        };
+        if let Some(file) = self.file {
+            let prefix = file.prefix;
+            from_file
+                .check_as(|key| format!("{prefix}{key}"))
+                .map_err(|e| anyhow::Error::new(UsageError::Value(e.in_file(&file.path.display().to_string()))))?;
+        }
+        let mut merged = flags.clone();
+        let fields: [(&'static str, &mut Option<String>, Option<String>); 8] = [
+            ("image", &mut merged.image, from_file.image),
+            ("zenml-url", &mut merged.zenml_url, from_file.zenml_url),
+            ("zenml-secret", &mut merged.zenml_secret, from_file.zenml_secret),
+            ("namespace", &mut merged.namespace, from_file.namespace),
+            ("service-account", &mut merged.service_account, from_file.service_account),
+            ("run-id-env", &mut merged.run_id_env, from_file.run_id_env),
+            ("flavor", &mut merged.flavor, from_file.flavor),
+            ("timezone", &mut merged.timezone, from_file.timezone),
+        ];
+        for (key, slot, file) in fields {
+            *slot = pick(&mut self.entries, key, slot.take(), &format!("--{key}"), file, None, |v| string(v));
+        }
+        Ok(merged)
+    }
+
+    /// `--templates` (from the current directory) over the file's (from the file's directory).
+    fn templates(&mut self, engine: &EngineArgs) -> anyhow::Result<Option<PathBuf>> {
+        let file = match (self.settings().and_then(|f| f.templates.as_ref()), self.file) {
+            (Some(dir), Some(file)) => {
+                let dir = file.path.parent().unwrap_or(Path::new(".")).join(dir);
+                if !dir.is_dir() {
+                    return Err(self.bad("templates", format_args!("{} is no directory", dir.display())));
+                }
+                Some(dir)
+            }
+            _ => None,
+        };
+        if let Some(dir) = engine.templates.as_ref().filter(|d| !d.is_dir()) {
+            return Err(super::usage(format!("--templates {}: no such directory", dir.display())));
+        }
+        let show = |d: &PathBuf| string(&d.display().to_string());
+        Ok(pick(&mut self.entries, "templates", engine.templates.clone(), "--templates", file, None, show))
+    }
+
+    /// Argo's and Tekton's object kinds and the Airflow version.
+    fn engines(&mut self, engine: &EngineArgs) -> anyhow::Result<(ObjectKind, ObjectKind, u8)> {
+        let fs = self.settings();
+        let kind_of = |table: Option<&KindTable>, key: &str| -> anyhow::Result<Option<ObjectKind>> {
+            match table.and_then(|t| t.kind.as_deref()) {
+                Some(k) => ObjectKind::from_str(k, false)
+                    .map(Some)
+                    .map_err(|_| self.bad(key, format_args!("`{k}` is not a kind; expected `run` or `template`"))),
+                None => Ok(None),
+            }
+        };
+        let argo_file = kind_of(fs.and_then(|f| f.argo.as_ref()), "argo.kind")?;
+        let tekton_file = kind_of(fs.and_then(|f| f.tekton.as_ref()), "tekton.kind")?;
+        let airflow_file = fs.and_then(|f| f.airflow.as_ref()).and_then(|a| a.version);
+        if let Some(v) = airflow_file.filter(|v| !(2..=3).contains(v)) {
+            return Err(self.bad("airflow.version", format_args!("{v} is not supported; expected 2 or 3")));
+        }
+        let defaults = EngineOptions::default();
+        let show = |k: &ObjectKind| string(k.to_possible_value().expect("no skipped values").get_name());
+        let entries = &mut self.entries;
+        let argo = pick(entries, "argo.kind", engine.kind, "--kind", argo_file, Some(defaults.kind), show);
+        let tekton = pick(entries, "tekton.kind", engine.kind, "--kind", tekton_file, Some(defaults.kind), show);
+        let version = pick(
+            entries,
+            "airflow.version",
+            engine.airflow_version,
+            "--airflow-version",
+            airflow_file,
+            Some(defaults.airflow_version),
+            |v| toml::Value::Integer(i64::from(*v)),
+        );
+        let given = "a default is given";
+        Ok((argo.expect(given), tekton.expect(given), version.expect(given)))
+    }
+
+    /// The warning policy: flags' lists and the file's.
+    fn policy(&mut self, warnings: &WarningArgs) -> anyhow::Result<Policy> {
+        let flags =
+            Lists::new(warnings.deny_warnings, &warnings.deny, &warnings.allow, ("-D", "-A")).map_err(super::usage)?;
+        let file = match self.settings() {
+            Some(f) => {
+                let names = (format!("{}deny", self.prefix()), format!("{}allow", self.prefix()));
+                Lists::new(f.deny_warnings.unwrap_or(false), &f.deny, &f.allow, (&names.0, &names.1))
+                    .map_err(|e| config_error(&self.file.expect("settings come from a file").path, e))?
+            }
+            None => Lists::default(),
+        };
+        let deny_all = match (flags.deny_all, self.settings().and_then(|f| f.deny_warnings)) {
+            (true, _) => Origin::Flag("--deny-warnings".into()),
+            (false, Some(_)) => Origin::File,
+            (false, None) => Origin::Default,
+        };
+        let value = Some(toml::Value::Boolean(flags.deny_all || file.deny_all));
+        self.entries.push(Entry { key: "deny-warnings", value, origins: vec![deny_all] });
+        self.entries.push(list_entry("deny", &flags.deny, "-D", &file.deny));
+        self.entries.push(list_entry("allow", &flags.allow, "-A", &file.allow));
+        Ok(Policy { flags, file })
+    }
 }
 
 /// The flag's value, else the file's, else the default; recorded for `zenc config`.

@@ -138,9 +138,11 @@ impl Reporter {
     /// An input error, as `error: …` with its location and help.
     pub fn error(&mut self, e: &Error) {
         let (message, help) = e.message_and_help();
-        let file = match &e.location.file {
-            Some(f) if Some(f) == self.input_name.as_ref() => self.input.clone(),
-            other => other.clone(),
+        let file = match (&e.location.file, &*e.kind) {
+            (Some(f), _) if Some(f) == self.input_name.as_ref() => self.input.clone(),
+            // The input that cannot be read (the text names it already).
+            (None, crate::ErrorKind::Io { .. }) => self.input.clone(),
+            (other, _) => other.clone(),
         };
         let record = Record {
             kind: "diagnostic",
