@@ -25,27 +25,27 @@ struct Graph {
 
 impl Graph {
     fn new(p: &Pipeline) -> Graph {
-        let image = most_common(p.steps.iter().map(|s| s.image.as_str()));
-        let resources = most_common(p.steps.iter().map(|s| &s.resources));
+        let resources: Vec<String> = p.steps.iter().map(|s| resources_text(&s.resources)).collect();
+        let default_image = most_common(p.steps.iter().map(|s| s.image.as_str()));
+        let default_resources = most_common(resources.iter().map(String::as_str));
         let mut legend = vec![format!("pipeline: {}", p.name)];
-        if let Some(image) = image {
+        if let Some(image) = default_image {
             legend.push(format!("default image: {image}"));
         }
-        if let Some(r) = resources {
-            let text = resources_text(r);
-            legend.push(format!("default resources: {}", if text.is_empty() { "none" } else { &text }));
+        if let Some(r) = default_resources {
+            legend.push(format!("default resources: {}", if r.is_empty() { "none" } else { r }));
         }
         let nodes = p
             .steps
             .iter()
-            .map(|s| {
+            .zip(&resources)
+            .map(|(s, r)| {
                 let mut lines = vec![s.name.clone()];
-                if Some(s.image.as_str()) != image {
+                if Some(s.image.as_str()) != default_image {
                     lines.push(format!("image: {}", s.image));
                 }
-                if Some(&s.resources) != resources {
-                    let text = resources_text(&s.resources);
-                    lines.push(if text.is_empty() { "no resources".into() } else { text });
+                if Some(r.as_str()) != default_resources {
+                    lines.push(if r.is_empty() { "no resources".into() } else { r.clone() });
                 }
                 lines
             })
@@ -98,16 +98,13 @@ fn upstream(step: &Step) -> impl Iterator<Item = &str> {
 }
 
 /// The value most steps have; the first step's among equals.
-fn most_common<T: PartialEq + Copy>(values: impl Iterator<Item = T>) -> Option<T> {
-    let mut counts: Vec<(T, usize)> = Vec::new();
-    for v in values {
-        match counts.iter_mut().find(|(x, _)| *x == v) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((v, 1)),
-        }
+fn most_common<'a>(values: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    // value → (count, first position)
+    let mut counts: HashMap<&str, (usize, usize)> = HashMap::new();
+    for (i, v) in values.enumerate() {
+        counts.entry(v).or_insert((0, i)).0 += 1;
     }
-    let best = counts.iter().map(|(_, n)| *n).max()?;
-    counts.into_iter().find(|(_, n)| *n == best).map(|(v, _)| v)
+    counts.into_iter().max_by_key(|(_, (n, first))| (*n, std::cmp::Reverse(*first))).map(|(v, _)| v)
 }
 
 /// `cpu 2, memory 4Gi, nvidia.com/gpu 1`; a request and a different limit as `cpu 500m (limit 1)`.
