@@ -126,46 +126,59 @@ fn human_text_is_unchanged_by_codes() {
     );
 }
 
-fn scheduled(extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> =
-        ["compile", "fixtures/ok/schedule_cron.json", "-t", "argo"].iter().map(|s| s.to_string()).collect();
-    args.extend(SERVER.iter().map(|s| s.to_string()));
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
+/// A nightly schedule with catch-up: exactly two warnings for Argo, `schedule-timezone` and
+/// `argo-catchup` (a hand-written input has no stack to warn about).
+const NIGHTLY: &str = "name: nightly\nsnapshot_id: 11111111-2222-3333-4444-555555555555\nflavor: kubernetes\n\
+                       image: app:1\nschedule: {cron: \"0 2 * * *\", catchup: true}\nsteps: [{name: a}, {name: b, upstream: [a]}]\n";
+
+/// `compile` of `input` for Argo with the server flags and `extra`.
+fn compile_argo(input: &Path, extra: &[&str]) -> Output {
+    compile_for(input, "argo", extra)
 }
 
-fn run(args: &[String]) -> Output {
-    zenc(&args.iter().map(String::as_str).collect::<Vec<_>>())
+fn compile_for(input: &Path, target: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["compile", input.to_str().unwrap(), "-t", target];
+    args.extend_from_slice(SERVER);
+    args.extend_from_slice(extra);
+    zenc(&args)
 }
 
 #[test]
 fn denied_warnings_are_errors_and_nothing_is_written() {
     let dir = tmp("deny");
+    let input = dir.join("nightly.yaml");
+    std::fs::write(&input, NIGHTLY).unwrap();
     let target = dir.join("p.yaml");
     let o = target.to_str().unwrap();
     std::fs::write(&target, "before\n").unwrap();
     for flags in [&["--deny-warnings"][..], &["-D", "argo-catchup"], &["-D", "tekton-ttl,argo-catchup"]] {
         let mut extra = vec!["-o", o];
         extra.extend_from_slice(flags);
-        let out = run(&scheduled(&extra));
+        let out = compile_argo(&input, &extra);
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(1), "{flags:?}: {err}");
         assert!(err.contains("error[argo-catchup]: "), "{flags:?}: {err}");
-        assert!(err.contains("error: ") && err.contains("denied warning"), "{err}");
+        assert!(
+            err.ends_with("error: 1 denied warning (--deny-warnings, -D, or zenc.toml's deny): nothing written\n")
+                || flags[0] == "--deny-warnings",
+            "{err}"
+        );
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "before\n", "{flags:?}: nothing written");
     }
-    // -A beats the blanket --deny-warnings: with every warning of this input allowed, it compiles.
-    let all = "argo-catchup,argo-schedule-window,schedule-timezone";
-    let out = run(&scheduled(&["-o", o, "--deny-warnings", "-A", all]));
+    // -A beats the blanket --deny-warnings: with both warnings allowed, it compiles.
+    let out = compile_argo(&input, &["-o", o, "--deny-warnings", "-A", "argo-catchup,schedule-timezone"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(!stderr(&out).contains("warning["), "allowed warnings are not shown: {}", stderr(&out));
-    assert!(stderr(&out).contains(", 0 warnings"), "allowed warnings are not counted: {}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        format!("wrote {o}: pipeline `nightly`, 2 steps, 0 warnings\n"),
+        "allowed: not shown, not counted"
+    );
     // -q hides warnings, never denied ones.
-    let out = run(&scheduled(&["-q", "-D", "argo-catchup"]));
+    let out = compile_argo(&input, &["-q", "-D", "argo-catchup"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("error[argo-catchup]") && !stderr(&out).contains("warning["), "{}", stderr(&out));
     // `check` denies the same way.
-    let out = zenc(&["check", "fixtures/ok/schedule_cron.json", "-t", "argo", "-D", "argo-catchup"]);
+    let out = zenc(&["check", input.to_str().unwrap(), "-t", "argo", "-D", "argo-catchup"]);
     assert_eq!(out.status.code(), Some(1));
 }
 
@@ -246,25 +259,28 @@ fn check_says_missing_out_of_date_or_no_longer_produced_and_exits_3_with_a_diff(
 #[test]
 fn a_summary_follows_a_write_to_files_but_not_to_stdout() {
     let dir = tmp("summary");
+    let input = dir.join("nightly.yaml");
+    std::fs::write(&input, NIGHTLY).unwrap();
     let target = dir.join("p.yaml");
-    let mut args = vec!["compile", "fixtures/ok/diamond.json", "-t", "kubeflow", "-o", target.to_str().unwrap()];
-    args.extend_from_slice(SERVER);
-    let out = zenc(&args);
-    assert_eq!(out.status.code(), Some(0));
+    let o = target.to_str().unwrap();
+    let out = compile_for(&input, "kubeflow", &["-o", o, "--timezone", "UTC"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let err = stderr(&out);
-    let last = err.lines().last().unwrap();
-    assert_eq!(last, format!("wrote {}: pipeline `diamond`, 5 steps, 0 warnings", target.display()), "{err}");
-    args.push("-q");
-    assert!(zenc(&args).stderr.is_empty(), "-q: no summary");
-    let out = zenc(&["compile", "fixtures/ok/diamond.json", "-t", "argo", "--zenml-url", "https://z.example.com"]);
+    let recurring = dir.join("p.kubeflow.recurring-run.json");
+    let wanted = format!("wrote {o}, {}: pipeline `nightly`, 2 steps, ", recurring.display());
+    assert!(err.lines().last().unwrap().starts_with(&wanted), "{err}");
+    assert!(zenc_quiet(&input, o).stderr.is_empty(), "-q: no summary");
+    let out = compile_argo(&input, &[]);
     assert!(!stderr(&out).contains("wrote"), "stdout is the output: {}", stderr(&out));
-    // JSON: the files written, in order.
-    args.pop();
-    args.extend(["--message-format", "json"]);
-    let out = zenc(&args);
+    // JSON: the files written, in order, and the warnings reported.
+    let out = compile_argo(&input, &["-o", o, "--message-format", "json", "-A", "schedule-timezone"]);
     let summary = json_lines(&out).pop().unwrap();
-    assert_eq!(summary["files"], serde_json::json!([target.display().to_string()]));
-    assert_eq!(summary["steps"], 5);
+    assert_eq!(summary["files"], serde_json::json!([o]));
+    assert_eq!((summary["steps"].as_u64(), summary["warnings"].as_u64()), (Some(2), Some(1)));
+}
+
+fn zenc_quiet(input: &Path, o: &str) -> Output {
+    compile_argo(input, &["-o", o, "-q"])
 }
 
 /// A pipeline of `n` steps in a chain, as zenc YAML.
