@@ -17,16 +17,19 @@ pub struct Cli {
     pub command: Command,
     /// How warnings and errors are printed on stderr: `human` text, or `json`, one object per
     /// line (schema in README, "Diagnostics for machines").
-    #[arg(long, global = true, value_enum, value_name = "FORMAT", default_value_t = MessageFormat::Human)]
+    #[arg(long, global = true, value_enum, value_name = "FORMAT", default_value_t = MessageFormat::Human, help_heading = GLOBAL)]
     pub message_format: MessageFormat,
     /// Read settings from FILE (a zenc.toml, or a pyproject.toml with [tool.zenc]) instead of
     /// the one found from the current directory upward.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", help_heading = GLOBAL)]
     pub config: Option<PathBuf>,
     /// Ignore configuration files: only the command line counts.
-    #[arg(long, global = true, conflicts_with = "config")]
+    #[arg(long, global = true, conflicts_with = "config", help_heading = GLOBAL)]
     pub no_config: bool,
 }
+
+/// Help heading of the options every command takes, so a command's own options read first.
+const GLOBAL: &str = "Global options";
 
 /// `--message-format` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
