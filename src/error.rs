@@ -9,6 +9,8 @@ pub struct Location {
     pub file: Option<String>,
     /// JSON path inside the input, e.g. `metadata.step_configurations.train.config.retry`.
     pub path: Option<String>,
+    /// The step the path is in, when zenc knows it (JSON diagnostics; not in the text).
+    pub step: Option<String>,
 }
 
 /// What went wrong. All wording lives in `Error`'s `Display`.
@@ -52,11 +54,13 @@ pub struct Error {
     /// Boxed: errors travel through every `Result`, the common path stays small.
     pub kind: Box<ErrorKind>,
     pub location: Location,
+    /// The engine whose lowering failed, if any (JSON diagnostics; not in the text).
+    pub engine: Option<&'static str>,
 }
 
 impl Error {
     pub fn new(kind: ErrorKind) -> Self {
-        Error { kind: Box::new(kind), location: Location::default() }
+        Error { kind: Box::new(kind), location: Location::default(), engine: None }
     }
 
     /// Attach a JSON path (keeps an already more precise one).
@@ -78,6 +82,18 @@ impl Error {
     /// Shortcut for the most common error.
     pub fn invalid(what: impl Into<String>, value: impl Into<String>, expected: impl Into<String>) -> Self {
         Error::new(ErrorKind::InvalidValue { what: what.into(), value: value.into(), expected: expected.into() })
+    }
+
+    /// The stable code of this error (`zenc explain CODE`).
+    pub fn code(&self) -> &'static str {
+        crate::diagnostic::error_code(&self.kind)
+    }
+
+    /// The message and the help line, without the location (JSON diagnostics).
+    pub fn message_and_help(&self) -> (String, Option<String>) {
+        let mut message = String::new();
+        let help = self.headline(&mut message).expect("writing to a String cannot fail");
+        (message, help)
     }
 
     /// True for bugs of ours, as opposed to bad input.
@@ -109,8 +125,9 @@ fn cycle_chain(chain: &[String]) -> String {
     format!("{} -> … ({} more) -> {} ({steps} steps)", head.join(" -> "), steps - head.len(), ticked[steps])
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Error {
+    /// Write the message; return the help line.
+    fn headline(&self, f: &mut impl fmt::Write) -> Result<Option<String>, fmt::Error> {
         let help: Option<String> = match &*self.kind {
             ErrorKind::Io { message } => {
                 write!(f, "cannot read input: {message}")?;
@@ -176,6 +193,13 @@ impl fmt::Display for Error {
                 Some("this is a bug in zenc, please report it with the input file".into())
             }
         };
+        Ok(help)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let help = self.headline(f)?;
         match (&self.location.file, &self.location.path) {
             (Some(file), Some(path)) => write!(f, "\n  --> {file}: {path}")?,
             (Some(file), None) => write!(f, "\n  --> {file}")?,
@@ -200,11 +224,17 @@ pub struct Warning {
     pub message: String,
     /// JSON path of the input value concerned.
     pub path: Option<String>,
+    /// The step concerned, when zenc knows it (JSON diagnostics; not in the text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    /// The engine whose output it concerns (JSON diagnostics; not in the text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine: Option<&'static str>,
 }
 
 impl Warning {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Warning { code, message: message.into(), path: None }
+        Warning { code, message: message.into(), path: None, step: None, engine: None }
     }
 
     pub fn at(mut self, path: impl Into<String>) -> Self {

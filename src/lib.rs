@@ -5,6 +5,7 @@
 
 pub mod backend;
 pub mod cli;
+pub mod diagnostic;
 pub mod error;
 pub mod fetch;
 pub mod ir;
@@ -35,11 +36,16 @@ pub struct Output {
     pub warnings: Vec<Warning>,
 }
 
-/// Parse and validate: the engine-neutral pipeline and the warnings so far.
+/// Parse and validate: the engine-neutral pipeline and the warnings so far. Warnings and
+/// errors inside a step name it (`step`), from their input path.
 pub fn load_ir(text: &str, file_name: &str, opts: &BuildOptions) -> Result<(Pipeline, Vec<Warning>)> {
     let format = Format::detect(file_name, text);
     let (raw, mut warnings) = snapshot::load(text, file_name, format).map_err(|e| e.in_file(file_name))?;
-    let pipeline = ir::build(raw, opts, &mut warnings).map_err(|e| e.in_file(file_name))?;
+    let steps: Vec<(String, String)> = raw.steps.iter().map(|s| (s.name.clone(), s.path.clone())).collect();
+    let steps = StepPaths(steps.iter().map(|(n, p)| (n.as_str(), p.as_str())).collect());
+    let built = ir::build(raw, opts, &mut warnings);
+    steps.name_warnings(&mut warnings);
+    let pipeline = built.map_err(|e| steps.name_error(e.in_file(file_name)))?;
     Ok((pipeline, warnings))
 }
 
@@ -49,9 +55,62 @@ pub fn compile(text: &str, file_name: &str, engines: &[Engine], opts: &Options) 
     let renderer = render::Renderer::new(opts.templates.as_deref())?;
     let mut files = Vec::new();
     for &engine in engines {
-        let artifacts =
-            engine.compile(&pipeline, &opts.engine, &renderer, &mut warnings).map_err(|e| e.in_file(file_name))?;
+        let artifacts = compile_ir(&pipeline, file_name, engine, &opts.engine, &renderer, &mut warnings)?;
         files.extend(artifacts.into_iter().map(|a| (engine, a)));
     }
     Ok(Output { files, warnings })
+}
+
+/// Lower and render a validated pipeline for one engine. The warnings it adds and its error
+/// name the engine, and the step when their input path is inside one.
+pub fn compile_ir(
+    pipeline: &Pipeline,
+    file_name: &str,
+    engine: Engine,
+    opts: &EngineOptions,
+    renderer: &render::Renderer,
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<Artifact>> {
+    let steps = StepPaths(pipeline.steps.iter().map(|s| (s.name.as_str(), s.path.as_str())).collect());
+    let before = warnings.len();
+    let result = engine.compile(pipeline, opts, renderer, warnings);
+    for w in &mut warnings[before..] {
+        w.engine = Some(engine.name());
+    }
+    steps.name_warnings(&mut warnings[before..]);
+    result.map_err(|mut e| {
+        e.engine = Some(engine.name());
+        steps.name_error(e.in_file(file_name))
+    })
+}
+
+/// Step names and input paths (`metadata.step_configurations.train`, `steps[1]`), to tell
+/// which step a diagnostic's path is in.
+struct StepPaths<'a>(Vec<(&'a str, &'a str)>);
+
+impl StepPaths<'_> {
+    /// The step whose path is a whole prefix of `path` (`steps[1]` is no prefix of
+    /// `steps[10]`); the longest, should one step's path contain another's.
+    fn step_at(&self, path: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .filter(|(_, p)| path.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '['])))
+            .max_by_key(|(_, p)| p.len())
+            .map(|(name, _)| *name)
+    }
+
+    fn name_warnings(&self, warnings: &mut [Warning]) {
+        for w in warnings {
+            if w.step.is_none() {
+                w.step = w.path.as_deref().and_then(|p| self.step_at(p)).map(String::from);
+            }
+        }
+    }
+
+    fn name_error(&self, mut e: Error) -> Error {
+        if e.location.step.is_none() {
+            e.location.step = e.location.path.as_deref().and_then(|p| self.step_at(p)).map(String::from);
+        }
+        e
+    }
 }

@@ -101,12 +101,12 @@ fn dash_o_writes_the_same_bytes_as_stdout() {
     assert!(out.stderr.is_empty(), "-q silences warnings");
     let stdout = zenc(&compile_args(input.to_str().unwrap(), &[])).stdout;
     assert_eq!(std::fs::read(&target).unwrap(), stdout);
-    // --check: up to date → 0; changed → 1.
+    // --check: up to date → 0; changed → 3 (drift, not bad input).
     let check = zenc(&compile_args(input.to_str().unwrap(), &["-o", target.to_str().unwrap(), "--check"]));
     assert_eq!(check.status.code(), Some(0));
     std::fs::write(&target, "stale").unwrap();
     let check = zenc(&compile_args(input.to_str().unwrap(), &["-o", target.to_str().unwrap(), "--check"]));
-    assert_eq!(check.status.code(), Some(1));
+    assert_eq!(check.status.code(), Some(3));
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "stale", "--check writes nothing");
 }
 
@@ -249,7 +249,7 @@ fn an_outdated_recurring_run_file_is_removed() {
     assert!(sidecar.is_file(), "a scheduled pipeline writes its recurring run beside -o");
     // The same path now gets an unscheduled pipeline: the old schedule must not survive.
     let check = run("ok/diamond.json", &["--check"]);
-    assert_eq!(check.status.code(), Some(1));
+    assert_eq!(check.status.code(), Some(3), "drift");
     assert!(String::from_utf8_lossy(&check.stderr).contains("no longer produced"));
     assert_eq!(run("ok/diamond.json", &[]).status.code(), Some(0));
     assert!(!sidecar.exists());

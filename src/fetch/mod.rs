@@ -293,25 +293,23 @@ pub fn to_text(snapshot: &Json) -> String {
     text
 }
 
-/// `zenc fetch`: exit code 0, or an error for the CLI to print.
-pub fn run(args: &FetchArgs) -> anyhow::Result<i32> {
+/// `zenc fetch`: writes the snapshot; returns the warnings for the CLI to report.
+pub fn run(args: &FetchArgs) -> anyhow::Result<Vec<Warning>> {
     let (snapshot, warnings) = fetch(&args.server, &args.login, &args.snapshot)?;
-    crate::cli::print_warnings(&warnings, args.quiet);
     let text = to_text(&snapshot);
     let dest = match args.output.as_deref() {
         Some(path) => write::destination(path)?,
         None => write::Destination::Stdout,
     };
     write::write_all(&[(dest, text.as_str())])?;
-    Ok(0)
+    Ok(warnings)
 }
 
 /// The input text of `compile`/`check`: fetched when `--server` is given, else `None`.
-pub fn remote_input(remote: &RemoteArgs, input: &str, quiet: bool) -> anyhow::Result<Option<String>> {
+pub fn remote_input(remote: &RemoteArgs, input: &str) -> anyhow::Result<Option<(String, Vec<Warning>)>> {
     let Some(url) = &remote.server else { return Ok(None) };
     let (snapshot, warnings) = fetch(url, &remote.login, input)?;
-    crate::cli::print_warnings(&warnings, quiet);
-    Ok(Some(to_text(&snapshot)))
+    Ok(Some((to_text(&snapshot), warnings)))
 }
 
 #[cfg(test)]
