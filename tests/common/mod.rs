@@ -49,3 +49,32 @@ pub fn settings(path: &Path) -> insta::Settings {
 pub fn warnings_text(warnings: &[zenc::Warning]) -> String {
     warnings.iter().map(|w| format!("{w}\n")).collect()
 }
+
+/// The engines' validators, in the repository (`tests/conformance/README.md`).
+pub fn conformance_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance")
+}
+
+/// Where `tests/conformance/setup` installs the validators' virtual environments.
+pub fn conformance_venvs() -> PathBuf {
+    std::env::var_os("CONFORMANCE_VENVS").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").expect("HOME or CONFORMANCE_VENVS")).join(".cache/zenc-conformance")
+    })
+}
+
+/// Run `tests/conformance/setup --only <venvs>`: installs on first use (about 75 s), a no-op
+/// afterwards. A failure names the way out, since a machine without Python cannot pass it.
+pub fn conformance_setup(venvs: &str) {
+    let setup = conformance_dir().join("setup");
+    let out = std::process::Command::new(&setup)
+        .args(["--only", venvs, "--quiet"])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", setup.display()));
+    assert!(
+        out.status.success(),
+        "{} failed (needs Python 3.10+ and the package registry):\n{}\n\
+         ZENC_SKIP_CONFORMANCE=1 skips the engines' validators (the tests are then reported as ignored)",
+        setup.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
