@@ -618,6 +618,9 @@ fn malformed_option_values_are_usage_errors_saying_what_is_right() {
         ("--zenml-secret", "zenml-api-key:a/b", "letters, digits"),
         ("--service-account", "Steps", "Kubernetes object name"),
         ("--run-id-env", "1RUN", "letters, digits"),
+        // Two entries of one name would let the run id replace the API key or the URL.
+        ("--run-id-env", "ZENML_STORE_API_KEY", "a variable zenc does not set itself"),
+        ("--run-id-env", "ZENML_STORE_URL", "a variable zenc does not set itself"),
     ];
     for (flag, value, expected) in cases {
         for command in ["compile", "check"] {

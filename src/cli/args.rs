@@ -296,7 +296,7 @@ impl BuildArgs {
         check(&self.zenml_secret, "zenml-secret", &secret)?;
         check(&self.namespace, "namespace", &syntax::namespace)?;
         check(&self.service_account, "service-account", &|v| syntax::object_name("service account", v))?;
-        check(&self.run_id_env, "run-id-env", &syntax::env_name)?;
+        check(&self.run_id_env, "run-id-env", &syntax::run_id_env)?;
         check(&self.timezone, "timezone", &syntax::timezone)
     }
 

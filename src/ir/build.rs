@@ -129,7 +129,7 @@ pub fn build(raw: RawPipeline, opts: &BuildOptions, warnings: &mut Vec<Warning>)
     let facts = flavor.as_deref().and_then(flavor_facts);
     let run_id_env = match (&opts.run_id_env, facts) {
         (Some(env), _) => {
-            check_env_name(env, "--run-id-env")?;
+            syntax::run_id_env(env).map_err(|e| e.at("--run-id-env"))?;
             env.clone()
         }
         (None, Some((env, _))) => env.to_string(),

@@ -62,6 +62,31 @@ pub fn env_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// The run-id variable: a valid name that is not one zenc already sets (server access, stack,
+/// the fixed ZenML switches, the carriers of `{` and `$`): two entries of one name would let the
+/// run id replace the API key or the server URL.
+pub fn run_id_env(name: &str) -> Result<()> {
+    env_name(name)?;
+    let managed = name.starts_with("ZENML_STORE_")
+        || name.starts_with("ZENC_")
+        || matches!(
+            name,
+            "ZENML_ACTIVE_STACK_ID"
+                | "ZENML_ACTIVE_PROJECT_ID"
+                | "DISABLE_CREDENTIALS_DISK_CACHING"
+                | "ZENML_ENABLE_REPO_INIT_WARNINGS"
+        );
+    if managed {
+        return Err(Error::invalid(
+            "run-id variable",
+            name,
+            "a variable zenc does not set itself (not `ZENML_STORE_*`, `ZENML_ACTIVE_*`, `ZENC_*`, \
+             `DISABLE_CREDENTIALS_DISK_CACHING` or `ZENML_ENABLE_REPO_INIT_WARNINGS`), e.g. `ZENML_KUBERNETES_RUN_ID`",
+        ));
+    }
+    Ok(())
+}
+
 /// The ZenML server URL: `http://` or `https://` and a host; no spaces or control
 /// characters, and no `user:password@` (the URL is written into the spec in clear).
 pub fn http_url(url: &str) -> Result<()> {
@@ -105,6 +130,25 @@ pub fn is_dns_label(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_run_id_variable_is_none_zenc_sets() {
+        for name in [
+            "ZENML_STORE_API_KEY",
+            "ZENML_STORE_URL",
+            "ZENML_ACTIVE_STACK_ID",
+            "ZENC_LBRACE",
+            "ZENC_DOLLAR",
+            "DISABLE_CREDENTIALS_DISK_CACHING",
+            "ZENML_ENABLE_REPO_INIT_WARNINGS",
+            "9X",
+        ] {
+            assert!(super::run_id_env(name).is_err(), "{name}");
+        }
+        for name in ["ZENML_KUBERNETES_RUN_ID", "MY_RUN_ID", "KFP_RUN_ID"] {
+            assert!(super::run_id_env(name).is_ok(), "{name}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -182,7 +182,49 @@ fn parse_json<T: DeserializeOwned>(text: &str) -> Result<T> {
     })
 }
 
+/// Deepest nesting the YAML reader accepts: serde_yaml's own recursion limit.
+const MAX_YAML_DEPTH: usize = 128;
+
+/// How deep `[`/`{` flow collections nest outside quoted scalars, stopping once past `limit`.
+/// The YAML parser takes time quadratic in that depth (80,000 levels: half a minute) before the
+/// deserializer's recursion limit refuses the input, so deeper text is refused before parsing.
+fn flow_depth(text: &str, limit: usize) -> usize {
+    let (mut depth, mut deepest, mut quote) = (0usize, 0usize, None::<char>);
+    let mut prev = '\n';
+    for c in text.chars() {
+        match (quote, c) {
+            (Some('"'), _) if prev == '\\' => {
+                // `\"` escapes the quote; `\\` escapes the backslash.
+                prev = if c == '\\' { ' ' } else { c };
+                continue;
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"') => quote = Some('"'),
+            // A `'` inside a plain scalar (`don't`) is text, not a quote.
+            (None, '\'') if " \t\n[{,:".contains(prev) => quote = Some('\''),
+            (None, '[' | '{') => {
+                depth += 1;
+                deepest = deepest.max(depth);
+                if deepest > limit {
+                    break;
+                }
+            }
+            (None, ']' | '}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        prev = c;
+    }
+    deepest
+}
+
 fn parse_yaml<T: DeserializeOwned>(text: &str) -> Result<T> {
+    if flow_depth(text, MAX_YAML_DEPTH) > MAX_YAML_DEPTH {
+        return Err(Error::new(ErrorKind::Parse {
+            format: "YAML",
+            message: format!("`[`/`{{` collections nested more than {MAX_YAML_DEPTH} levels deep"),
+        }));
+    }
     let de = serde_yaml::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -657,6 +699,18 @@ fn pod_value(pod: &PodSettings) -> Value {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn flow_nesting_is_counted_outside_quotes() {
+        assert_eq!(super::flow_depth("a: [[1], {b: [2]}]", 128), 3);
+        assert_eq!(super::flow_depth("a: \"[[[[\\\"[[\"\nb: 'x[[[' \nc: don't [1]", 128), 1);
+        let deep = format!("name: p\nimage: {}", "[".repeat(100_000));
+        assert_eq!(super::flow_depth(&deep, 128), 129, "stops counting past the limit");
+        let err = super::parse_yaml::<serde_json::Value>(&deep).unwrap_err().to_string();
+        assert!(err.contains("nested more than 128 levels"), "{err}");
+        let fine = format!("a: {}{}", "[".repeat(100), "]".repeat(100));
+        assert!(super::parse_yaml::<serde_json::Value>(&fine).is_ok());
+    }
+
     use super::*;
 
     #[test]
