@@ -71,7 +71,7 @@ pub fn compile_ir(
     renderer: &render::Renderer,
     warnings: &mut Vec<Warning>,
 ) -> Result<Vec<Artifact>> {
-    let steps = StepPaths(pipeline.steps.iter().map(|s| (s.name.as_str(), s.path.as_str())).collect());
+    let steps = StepPaths(pipeline.steps().iter().map(|s| (s.name(), s.path())).collect());
     let before = warnings.len();
     let result = engine.compile(pipeline, opts, renderer, warnings);
     for w in &mut warnings[before..] {

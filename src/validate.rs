@@ -45,7 +45,7 @@ pub fn check_pod_labels(pipeline: &Pipeline, step: &crate::ir::Step, read: &Valu
         if read[key.as_str()].as_str() != Some(want.as_str()) {
             return Err(bug(format!(
                 "step `{}`: pod label `{key}` is {}, not `{want}`",
-                step.name,
+                step.name(),
                 read[key.as_str()]
             )));
         }
@@ -56,25 +56,25 @@ pub fn check_pod_labels(pipeline: &Pipeline, step: &crate::ir::Step, read: &Valu
 /// The step graph read back from an output: per step, in IR order, its engine name and the
 /// engine names it waits for. Checks that the edges are exactly `spec.upstream_steps`.
 pub fn check_graph(pipeline: &Pipeline, read: &[(String, Vec<String>)]) -> Result<()> {
-    if read.len() != pipeline.steps.len() {
-        return Err(bug(format!("{} tasks for {} steps", read.len(), pipeline.steps.len())));
+    if read.len() != pipeline.steps().len() {
+        return Err(bug(format!("{} tasks for {} steps", read.len(), pipeline.steps().len())));
     }
     let step_of: std::collections::HashMap<&str, &str> =
-        read.iter().zip(&pipeline.steps).map(|((name, _), s)| (name.as_str(), s.name.as_str())).collect();
-    for (step, (name, deps)) in pipeline.steps.iter().zip(read) {
+        read.iter().zip(pipeline.steps()).map(|((name, _), s)| (name.as_str(), s.name())).collect();
+    for (step, (name, deps)) in pipeline.steps().iter().zip(read) {
         let mut got = deps
             .iter()
             .map(|d| {
                 step_of.get(d.as_str()).copied().ok_or_else(|| bug(format!("task `{name}` waits for unknown `{d}`")))
             })
             .collect::<Result<Vec<&str>>>()?;
-        let mut want: Vec<&str> = step.upstream.iter().map(String::as_str).collect();
+        let mut want: Vec<&str> = step.upstream().iter().map(String::as_str).collect();
         got.sort_unstable();
         got.dedup();
         want.sort_unstable();
         want.dedup();
         if got != want {
-            return Err(bug(format!("step `{}` waits for {got:?}, the input says {want:?}", step.name)));
+            return Err(bug(format!("step `{}` waits for {got:?}, the input says {want:?}", step.name())));
         }
     }
     Ok(())

@@ -32,7 +32,7 @@ fn run_json(cmd: &mut Command) -> Value {
 
 /// What each step's `--step_name`-carrying argument list looks like in the file.
 fn file_args(p: &Pipeline, step: usize) -> Vec<String> {
-    p.steps[step].args.iter().map(|a| protect_jinja(&escape_dollars(a))).collect()
+    p.steps()[step].args().iter().map(|a| protect_jinja(&escape_dollars(a))).collect()
 }
 
 #[test]
@@ -66,9 +66,9 @@ fn airflow_reads_and_renders_what_we_meant() {
         let file_name = file.file_name().unwrap().to_str().unwrap();
         assert_eq!(result["ok"], true, "{file_name}: {}", result["errors"]);
         let tasks = result["dags"][0]["tasks"].as_array().unwrap();
-        assert_eq!(tasks.len(), p.steps.len(), "{file_name}");
+        assert_eq!(tasks.len(), p.steps().len(), "{file_name}");
         // Steps ↔ tasks through their (unique) argument lists.
-        let task_of: Vec<&Value> = (0..p.steps.len())
+        let task_of: Vec<&Value> = (0..p.steps().len())
             .map(|i| {
                 let want = Value::from(file_args(p, i));
                 tasks
@@ -78,26 +78,26 @@ fn airflow_reads_and_renders_what_we_meant() {
             })
             .collect();
         let id_of: BTreeMap<&str, &str> =
-            p.steps.iter().zip(&task_of).map(|(s, t)| (s.name.as_str(), t["task_id"].as_str().unwrap())).collect();
+            p.steps().iter().zip(&task_of).map(|(s, t)| (s.name(), t["task_id"].as_str().unwrap())).collect();
 
-        for (step, task) in p.steps.iter().zip(&task_of) {
-            let at = format!("{file_name} step `{}`", step.name);
+        for (step, task) in p.steps().iter().zip(&task_of) {
+            let at = format!("{file_name} step `{}`", step.name());
             assert_eq!(task["operator_class"], "KubernetesPodOperator", "{at}");
-            assert_eq!(task["image"], protect_jinja(&step.image), "{at}");
-            let cmds: Vec<String> = step.command.iter().map(|c| protect_jinja(&escape_dollars(c))).collect();
+            assert_eq!(task["image"], protect_jinja(step.image()), "{at}");
+            let cmds: Vec<String> = step.command().iter().map(|c| protect_jinja(&escape_dollars(c))).collect();
             assert_eq!(task["cmds"], Value::from(cmds), "{at}");
             // env_vars: literal values, in order; secrets and valueFrom go elsewhere.
             let want_env: Vec<(String, String)> = step
-                .env
+                .env()
                 .iter()
                 .filter_map(|e| {
-                    let v = match &e.value {
+                    let v = match e.value() {
                         EnvValue::Literal(v) => protect_jinja(&escape_dollars(v)),
                         EnvValue::Kubernetes(v) => protect_jinja(v),
                         EnvValue::RunId => RUN_ID.to_string(),
                         _ => return None,
                     };
-                    Some((e.name.clone(), v))
+                    Some((e.name().to_string(), v))
                 })
                 .collect();
             let got_env: Vec<(String, String)> = task["env_vars"]
@@ -107,39 +107,39 @@ fn airflow_reads_and_renders_what_we_meant() {
                 .map(|e| (e["name"].as_str().unwrap().to_string(), e["value"].as_str().unwrap().to_string()))
                 .collect();
             assert_eq!(got_env, want_env, "{at}");
-            assert!(got_env.iter().any(|(n, v)| n == &p.run_id_env && v == RUN_ID), "{at}: run id");
-            match resources(&step.resources) {
+            assert!(got_env.iter().any(|(n, v)| n == p.run_id_env() && v == RUN_ID), "{at}: run id");
+            match resources(step.resources()) {
                 None => assert!(task["container_resources"].is_null(), "{at}"),
                 Some(r) => {
                     assert_eq!(task["container_resources"]["requests"], serde_json::json!(r.requests), "{at}");
                     assert_eq!(task["container_resources"]["limits"], serde_json::json!(r.limits), "{at}");
                 }
             }
-            let want_up: BTreeSet<&str> = step.upstream.iter().map(|u| id_of[u.as_str()]).collect();
+            let want_up: BTreeSet<&str> = step.upstream().iter().map(|u| id_of[u.as_str()]).collect();
             let got_up: BTreeSet<&str> =
                 task["upstream_task_ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
             assert_eq!(got_up, want_up, "{at}");
 
             // After Airflow's Jinja: the pod gets exactly the Kubernetes-escaped originals.
             let pod = &rendered[file_name][task["task_id"].as_str().unwrap()];
-            let k8s_args: Vec<String> = step.args.iter().map(|a| escape_dollars(a)).collect();
+            let k8s_args: Vec<String> = step.args().iter().map(|a| escape_dollars(a)).collect();
             assert_eq!(pod["args"], Value::from(k8s_args), "{at}");
-            assert_eq!(pod["image"], step.image.as_str(), "{at}");
+            assert_eq!(pod["image"], step.image(), "{at}");
             let pod_env: BTreeMap<&str, &Value> =
                 pod["env"].as_array().unwrap().iter().map(|e| (e["name"].as_str().unwrap(), e)).collect();
-            for e in &step.env {
-                let got = pod_env.get(e.name.as_str()).unwrap_or_else(|| panic!("{at}: no env {}", e.name));
-                match &e.value {
-                    EnvValue::Literal(v) => assert_eq!(got["value"], escape_dollars(v), "{at}: {}", e.name),
-                    EnvValue::Kubernetes(v) => assert_eq!(got["value"], v.as_str(), "{at}: {}", e.name),
-                    EnvValue::RunId => assert_eq!(got["value"], RENDERED_RUN_ID, "{at}: {}", e.name),
+            for e in step.env() {
+                let got = pod_env.get(e.name()).unwrap_or_else(|| panic!("{at}: no env {}", e.name()));
+                match e.value() {
+                    EnvValue::Literal(v) => assert_eq!(got["value"], escape_dollars(v), "{at}: {}", e.name()),
+                    EnvValue::Kubernetes(v) => assert_eq!(got["value"], v.as_str(), "{at}: {}", e.name()),
+                    EnvValue::RunId => assert_eq!(got["value"], RENDERED_RUN_ID, "{at}: {}", e.name()),
                     EnvValue::Secret { name, key } => {
                         assert_eq!(got["valueFrom"]["secretKeyRef"], serde_json::json!({"name": name, "key": key}))
                     }
-                    EnvValue::ValueFrom(v) => assert_eq!(&got["valueFrom"], v, "{at}: {}", e.name),
+                    EnvValue::ValueFrom(v) => assert_eq!(&got["valueFrom"], v, "{at}: {}", e.name()),
                 }
             }
-            assert_eq!(pod["annotations"]["zenml.io/step-name"], step.name.as_str(), "{at}");
+            assert_eq!(pod["annotations"]["zenml.io/step-name"], step.name(), "{at}");
         }
     }
 }

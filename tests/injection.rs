@@ -40,24 +40,24 @@ fn argo_containers_get_the_exact_strings() {
     let docs = yaml_documents(&out.files[0].1.content).unwrap();
     let templates: Vec<&Value> =
         docs[0]["spec"]["templates"].as_array().unwrap().iter().filter(|t| t.get("container").is_some()).collect();
-    assert_eq!(templates.len(), ir.steps.len());
-    for (step, t) in ir.steps.iter().zip(templates) {
+    assert_eq!(templates.len(), ir.steps().len());
+    for (step, t) in ir.steps().iter().zip(templates) {
         // Argo would substitute any `{{…}}` left in the template; only the run id may remain.
         let raw = serde_json::to_string(t).unwrap().replace("{{workflow.uid}}", "");
-        assert!(!raw.contains("{{"), "step {:?}: Argo would template {raw}", step.name);
+        assert!(!raw.contains("{{"), "step {:?}: Argo would template {raw}", step.name());
         let c = &t["container"];
         let env = container_env(c["env"].as_array().unwrap());
         let lookup: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        for var in &step.env {
-            if let EnvValue::Literal(want) = &var.value {
-                let got = env.iter().find(|(k, _)| *k == var.name).map(|(_, v)| v.as_str());
-                assert_eq!(got, Some(want.as_str()), "step {:?} env {}", step.name, var.name);
+        for var in step.env() {
+            if let EnvValue::Literal(want) = var.value() {
+                let got = env.iter().find(|(k, _)| *k == var.name()).map(|(_, v)| v.as_str());
+                assert_eq!(got, Some(want.as_str()), "step {:?} env {}", step.name(), var.name());
             }
         }
         let args: Vec<String> =
             c["args"].as_array().unwrap().iter().map(|a| kubelet_expand(a.as_str().unwrap(), &lookup)).collect();
-        assert_eq!(args, step.args, "step {:?}", step.name);
-        assert_eq!(args.last().unwrap(), &step.name, "--step_name is the exact step name");
+        assert_eq!(args, step.args(), "step {:?}", step.name());
+        assert_eq!(args.last().unwrap(), &step.name(), "--step_name is the exact step name");
     }
 }
 

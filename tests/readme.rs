@@ -26,17 +26,17 @@ fn the_example_gpu_step_selects_a_gpu_node_pool() {
     let (p, _) = load_ir(&readme_example(), "manual_full.yaml", &opts).unwrap();
     let pool = "cloud.google.com/gke-nodepool";
     let cpu_pools: Vec<&str> = p
-        .steps
+        .steps()
         .iter()
-        .filter(|s| s.resources.gpus().is_none())
-        .filter_map(|s| s.pod.node_selector.get(pool))
+        .filter(|s| s.resources().gpus().is_none())
+        .filter_map(|s| s.pod().node_selector().get(pool))
         .map(String::as_str)
         .collect();
-    for s in p.steps.iter().filter(|s| s.resources.gpus().is_some()) {
+    for s in p.steps().iter().filter(|s| s.resources().gpus().is_some()) {
         // The pipeline-wide pod settings merge into every step: a GPU step that kept the CPU
         // pool's selector would never be scheduled.
-        let selected = s.pod.node_selector.get(pool).map(String::as_str);
-        assert!(!cpu_pools.contains(&selected.unwrap_or_default()), "GPU step `{}` selects {selected:?}", s.name);
-        assert!(s.pod.node_selector.contains_key("cloud.google.com/gke-accelerator"), "{}", s.name);
+        let selected = s.pod().node_selector().get(pool).map(String::as_str);
+        assert!(!cpu_pools.contains(&selected.unwrap_or_default()), "GPU step `{}` selects {selected:?}", s.name());
+        assert!(s.pod().node_selector().contains_key("cloud.google.com/gke-accelerator"), "{}", s.name());
     }
 }

@@ -131,8 +131,8 @@ fn container_resources(s: &Step) -> Option<ContainerResources> {
     let side = |m: &BTreeMap<String, crate::ir::Quantity>| {
         (!m.is_empty()).then(|| m.iter().map(|(k, q)| (k.clone(), q.to_string())).collect())
     };
-    let r = &s.resources;
-    (!r.is_empty()).then(|| ContainerResources { requests: side(&r.requests), limits: side(&r.limits) })
+    let r = s.resources();
+    (!r.is_empty()).then(|| ContainerResources { requests: side(r.requests()), limits: side(r.limits()) })
 }
 
 /// A literal environment variable.
@@ -192,7 +192,7 @@ pub fn compile(
 /// Airflow refuses tags over 100 characters: cut them, with a warning.
 fn tags(p: &Pipeline, warnings: &mut Vec<Warning>) -> Vec<String> {
     const MAX: usize = 100;
-    p.tags
+    p.tags()
         .iter()
         .map(|t| {
             if t.chars().count() <= MAX {
@@ -227,14 +227,14 @@ fn tags(p: &Pipeline, warnings: &mut Vec<Warning>) -> Vec<String> {
 /// | parallelism                 | `max_active_tasks`                                           |
 fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Result<DagContext> {
     let airflow2 = opts.airflow_version == 2;
-    let inputs: Vec<String> = p.steps.iter().map(|s| s.name.clone()).collect();
+    let inputs: Vec<String> = p.steps().iter().map(|s| s.name().to_string()).collect();
     let input_refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
     let task_ids = names::assign(&input_refs, &ID_RULE, &[], "Airflow")?;
-    let originals: Vec<&str> = p.steps.iter().map(|s| s.name.as_str()).collect();
+    let originals: Vec<&str> = p.steps().iter().map(|s| s.name()).collect();
     let pod_names = names::assign(&originals, &NameRule::dns_label(63), &[], "Airflow")?;
     let by_step: BTreeMap<&str, &str> = originals.iter().copied().zip(task_ids.iter().map(String::as_str)).collect();
 
-    let fail_fast = match p.failure_mode {
+    let fail_fast = match p.failure_mode() {
         FailureMode::ContinueOnFailure => false,
         FailureMode::FailFast => true,
         FailureMode::StopOnFailure => {
@@ -244,14 +244,14 @@ fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Res
                     "airflow-stop-on-failure",
                     format!(
                         "execution mode stop_on_failure: Airflow's fail_fast also stops the tasks that are still running (steps `{}` and `{}` are independent)",
-                        a.name, b.name
+                        a.name(), b.name()
                     ),
                 ));
             }
             true
         }
     };
-    if p.ttl_seconds_after_finished.is_some() {
+    if p.ttl_seconds_after_finished().is_some() {
         warnings.push(Warning::new(
             "airflow-ttl",
             "Airflow keeps DAG runs in its database (pods are deleted when a task ends); `ttl_seconds_after_finished` ignored",
@@ -259,11 +259,11 @@ fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Res
     }
 
     let tasks = p
-        .steps
+        .steps()
         .iter()
         .zip(task_ids.iter().zip(&pod_names))
         .map(|(s, (task_id, pod_name))| {
-            let upstream = s.upstream.iter().map(|u| by_step[u.as_str()].to_string()).collect();
+            let upstream = s.upstream().iter().map(|u| by_step[u.as_str()].to_string()).collect();
             lower_step(p, s, task_id, pod_name, upstream, airflow2, warnings)
         })
         .collect::<Vec<_>>();
@@ -272,10 +272,11 @@ fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Res
         header: super::header(p),
         docstring: format!(
             "ZenML pipeline `{}` (snapshot {}): one KubernetesPodOperator per step.",
-            p.name, p.snapshot_id
+            p.name(),
+            p.snapshot_id()
         ),
         airflow2,
-        dag_id: names::sanitize(&p.name, &ID_RULE),
+        dag_id: names::sanitize(p.name(), &ID_RULE),
         cron: None,
         timezone: None,
         interval_seconds: None,
@@ -284,21 +285,21 @@ fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Res
         end_date: None,
         catchup: false,
         max_active_runs: None,
-        max_active_tasks: p.parallelism,
+        max_active_tasks: p.parallelism(),
         fail_fast,
         is_paused_upon_creation: None,
         tags: tags(p, warnings),
-        description: p.description.clone(),
+        description: p.description().map(String::from),
         uses_secrets: tasks.iter().any(|t| !t.secrets.is_empty()),
         uses_pod_spec: tasks.iter().any(|t| t.full_pod_spec.is_some()),
         tasks,
     };
-    if let Some(s) = &p.schedule {
-        match &s.trigger {
+    if let Some(s) = p.schedule() {
+        match &s.trigger() {
             Trigger::Cron(c) => {
                 ctx.cron = Some(c.five_fields().to_string());
                 // Airflow's default_timezone is UTC unless configured; ZenML reads cron in UTC.
-                ctx.timezone = Some(s.timezone.clone().unwrap_or_else(|| "UTC".into()));
+                ctx.timezone = Some(s.timezone().map(String::from).unwrap_or_else(|| "UTC".into()));
             }
             Trigger::Interval { seconds } => ctx.interval_seconds = Some(*seconds),
             Trigger::Once { at } => {
@@ -306,20 +307,20 @@ fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Res
                 ctx.start_date = Some(iso(at));
             }
         }
-        if let Some(start) = &s.start {
-            ctx.start_date = Some(iso(start));
+        if let Some(start) = s.start() {
+            ctx.start_date = Some(iso(&start));
         }
-        ctx.end_date = s.end.as_ref().map(iso);
+        ctx.end_date = s.end().as_ref().map(iso);
         // Airflow refuses `catchup=True` without a `start_date` (ZenML allows it).
-        ctx.catchup = s.catchup && ctx.start_date.is_some();
-        if s.catchup && ctx.start_date.is_none() {
+        ctx.catchup = s.catchup() && ctx.start_date.is_some();
+        if s.catchup() && ctx.start_date.is_none() {
             warnings.push(Warning::new(
                 "airflow-catchup-start",
                 "catchup needs a start time in Airflow, and the schedule has none: catchup=False",
             ));
         }
-        ctx.is_paused_upon_creation = Some(!s.active);
-        ctx.max_active_runs = match s.concurrency {
+        ctx.is_paused_upon_creation = Some(!s.active());
+        ctx.max_active_runs = match s.concurrency() {
             None | Some(Concurrency::Allow) => None,
             Some(Concurrency::Forbid) => Some(1),
             Some(Concurrency::Replace) => {
@@ -330,13 +331,13 @@ fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Res
                 Some(1)
             }
         };
-        if s.starting_deadline_seconds.is_some() {
+        if s.starting_deadline_seconds().is_some() {
             warnings.push(Warning::new(
                 "airflow-starting-deadline",
                 "Airflow has no starting deadline for a scheduled run; `starting_deadline_seconds` ignored",
             ));
         }
-        if s.successful_history_limit.is_some() || s.failed_history_limit.is_some() {
+        if s.successful_history_limit().is_some() || s.failed_history_limit().is_some() {
             warnings.push(Warning::new(
                 "airflow-history-limit",
                 "Airflow keeps every DAG run (clean up with `airflow db clean`); history limits ignored",
@@ -364,22 +365,22 @@ fn lower_step(
     let mut env_vars = Vec::new();
     let mut secrets = Vec::new();
     let mut value_from = Vec::new();
-    for e in &s.env {
-        let value = match &e.value {
+    for e in s.env() {
+        let value = match e.value() {
             EnvValue::Literal(v) => literal(v),
             // Pod-settings values mean their `$(VAR)` for Kubernetes.
             EnvValue::Kubernetes(v) => protect_jinja(v),
             EnvValue::RunId => RUN_ID.to_string(),
             EnvValue::Secret { name, key } => {
-                secrets.push(SecretEnv { env: e.name.clone(), secret: name.clone(), key: key.clone() });
+                secrets.push(SecretEnv { env: e.name().to_string(), secret: name.clone(), key: key.clone() });
                 continue;
             }
             EnvValue::ValueFrom(v) => {
-                value_from.push(json!({"name": e.name, "valueFrom": v}));
+                value_from.push(json!({"name": e.name(), "valueFrom": v}));
                 continue;
             }
         };
-        env_vars.push(EnvPair { name: protect_jinja(&e.name), value });
+        env_vars.push(EnvPair { name: protect_jinja(e.name()), value });
     }
 
     let mut container = Map::new();
@@ -387,27 +388,27 @@ fn lower_step(
     if !value_from.is_empty() {
         container.insert("env".into(), Value::Array(value_from));
     }
-    if !s.env_from.is_empty() {
-        container.insert("envFrom".into(), Value::Array(s.env_from.clone()));
+    if !s.env_from().is_empty() {
+        container.insert("envFrom".into(), Value::Array(s.env_from().to_vec()));
     }
-    if !s.pod.volume_mounts.is_empty() {
-        container.insert("volumeMounts".into(), Value::Array(s.pod.volume_mounts.clone()));
+    if !s.pod().volume_mounts().is_empty() {
+        container.insert("volumeMounts".into(), Value::Array(s.pod().volume_mounts().to_vec()));
     }
-    if let Some(sc) = &s.pod.security_context {
+    if let Some(sc) = s.pod().security_context() {
         container.insert("securityContext".into(), sc.clone());
     }
-    let mut spec: Map<String, Value> = s.pod.extra_pod_spec.clone().into_iter().collect();
+    let mut spec: Map<String, Value> = s.pod().extra_pod_spec().clone().into_iter().collect();
     let priority_class_name = spec.remove("priorityClassName").and_then(|v| v.as_str().map(str::to_string));
-    if !s.pod.tolerations.is_empty() {
-        spec.insert("tolerations".into(), Value::Array(s.pod.tolerations.clone()));
+    if !s.pod().tolerations().is_empty() {
+        spec.insert("tolerations".into(), Value::Array(s.pod().tolerations().to_vec()));
     }
-    if let Some(a) = &s.pod.affinity {
+    if let Some(a) = s.pod().affinity() {
         spec.insert("affinity".into(), a.clone());
     }
-    if !s.pod.volumes.is_empty() {
-        spec.insert("volumes".into(), Value::Array(s.pod.volumes.clone()));
+    if !s.pod().volumes().is_empty() {
+        spec.insert("volumes".into(), Value::Array(s.pod().volumes().to_vec()));
     }
-    if s.pod.host_ipc {
+    if s.pod().host_ipc() {
         spec.insert("hostIPC".into(), Value::Bool(true));
     }
     let full_pod_spec = (container.len() > 1 || !spec.is_empty()).then(|| {
@@ -415,59 +416,64 @@ fn lower_step(
         json!({"metadata": {}, "spec": spec})
     });
 
-    let (retries, retry_delay_seconds, retry_exponential_backoff) = match &s.retry {
+    let (retries, retry_delay_seconds, retry_exponential_backoff) = match &s.retry() {
         None => (0, None, None),
         Some(r) => {
-            let backoff = (r.backoff_factor > 1).then(|| {
+            let backoff = (r.backoff_factor() > 1).then(|| {
                 if airflow2 {
-                    if r.backoff_factor != 2 {
+                    if r.backoff_factor() != 2 {
                         warnings.push(Warning::new(
                             "airflow-backoff-factor",
                             format!(
                                 "step `{}`: Airflow 2 doubles the retry delay; backoff factor {} is not carried",
-                                s.name, r.backoff_factor
+                                s.name(),
+                                r.backoff_factor()
                             ),
                         ));
                     }
                     Value::Bool(true)
                 } else {
-                    Value::from(r.backoff_factor)
+                    Value::from(r.backoff_factor())
                 }
             });
-            (r.limit, Some(r.delay_seconds), backoff)
+            (r.limit(), Some(r.delay_seconds()), backoff)
         }
     };
 
     let protect_values =
         |m: &BTreeMap<String, String>| m.iter().map(|(k, v)| (k.clone(), protect_jinja(v))).collect::<BTreeMap<_, _>>();
-    let mut annotations = protect_values(&s.pod.annotations);
-    annotations.insert(k8s::STEP_NAME_ANNOTATION.into(), protect_jinja(&s.name));
+    let mut annotations = protect_values(s.pod().annotations());
+    annotations.insert(k8s::STEP_NAME_ANNOTATION.into(), protect_jinja(s.name()));
     let mut labels = protect_values(&k8s::pod_labels(p, s));
     labels.extend(k8s::managed_labels());
 
     TaskContext {
         task_id: task_id.to_string(),
         name: pod_name.to_string(),
-        namespace: p.namespace.as_deref().map(protect_jinja),
-        image: protect_jinja(&s.image),
-        cmds: s.command.iter().map(|c| literal(c)).collect(),
-        arguments: s.args.iter().map(|a| literal(a)).collect(),
+        namespace: p.namespace().map(protect_jinja),
+        image: protect_jinja(s.image()),
+        cmds: s.command().iter().map(|c| literal(c)).collect(),
+        arguments: s.args().iter().map(|a| literal(a)).collect(),
         env_vars,
         secrets,
         container_resources: container_resources(s),
-        node_selector: protect_values(&s.pod.node_selector),
+        node_selector: protect_values(s.pod().node_selector()),
         labels,
         annotations,
-        service_account_name: s.pod.service_account.clone().or_else(|| p.service_account.clone()),
-        image_pull_secrets: s.pod.image_pull_secrets.clone(),
-        schedulername: s.pod.scheduler_name.clone(),
+        service_account_name: s
+            .pod()
+            .service_account()
+            .map(String::from)
+            .or_else(|| p.service_account().map(String::from)),
+        image_pull_secrets: s.pod().image_pull_secrets().to_vec(),
+        schedulername: s.pod().scheduler_name().map(String::from),
         priority_class_name,
-        termination_grace_period: s.pod.termination_grace_period_seconds,
+        termination_grace_period: s.pod().termination_grace_period_seconds(),
         full_pod_spec,
         retries,
         retry_delay_seconds,
         retry_exponential_backoff,
-        execution_timeout_seconds: s.timeout_seconds,
+        execution_timeout_seconds: s.timeout_seconds(),
         upstream,
     }
 }
@@ -503,47 +509,47 @@ pub fn check(p: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
     use crate::validate::bug;
     let text = &artifacts.first().ok_or_else(|| bug("no output".into()))?.content;
     let want: Vec<Value> = p
-        .steps
+        .steps()
         .iter()
         .map(|s| {
             json!({
-                "image": protect_jinja(&s.image),
-                "cmds": s.command.iter().map(|c| literal(c)).collect::<Vec<_>>(),
-                "arguments": s.args.iter().map(|a| literal(a)).collect::<Vec<_>>(),
+                "image": protect_jinja(s.image()),
+                "cmds": s.command().iter().map(|c| literal(c)).collect::<Vec<_>>(),
+                "arguments": s.args().iter().map(|a| literal(a)).collect::<Vec<_>>(),
             })
         })
         .collect();
-    for (s, w) in p.steps.iter().zip(&want) {
+    for (s, w) in p.steps().iter().zip(&want) {
         for key in ["image", "cmds", "arguments"] {
             let line = format!("{key}={},", crate::render::python_literal(&w[key]));
             if !text.contains(&line) {
-                return Err(bug(format!("step `{}`: `{line}` not in the DAG file", s.name)));
+                return Err(bug(format!("step `{}`: `{line}` not in the DAG file", s.name())));
             }
         }
     }
     let Some(found) = ast_probe(text)? else { return Ok(()) };
     let found = found.as_array().ok_or_else(|| bug("ast probe: not a list".into()))?;
-    if found.len() != p.steps.len() {
-        return Err(bug(format!("{} operators for {} steps", found.len(), p.steps.len())));
+    if found.len() != p.steps().len() {
+        return Err(bug(format!("{} operators for {} steps", found.len(), p.steps().len())));
     }
     let graph: Vec<(String, Vec<String>)> = found
         .iter()
         .map(|f| (f["task_id"].as_str().unwrap_or_default().to_string(), crate::validate::strings(&f["upstream"])))
         .collect();
     crate::validate::check_graph(p, &graph)?;
-    for ((s, w), f) in p.steps.iter().zip(&want).zip(found) {
+    for ((s, w), f) in p.steps().iter().zip(&want).zip(found) {
         for key in ["image", "cmds", "arguments"] {
             if f[key] != w[key] {
-                return Err(bug(format!("step `{}`: {key} {} != {}", s.name, f[key], w[key])));
+                return Err(bug(format!("step `{}`: {key} {} != {}", s.name(), f[key], w[key])));
             }
         }
         crate::validate::check_pod_labels(p, s, &f["labels"])?;
-        if f["env"][p.run_id_env.as_str()].as_str() != Some(RUN_ID) {
-            return Err(bug(format!("step `{}`: {} is not {RUN_ID}", s.name, p.run_id_env)));
+        if f["env"][p.run_id_env()].as_str() != Some(RUN_ID) {
+            return Err(bug(format!("step `{}`: {} is not {RUN_ID}", s.name(), p.run_id_env())));
         }
-        let resources = serde_json::to_value(k8s::resources(&s.resources)).expect("serializable");
+        let resources = serde_json::to_value(k8s::resources(s.resources())).expect("serializable");
         if f["resources"] != resources {
-            return Err(bug(format!("step `{}`: resources {} != {resources}", s.name, f["resources"])));
+            return Err(bug(format!("step `{}`: resources {} != {resources}", s.name(), f["resources"])));
         }
     }
     Ok(())

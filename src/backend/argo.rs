@@ -163,12 +163,13 @@ pub fn compile(
     warnings: &mut Vec<Warning>,
 ) -> Result<Vec<Artifact>> {
     let mut content = String::new();
-    let cron = match &p.schedule {
+    let cron = match &p.schedule() {
         Some(s) => lower_schedule(p, s, warnings),
         None => None,
     };
     // A schedule, even a one-off one Argo cannot express, wants an object to instantiate later.
-    let kind = if p.schedule.is_some() || opts.kind == ObjectKind::Template { "WorkflowTemplate" } else { "Workflow" };
+    let kind =
+        if p.schedule().is_some() || opts.kind == ObjectKind::Template { "WorkflowTemplate" } else { "Workflow" };
     let workflow = lower(p, kind, warnings)?;
     content.push_str(&renderer.render(ENGINE, "workflow.yaml.j2", &workflow)?);
     if let Some(mut cron) = cron {
@@ -195,21 +196,21 @@ pub fn compile(
 /// | failure_mode              | DAG `failFast`                                            |
 /// | parallelism, ttl          | `spec.parallelism`, `spec.ttlStrategy`                    |
 fn lower(p: &Pipeline, kind: &'static str, warnings: &mut Vec<Warning>) -> Result<WorkflowContext> {
-    let originals: Vec<&str> = p.steps.iter().map(|s| s.name.as_str()).collect();
+    let originals: Vec<&str> = p.steps().iter().map(|s| s.name()).collect();
     let task_names = names::assign(&originals, &STEP_RULE, &[DAG_TEMPLATE], "Argo")?;
     let by_step: BTreeMap<&str, &str> = originals.iter().copied().zip(task_names.iter().map(String::as_str)).collect();
 
     let tasks = p
-        .steps
+        .steps()
         .iter()
         .zip(&task_names)
         .map(|(s, name)| DagTask {
             name: name.clone(),
             template: name.clone(),
-            dependencies: s.upstream.iter().map(|u| by_step[u.as_str()].to_string()).collect(),
+            dependencies: s.upstream().iter().map(|u| by_step[u.as_str()].to_string()).collect(),
         })
         .collect();
-    let fail_fast = match p.failure_mode {
+    let fail_fast = match p.failure_mode() {
         FailureMode::ContinueOnFailure => false,
         FailureMode::StopOnFailure => true,
         FailureMode::FailFast => {
@@ -219,7 +220,7 @@ fn lower(p: &Pipeline, kind: &'static str, warnings: &mut Vec<Warning>) -> Resul
                     "argo-fail-fast",
                     format!(
                         "execution mode fail_fast: Argo's failFast stops scheduling new steps but lets running steps finish (steps `{}` and `{}` are independent)",
-                        a.name, b.name
+                        a.name(), b.name()
                     ),
                 ));
             }
@@ -227,7 +228,7 @@ fn lower(p: &Pipeline, kind: &'static str, warnings: &mut Vec<Warning>) -> Resul
         }
     };
     let steps =
-        p.steps.iter().zip(&task_names).map(|(s, name)| step_template(p, s, name)).collect::<Result<Vec<_>>>()?;
+        p.steps().iter().zip(&task_names).map(|(s, name)| step_template(p, s, name)).collect::<Result<Vec<_>>>()?;
 
     for key in dropped_annotations(p) {
         warnings.push(Warning::new(
@@ -235,28 +236,29 @@ fn lower(p: &Pipeline, kind: &'static str, warnings: &mut Vec<Warning>) -> Resul
             format!("annotation `{key}` left out: its value contains `{{{{`, which Argo would template"),
         ));
     }
-    let mut pull_secrets: Vec<String> = p.steps.iter().flat_map(|s| s.pod.image_pull_secrets.iter().cloned()).collect();
+    let mut pull_secrets: Vec<String> =
+        p.steps().iter().flat_map(|s| s.pod().image_pull_secrets().iter().cloned()).collect();
     pull_secrets.sort();
     pull_secrets.dedup();
 
     let (name, generate_name) = if kind == "Workflow" {
         // Kubernetes appends 5 characters to generateName; Argo caps workflow names at 63.
-        (None, Some(format!("{}-", names::sanitize(&p.name, &NameRule::dns_label(56)))))
+        (None, Some(format!("{}-", names::sanitize(p.name(), &NameRule::dns_label(56)))))
     } else {
-        (Some(names::sanitize(&p.name, &NameRule::dns_label(63))), None)
+        (Some(names::sanitize(p.name(), &NameRule::dns_label(63))), None)
     };
     Ok(WorkflowContext {
         header: super::header(p),
         kind,
         name,
         generate_name,
-        namespace: p.namespace.clone(),
+        namespace: p.namespace().map(String::from),
         labels: k8s::managed_labels(),
         annotations: pipeline_annotations(p),
-        service_account_name: p.service_account.clone(),
-        parallelism: p.parallelism,
+        service_account_name: p.service_account().map(String::from),
+        parallelism: p.parallelism(),
         image_pull_secrets: pull_secrets.into_iter().map(|name| NameRef { name }).collect(),
-        ttl_seconds_after_completion: p.ttl_seconds_after_finished,
+        ttl_seconds_after_completion: p.ttl_seconds_after_finished(),
         dag: DagTemplate { name: DAG_TEMPLATE, fail_fast, tasks },
         steps,
     })
@@ -286,18 +288,18 @@ fn dropped_annotations(p: &Pipeline) -> Vec<String> {
 }
 
 fn step_template(p: &Pipeline, s: &Step, name: &str) -> Result<StepTemplate> {
-    if s.env.iter().any(|e| e.name == LBRACE_VAR) {
+    if s.env().iter().any(|e| e.name() == LBRACE_VAR) {
         return Err(Error::new(ErrorKind::Unsupported {
             engine: "Argo",
-            what: format!("an environment variable named `{LBRACE_VAR}` in step `{}`", s.name),
+            what: format!("an environment variable named `{LBRACE_VAR}` in step `{}`", s.name()),
             help: format!("zenc reserves `{LBRACE_VAR}` to carry `{{{{` past Argo's templating; rename the variable"),
         })
-        .at(s.path.clone()));
+        .at(s.path().to_string()));
     }
     let text = ArgoText;
     let mut env = k8s::env_entries(s, &text);
-    let command: Vec<String> = s.command.iter().map(|c| text.literal(c)).collect();
-    let args: Vec<String> = s.args.iter().map(|a| text.literal(a)).collect();
+    let command: Vec<String> = s.command().iter().map(|c| text.literal(c)).collect();
+    let args: Vec<String> = s.args().iter().map(|a| text.literal(a)).collect();
     let needs_brace =
         command.iter().chain(&args).chain(env.iter().filter_map(|e| e.value.as_ref())).any(|v| v.contains(LBRACE_VAR));
     if needs_brace {
@@ -305,26 +307,26 @@ fn step_template(p: &Pipeline, s: &Step, name: &str) -> Result<StepTemplate> {
         env.insert(0, EnvEntry { name: LBRACE_VAR.into(), value: Some("{".into()), value_from: None });
     }
 
-    let mut annotations = s.pod.annotations.clone();
-    if !s.name.contains("{{") {
-        annotations.insert(k8s::STEP_NAME_ANNOTATION.into(), s.name.clone());
+    let mut annotations = s.pod().annotations().clone();
+    if !s.name().contains("{{") {
+        annotations.insert(k8s::STEP_NAME_ANNOTATION.into(), s.name().to_string());
     }
-    let mut extra = s.pod.extra_pod_spec.clone();
+    let mut extra = s.pod().extra_pod_spec().clone();
     let priority_class_name = extra.remove("priorityClassName").and_then(|v| v.as_str().map(str::to_string));
-    if s.pod.host_ipc {
+    if s.pod().host_ipc() {
         extra.insert("hostIPC".into(), Value::Bool(true));
     }
-    if let Some(grace) = s.pod.termination_grace_period_seconds {
+    if let Some(grace) = s.pod().termination_grace_period_seconds() {
         extra.insert("terminationGracePeriodSeconds".into(), grace.into());
     }
     let pod_spec_patch = (!extra.is_empty()).then(|| serde_json::to_string(&extra).expect("JSON values serialize"));
 
-    let retry_strategy = s.retry.map(|r| RetryStrategy {
-        limit: r.limit,
+    let retry_strategy = s.retry().map(|r| RetryStrategy {
+        limit: r.limit(),
         retry_policy: "Always",
-        backoff: (r.delay_seconds > 0).then(|| Backoff {
-            duration: go_duration(r.delay_seconds),
-            factor: (r.backoff_factor > 1).then_some(r.backoff_factor),
+        backoff: (r.delay_seconds() > 0).then(|| Backoff {
+            duration: go_duration(r.delay_seconds()),
+            factor: (r.backoff_factor() > 1).then_some(r.backoff_factor()),
         }),
     });
 
@@ -332,24 +334,24 @@ fn step_template(p: &Pipeline, s: &Step, name: &str) -> Result<StepTemplate> {
         name: name.to_string(),
         labels: k8s::pod_labels(p, s),
         annotations,
-        image: s.image.clone(),
+        image: s.image().to_string(),
         command,
         args,
         env,
-        env_from: s.env_from.clone(),
-        resources: k8s::resources(&s.resources),
-        volume_mounts: s.pod.volume_mounts.clone(),
-        security_context: s.pod.security_context.clone(),
-        node_selector: s.pod.node_selector.clone(),
-        affinity: s.pod.affinity.clone(),
-        tolerations: s.pod.tolerations.clone(),
-        volumes: s.pod.volumes.clone(),
-        service_account_name: s.pod.service_account.clone(),
-        scheduler_name: s.pod.scheduler_name.clone(),
+        env_from: s.env_from().to_vec(),
+        resources: k8s::resources(s.resources()),
+        volume_mounts: s.pod().volume_mounts().to_vec(),
+        security_context: s.pod().security_context().cloned(),
+        node_selector: s.pod().node_selector().clone(),
+        affinity: s.pod().affinity().cloned(),
+        tolerations: s.pod().tolerations().to_vec(),
+        volumes: s.pod().volumes().to_vec(),
+        service_account_name: s.pod().service_account().map(String::from),
+        scheduler_name: s.pod().scheduler_name().map(String::from),
         priority_class_name,
         pod_spec_patch,
         retry_strategy,
-        active_deadline_seconds: s.timeout_seconds,
+        active_deadline_seconds: s.timeout_seconds(),
     };
     reject_templating(s, &t)?;
     Ok(t)
@@ -380,16 +382,16 @@ fn reject_templating(s: &Step, t: &StepTemplate) -> Result<()> {
     if let Some((at, _)) = found.iter().find(|(_, v)| v.contains("{{")) {
         return Err(Error::new(ErrorKind::Unsupported {
             engine: "Argo",
-            what: format!("`{{{{` in `{}` of step `{}`", at.trim_start_matches('.'), s.name),
+            what: format!("`{{{{` in `{}` of step `{}`", at.trim_start_matches('.'), s.name()),
             help: "Argo replaces `{{...}}` in that field and has no escape for it; only environment values, command and arguments can carry it".into(),
-        }).at(s.path.clone()));
+        }).at(s.path().to_string()));
     }
     Ok(())
 }
 
 /// Schedule → CronWorkflow fields; `None` (plus a warning) when Argo has no cron form for it.
 fn lower_schedule(p: &Pipeline, s: &crate::ir::Schedule, warnings: &mut Vec<Warning>) -> Option<CronContext> {
-    let schedule = match &s.trigger {
+    let schedule = match &s.trigger() {
         Trigger::Cron(c) => c.as_str().to_string(),
         // robfig/cron's `@every`: runs every interval, counted from when the controller loads it.
         Trigger::Interval { seconds } => format!("@every {}", go_duration(*seconds)),
@@ -401,19 +403,19 @@ fn lower_schedule(p: &Pipeline, s: &crate::ir::Schedule, warnings: &mut Vec<Warn
             return None;
         }
     };
-    if s.start.is_some() || s.end.is_some() {
+    if s.start().is_some() || s.end().is_some() {
         warnings.push(Warning::new(
             "argo-schedule-window",
             "Argo CronWorkflows have no start/end time: the schedule runs from when it is applied until it is deleted or suspended",
         ));
     }
-    if s.catchup {
+    if s.catchup() {
         warnings.push(Warning::new(
             "argo-catchup",
             "Argo does not catch up missed runs (startingDeadlineSeconds starts at most one late run; `argo cron backfill` replays a range)",
         ));
     }
-    if matches!(s.trigger, Trigger::Interval { .. }) && s.start.is_some() {
+    if matches!(s.trigger(), Trigger::Interval { .. }) && s.start().is_some() {
         warnings.push(Warning::new(
             "argo-interval-anchor",
             "`@every` intervals are counted from when the controller loads the CronWorkflow, not from the start time",
@@ -421,18 +423,18 @@ fn lower_schedule(p: &Pipeline, s: &crate::ir::Schedule, warnings: &mut Vec<Warn
     }
     Some(CronContext {
         header: Vec::new(),
-        name: names::sanitize(&p.name, &NameRule::dns_label(52)),
-        namespace: p.namespace.clone(),
+        name: names::sanitize(p.name(), &NameRule::dns_label(52)),
+        namespace: p.namespace().map(String::from),
         labels: k8s::managed_labels(),
         annotations: pipeline_annotations(p),
         template_name: String::new(),
         schedules: vec![schedule],
-        timezone: s.timezone.clone(),
-        concurrency_policy: s.concurrency.map(|c| c.as_str()),
-        starting_deadline_seconds: s.starting_deadline_seconds,
-        successful_jobs_history_limit: s.successful_history_limit,
-        failed_jobs_history_limit: s.failed_history_limit,
-        suspend: !s.active,
+        timezone: s.timezone().map(String::from),
+        concurrency_policy: s.concurrency().map(|c| c.as_str()),
+        starting_deadline_seconds: s.starting_deadline_seconds(),
+        successful_jobs_history_limit: s.successful_history_limit(),
+        failed_jobs_history_limit: s.failed_history_limit(),
+        suspend: !s.active(),
     })
 }
 
@@ -452,32 +454,32 @@ pub fn check(p: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
         .collect();
     crate::validate::check_graph(p, &graph)?;
     let containers: Vec<&Value> = templates.iter().filter(|t| t.get("container").is_some()).collect();
-    if containers.len() != p.steps.len() {
-        return Err(bug(format!("{} container templates for {} steps", containers.len(), p.steps.len())));
+    if containers.len() != p.steps().len() {
+        return Err(bug(format!("{} container templates for {} steps", containers.len(), p.steps().len())));
     }
-    for (step, t) in p.steps.iter().zip(containers) {
+    for (step, t) in p.steps().iter().zip(containers) {
         crate::validate::check_pod_labels(p, step, &t["metadata"]["labels"])?;
         let c = &t["container"];
-        if c["image"].as_str() != Some(step.image.as_str()) {
-            return Err(bug(format!("step `{}`: image {} != {}", step.name, c["image"], step.image)));
+        if c["image"].as_str() != Some(step.image()) {
+            return Err(bug(format!("step `{}`: image {} != {}", step.name(), c["image"], step.image())));
         }
-        let env = c["env"].as_array().ok_or_else(|| bug(format!("step `{}` has no env", step.name)))?;
-        let run_id = env.iter().find(|e| e["name"].as_str() == Some(p.run_id_env.as_str()));
+        let env = c["env"].as_array().ok_or_else(|| bug(format!("step `{}` has no env", step.name())))?;
+        let run_id = env.iter().find(|e| e["name"].as_str() == Some(p.run_id_env()));
         if run_id.and_then(|e| e["value"].as_str()) != Some(RUN_ID) {
-            return Err(bug(format!("step `{}`: {} is not the workflow uid", step.name, p.run_id_env)));
+            return Err(bug(format!("step `{}`: {} is not the workflow uid", step.name(), p.run_id_env())));
         }
         let strings = |v: &Value| {
             v.as_array().map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect::<Vec<_>>())
         };
         let text = ArgoText;
-        let want_args: Vec<String> = step.args.iter().map(|a| text.literal(a)).collect();
-        let want_cmd: Vec<String> = step.command.iter().map(|a| text.literal(a)).collect();
+        let want_args: Vec<String> = step.args().iter().map(|a| text.literal(a)).collect();
+        let want_cmd: Vec<String> = step.command().iter().map(|a| text.literal(a)).collect();
         if strings(&c["args"]) != Some(want_args) || strings(&c["command"]) != Some(want_cmd) {
-            return Err(bug(format!("step `{}`: command/args differ", step.name)));
+            return Err(bug(format!("step `{}`: command/args differ", step.name())));
         }
-        let resources = serde_json::to_value(k8s::resources(&step.resources)).expect("serializable");
+        let resources = serde_json::to_value(k8s::resources(step.resources())).expect("serializable");
         if c["resources"] != resources {
-            return Err(bug(format!("step `{}`: resources {} != {resources}", step.name, c["resources"])));
+            return Err(bug(format!("step `{}`: resources {} != {resources}", step.name(), c["resources"])));
         }
     }
     Ok(())

@@ -28,11 +28,11 @@ pub fn managed_labels() -> BTreeMap<String, String> {
 pub fn pod_labels(p: &Pipeline, s: &Step) -> BTreeMap<String, String> {
     let [pipeline, snapshot, step] = POD_SELECTOR_LABELS;
     let mut labels = BTreeMap::from([
-        (pipeline.to_string(), names::label_value(&p.name)),
-        (snapshot.to_string(), names::label_value(&p.snapshot_id)),
-        (step.to_string(), names::label_value(&s.name)),
+        (pipeline.to_string(), names::label_value(p.name())),
+        (snapshot.to_string(), names::label_value(p.snapshot_id())),
+        (step.to_string(), names::label_value(s.name())),
     ]);
-    labels.extend(s.pod.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+    labels.extend(s.pod().labels().iter().map(|(k, v)| (k.clone(), v.clone())));
     labels
 }
 
@@ -43,14 +43,14 @@ pub const DESCRIPTION_ANNOTATION: &str = "zenml.io/description";
 /// description and tags (`zenml.io/tags`: a JSON list, since a tag may hold any character).
 pub fn pipeline_annotations(p: &Pipeline) -> BTreeMap<String, String> {
     let mut a = BTreeMap::from([
-        ("zenml.io/snapshot-id".to_string(), p.snapshot_id.clone()),
-        ("zenml.io/pipeline-name".to_string(), p.name.clone()),
+        ("zenml.io/snapshot-id".to_string(), p.snapshot_id().to_string()),
+        ("zenml.io/pipeline-name".to_string(), p.name().to_string()),
     ]);
-    if let Some(d) = &p.description {
-        a.insert(DESCRIPTION_ANNOTATION.into(), d.clone());
+    if let Some(d) = p.description() {
+        a.insert(DESCRIPTION_ANNOTATION.into(), d.to_string());
     }
-    if !p.tags.is_empty() {
-        a.insert("zenml.io/tags".into(), serde_json::to_string(&p.tags).expect("strings serialize"));
+    if !p.tags().is_empty() {
+        a.insert("zenml.io/tags".into(), serde_json::to_string(p.tags()).expect("strings serialize"));
     }
     a
 }
@@ -104,10 +104,10 @@ pub trait EnvText {
 
 /// The step's environment as Kubernetes `EnvVar`s.
 pub fn env_entries(step: &Step, text: &dyn EnvText) -> Vec<EnvEntry> {
-    step.env
+    step.env()
         .iter()
         .map(|e| {
-            let (value, value_from) = match &e.value {
+            let (value, value_from) = match e.value() {
                 EnvValue::Literal(s) => (Some(text.literal(s)), None),
                 EnvValue::Kubernetes(s) => (Some(text.native(s)), None),
                 EnvValue::RunId => (Some(text.run_id()), None),
@@ -116,7 +116,7 @@ pub fn env_entries(step: &Step, text: &dyn EnvText) -> Vec<EnvEntry> {
                 }
                 EnvValue::ValueFrom(v) => (None, Some(v.clone())),
             };
-            EnvEntry { name: e.name.clone(), value, value_from }
+            EnvEntry { name: e.name().to_string(), value, value_from }
         })
         .collect()
 }
@@ -136,7 +136,7 @@ pub fn resources(r: &Resources) -> Option<ResourceRequirements> {
     }
     let strings =
         |m: &BTreeMap<String, crate::ir::Quantity>| m.iter().map(|(k, q)| (k.clone(), q.to_string())).collect();
-    Some(ResourceRequirements { requests: strings(&r.requests), limits: strings(&r.limits) })
+    Some(ResourceRequirements { requests: strings(r.requests()), limits: strings(r.limits()) })
 }
 
 /// Every string inside a JSON value, with its position (`[0].value`), for engine checks.

@@ -186,7 +186,7 @@ pub fn compile(
         content.push_str(&renderer.render(ENGINE, "platform-spec.yaml.j2", platform)?);
     }
     let mut artifacts = Vec::new();
-    let recurring = match &p.schedule {
+    let recurring = match &p.schedule() {
         Some(s) => lower_schedule(p, s, &content, warnings)?,
         None => None,
     };
@@ -220,7 +220,7 @@ pub fn compile(
 /// | ttl_seconds_after_finished | `pipelineConfig.resourceTtlOnCompletion`                         |
 /// | schedule                   | RecurringRun request body (second artifact)                      |
 fn lower(p: &Pipeline, warnings: &mut Vec<Warning>) -> Result<(PipelineSpecContext, Option<PlatformSpecContext>)> {
-    let originals: Vec<&str> = p.steps.iter().map(|s| s.name.as_str()).collect();
+    let originals: Vec<&str> = p.steps().iter().map(|s| s.name()).collect();
     let task_names = names::assign(&originals, &TASK_RULE, &[], "Kubeflow")?;
     let by_step: BTreeMap<&str, &str> = originals.iter().copied().zip(task_names.iter().map(String::as_str)).collect();
 
@@ -230,7 +230,7 @@ fn lower(p: &Pipeline, warnings: &mut Vec<Warning>) -> Result<(PipelineSpecConte
     let mut executors = Vec::new();
     let mut tasks = Vec::new();
     let mut platform = Vec::new();
-    for (s, name) in p.steps.iter().zip(&task_names) {
+    for (s, name) in p.steps().iter().zip(&task_names) {
         let component = format!("comp-{name}");
         let label = format!("exec-{name}");
         components.push(Component { name: component.clone(), executor_label: label.clone() });
@@ -240,18 +240,18 @@ fn lower(p: &Pipeline, warnings: &mut Vec<Warning>) -> Result<(PipelineSpecConte
             dropped.add(
                 "kubeflow-resource",
                 "the KFP IR has fields for CPU, memory and one GPU kind only: other resources (ephemeral storage, hugepages, devices) dropped",
-                &s.name,
+                s.name(),
             );
         }
         // PlatformSpec variables are appended after `container.env`, so Kubernetes cannot
         // expand a `$(NAME)` that refers to one of them.
         let late: Vec<&str> = s
-            .env
+            .env()
             .iter()
-            .filter(|e| !matches!(e.value, EnvValue::Literal(_) | EnvValue::Kubernetes(_)))
-            .map(|e| e.name.as_str())
+            .filter(|e| !matches!(e.value(), EnvValue::Literal(_) | EnvValue::Kubernetes(_)))
+            .map(|e| e.name())
             .collect();
-        let refers_late = s.env.iter().any(|e| match &e.value {
+        let refers_late = s.env().iter().any(|e| match e.value() {
             EnvValue::Kubernetes(v) => late.iter().any(|n| v.contains(&format!("$({n})"))),
             _ => false,
         });
@@ -259,18 +259,18 @@ fn lower(p: &Pipeline, warnings: &mut Vec<Warning>) -> Result<(PipelineSpecConte
             dropped.add(
                 "kubeflow-env-order",
                 "a pod-settings env value refers to `$(VAR)` of a secret, field or run-id variable, which KFP adds after the container env: Kubernetes leaves the reference unexpanded",
-                &s.name,
+                s.name(),
             );
         }
         tasks.push(Task {
             name: name.clone(),
-            display_name: s.name.clone(),
+            display_name: s.name().to_string(),
             component,
-            dependent_tasks: s.upstream.iter().map(|u| by_step[u.as_str()].to_string()).collect(),
-            retry_policy: s.retry.map(|r| RetryPolicy {
-                max_retry_count: r.limit,
-                backoff_duration: go_duration(r.delay_seconds),
-                backoff_factor: r.backoff_factor.max(1) as f64,
+            dependent_tasks: s.upstream().iter().map(|u| by_step[u.as_str()].to_string()).collect(),
+            retry_policy: s.retry().map(|r| RetryPolicy {
+                max_retry_count: r.limit(),
+                backoff_duration: go_duration(r.delay_seconds()),
+                backoff_factor: r.backoff_factor().max(1) as f64,
             }),
         });
         platform.push(platform_executor(p, s, &label, &mut dropped));
@@ -279,16 +279,16 @@ fn lower(p: &Pipeline, warnings: &mut Vec<Warning>) -> Result<(PipelineSpecConte
 
     let spec = PipelineSpecContext {
         header: super::header(p),
-        name: names::sanitize(&p.name, &PIPELINE_RULE),
-        display_name: p.name.clone(),
-        description: p.description.clone(),
+        name: names::sanitize(p.name(), &PIPELINE_RULE),
+        display_name: p.name().to_string(),
+        description: p.description().map(String::from),
         sdk_version: format!("zenc-{}", env!("CARGO_PKG_VERSION")),
         components,
         executors,
         tasks,
     };
     // Every step has at least the run id in fieldPathAsEnv, so the PlatformSpec always exists.
-    let platform = Some(PlatformSpecContext { executors: platform, resource_ttl: p.ttl_seconds_after_finished });
+    let platform = Some(PlatformSpecContext { executors: platform, resource_ttl: p.ttl_seconds_after_finished() });
     Ok((spec, platform))
 }
 
@@ -296,28 +296,28 @@ fn lower(p: &Pipeline, warnings: &mut Vec<Warning>) -> Result<(PipelineSpecConte
 fn pipeline_warnings(p: &Pipeline, warnings: &mut Vec<Warning>) {
     // With every pair of steps ordered, skipping the dependants of a failed task stops the run:
     // all execution modes behave alike.
-    if let Some((a, b)) = p.unordered_pair().filter(|_| p.failure_mode != FailureMode::ContinueOnFailure) {
+    if let Some((a, b)) = p.unordered_pair().filter(|_| p.failure_mode() != FailureMode::ContinueOnFailure) {
         warnings.push(Warning::new(
             "kubeflow-execution-mode",
             format!(
                 "KFP IR has no failure policy: the execution mode is ignored; a failed task skips its dependants and lets independent tasks run (steps `{}` and `{}` are independent)",
-                a.name, b.name
+                a.name(), b.name()
             ),
         ));
     }
-    if p.parallelism.is_some() {
+    if p.parallelism().is_some() {
         warnings.push(Warning::new(
             "kubeflow-parallelism",
             "KFP IR has no pipeline-wide parallelism limit (only for loops): `parallelism` ignored",
         ));
     }
-    if !p.tags.is_empty() {
+    if !p.tags().is_empty() {
         warnings.push(Warning::new(
             "kubeflow-tags",
             "the KFP IR has no place for tags (`pipelineInfo` has a name, a display name and a description): pipeline tags not carried",
         ));
     }
-    if p.namespace.is_some() || p.service_account.is_some() {
+    if p.namespace().is_some() || p.service_account().is_some() {
         warnings.push(Warning::new(
             "kubeflow-run-settings",
             "KFP picks the namespace (from the experiment) and the service account when a run is created, not in the IR: pass them to `kfp run create` / the Kubeflow UI",
@@ -334,34 +334,34 @@ fn literal(s: &str) -> String {
 }
 
 fn executor(s: &Step, label: &str) -> Result<Executor> {
-    let command: Vec<String> = s.command.iter().map(|c| literal(c)).collect();
-    let args: Vec<String> = s.args.iter().map(|a| literal(a)).collect();
+    let command: Vec<String> = s.command().iter().map(|c| literal(c)).collect();
+    let args: Vec<String> = s.args().iter().map(|a| literal(a)).collect();
     // The launcher resolves placeholders in the argv it receives, after Kubernetes turned
     // `$$` back into `$`: doubling dollars does not hide `{{$` from it.
-    if s.command.iter().chain(&s.args).any(|t| t.contains("{{$")) {
+    if s.command().iter().chain(s.args()).any(|t| t.contains("{{$")) {
         return Err(Error::new(ErrorKind::Unsupported {
             engine: "Kubeflow",
-            what: format!("`{{{{$` in the command line of step `{}`", s.name),
+            what: format!("`{{{{$` in the command line of step `{}`", s.name()),
             help: "KFP replaces `{{$...}}` placeholders in container command and arguments and has no escape for them; rename the step".into(),
-        }).at(s.path.clone()));
+        }).at(s.path().to_string()));
     }
-    if s.env.iter().any(|e| e.name == k8s::LBRACE_VAR) {
+    if s.env().iter().any(|e| e.name() == k8s::LBRACE_VAR) {
         return Err(Error::new(ErrorKind::Unsupported {
             engine: "Kubeflow",
-            what: format!("an environment variable named `{}` in step `{}`", k8s::LBRACE_VAR, s.name),
+            what: format!("an environment variable named `{}` in step `{}`", k8s::LBRACE_VAR, s.name()),
             help: format!(
                 "zenc reserves `{}` to carry `{{{{` past Argo's templating under KFP; rename the variable",
                 k8s::LBRACE_VAR
             ),
         })
-        .at(s.path.clone()));
+        .at(s.path().to_string()));
     }
     let mut env: Vec<EnvPair> = s
-        .env
+        .env()
         .iter()
-        .filter_map(|e| match &e.value {
-            EnvValue::Literal(v) => Some(EnvPair { name: e.name.clone(), value: literal(v) }),
-            EnvValue::Kubernetes(v) => Some(EnvPair { name: e.name.clone(), value: k8s::protect_braces(v) }),
+        .filter_map(|e| match e.value() {
+            EnvValue::Literal(v) => Some(EnvPair { name: e.name().to_string(), value: literal(v) }),
+            EnvValue::Kubernetes(v) => Some(EnvPair { name: e.name().to_string(), value: k8s::protect_braces(v) }),
             _ => None,
         })
         .collect();
@@ -370,12 +370,12 @@ fn executor(s: &Step, label: &str) -> Result<Executor> {
         // First, so every later env value and the command line can refer to it.
         env.insert(0, EnvPair { name: k8s::LBRACE_VAR.into(), value: "{".into() });
     }
-    Ok(Executor { label: label.to_string(), image: s.image.clone(), command, args, env, resources: resources(s) })
+    Ok(Executor { label: label.to_string(), image: s.image().to_string(), command, args, env, resources: resources(s) })
 }
 
 /// Requests and limits as KFP's string fields; the GPU (or another device) as `accelerator`.
 fn resources(s: &Step) -> Option<ResourceSpec> {
-    let r = &s.resources;
+    let r = s.resources();
     if r.is_empty() {
         return None;
     }
@@ -383,16 +383,16 @@ fn resources(s: &Step) -> Option<ResourceSpec> {
     // The IR's one accelerator slot takes a GPU (`nvidia.com/gpu`, `amd.com/gpu`, ...); other
     // extended resources are reported by `dropped_resources`.
     let accelerator = r
-        .limits
+        .limits()
         .iter()
-        .chain(&r.requests)
+        .chain(r.requests())
         .find(|(k, _)| is_gpu(k))
         .map(|(k, q)| Accelerator { resource_type: k.clone(), resource_count: q.units().to_string() });
     Some(ResourceSpec {
-        resource_cpu_request: q(&r.requests, "cpu"),
-        resource_cpu_limit: q(&r.limits, "cpu"),
-        resource_memory_request: q(&r.requests, "memory"),
-        resource_memory_limit: q(&r.limits, "memory"),
+        resource_cpu_request: q(r.requests(), "cpu"),
+        resource_cpu_limit: q(r.limits(), "cpu"),
+        resource_memory_request: q(r.requests(), "memory"),
+        resource_memory_limit: q(r.limits(), "memory"),
         accelerator,
     })
 }
@@ -403,12 +403,12 @@ fn is_gpu(resource: &str) -> bool {
 
 /// Resources the IR has no field for: everything but CPU, memory and the first GPU kind.
 fn dropped_resources(s: &Step) -> Vec<&str> {
-    let r = &s.resources;
-    let gpu = r.limits.keys().chain(r.requests.keys()).find(|k| is_gpu(k));
+    let r = s.resources();
+    let gpu = r.limits().keys().chain(r.requests().keys()).find(|k| is_gpu(k));
     let mut out: Vec<&str> = r
-        .limits
+        .limits()
         .keys()
-        .chain(r.requests.keys())
+        .chain(r.requests().keys())
         .map(String::as_str)
         .filter(|k| !matches!(*k, "cpu" | "memory") && Some(*k) != gpu.map(String::as_str))
         .collect();
@@ -444,19 +444,19 @@ fn platform_executor(p: &Pipeline, s: &Step, label: &str, dropped: &mut Dropped)
     let mut field_path_as_env = Vec::new();
     let mut secret_as_env = Vec::new();
     let mut config_map_as_env = Vec::new();
-    for e in &s.env {
-        match &e.value {
-            EnvValue::RunId => field_path_as_env.push(json!({"name": e.name, "fieldPath": RUN_ID_FIELD_PATH})),
-            EnvValue::Secret { name, key } => secret_as_env.push(secret_env(name, key, &e.name, false)),
+    for e in s.env() {
+        match e.value() {
+            EnvValue::RunId => field_path_as_env.push(json!({"name": e.name(), "fieldPath": RUN_ID_FIELD_PATH})),
+            EnvValue::Secret { name, key } => secret_as_env.push(secret_env(name, key, e.name(), false)),
             EnvValue::ValueFrom(v) => {
                 if let Some(path) = v.pointer("/fieldRef/fieldPath").and_then(Value::as_str) {
-                    field_path_as_env.push(json!({"name": e.name, "fieldPath": path}));
+                    field_path_as_env.push(json!({"name": e.name(), "fieldPath": path}));
                 } else if let (Some(name), Some(key)) = (
                     v.pointer("/secretKeyRef/name").and_then(Value::as_str),
                     v.pointer("/secretKeyRef/key").and_then(Value::as_str),
                 ) {
                     let optional = v.pointer("/secretKeyRef/optional").and_then(Value::as_bool).unwrap_or(false);
-                    secret_as_env.push(secret_env(name, key, &e.name, optional));
+                    secret_as_env.push(secret_env(name, key, e.name(), optional));
                 } else if let (Some(name), Some(key)) = (
                     v.pointer("/configMapKeyRef/name").and_then(Value::as_str),
                     v.pointer("/configMapKeyRef/key").and_then(Value::as_str),
@@ -465,54 +465,54 @@ fn platform_executor(p: &Pipeline, s: &Step, label: &str, dropped: &mut Dropped)
                     config_map_as_env.push(json!({
                         "configMapName": name,
                         "configMapNameParameter": {"runtimeValue": {"constant": name}},
-                        "keyToEnv": [{"configMapKey": key, "envVar": e.name}],
+                        "keyToEnv": [{"configMapKey": key, "envVar": e.name()}],
                         "optional": optional,
                     }));
                 } else {
                     dropped.add(
                         "kubeflow-env-value-from",
-                        format!("KFP can only set env vars from a field path, a Secret key or a ConfigMap key: `{}` dropped", e.name),
-                        &s.name,
+                        format!("KFP can only set env vars from a field path, a Secret key or a ConfigMap key: `{}` dropped", e.name()),
+                        s.name(),
                     );
                 }
             }
             EnvValue::Literal(_) | EnvValue::Kubernetes(_) => {}
         }
     }
-    if !s.env_from.is_empty() {
-        dropped.add("kubeflow-env-from", "KFP has no `envFrom`: whole Secrets/ConfigMaps as env dropped", &s.name);
+    if !s.env_from().is_empty() {
+        dropped.add("kubeflow-env-from", "KFP has no `envFrom`: whole Secrets/ConfigMaps as env dropped", s.name());
     }
 
-    let pod = &s.pod;
-    let tolerations = pod.tolerations.iter().map(|t| toleration(t, &s.name, dropped)).collect();
-    let node_affinity = node_affinity(pod.affinity.as_ref(), &s.name, dropped);
+    let pod = s.pod();
+    let tolerations = pod.tolerations().iter().map(|t| toleration(t, s.name(), dropped)).collect();
+    let node_affinity = node_affinity(pod.affinity(), s.name(), dropped);
 
-    let mut annotations = pod.annotations.clone();
-    annotations.insert(k8s::STEP_NAME_ANNOTATION.into(), s.name.clone());
+    let mut annotations = pod.annotations().clone();
+    annotations.insert(k8s::STEP_NAME_ANNOTATION.into(), s.name().to_string());
     let pod_metadata = Some(json!({"labels": k8s::pod_labels(p, s), "annotations": annotations}));
 
     let image_pull_secret = pod
-        .image_pull_secrets
+        .image_pull_secrets()
         .iter()
         .map(|n| json!({"secretName": n, "secretNameParameter": {"runtimeValue": {"constant": n}}}))
         .collect();
 
     let mut volumes = Volumes::default();
-    for m in &pod.volume_mounts {
-        volumes.add(m, &pod.volumes, &s.name, dropped);
+    for m in pod.volume_mounts() {
+        volumes.add(m, pod.volumes(), s.name(), dropped);
     }
-    for v in &pod.volumes {
+    for v in pod.volumes() {
         let name = v.get("name").and_then(Value::as_str).unwrap_or_default();
-        if !pod.volume_mounts.iter().any(|m| m.get("name").and_then(Value::as_str) == Some(name)) {
+        if !pod.volume_mounts().iter().any(|m| m.get("name").and_then(Value::as_str) == Some(name)) {
             dropped.add(
                 "kubeflow-volume",
                 "KFP declares volumes only with a mount: unmounted volumes dropped",
-                &s.name,
+                s.name(),
             );
         }
     }
 
-    let security_context = pod.security_context.as_ref().and_then(|sc| {
+    let security_context = pod.security_context().as_ref().and_then(|sc| {
         let mut out = serde_json::Map::new();
         for (k, v) in sc.as_object().into_iter().flatten() {
             match k.as_str() {
@@ -524,7 +524,7 @@ fn platform_executor(p: &Pipeline, s: &Step, label: &str, dropped: &mut Dropped)
                 _ => dropped.add(
                     "kubeflow-security-context",
                     "KFP's securityContext has only runAsUser, runAsGroup and runAsNonRoot: other container security settings dropped",
-                    &s.name,
+                    s.name(),
                 ),
             }
         }
@@ -532,27 +532,27 @@ fn platform_executor(p: &Pipeline, s: &Step, label: &str, dropped: &mut Dropped)
     });
 
     let mut pod_fields = Vec::new();
-    if pod.host_ipc {
+    if pod.host_ipc() {
         pod_fields.push("hostIPC");
     }
-    if pod.scheduler_name.is_some() {
+    if pod.scheduler_name().is_some() {
         pod_fields.push("schedulerName");
     }
-    if pod.service_account.is_some() {
+    if pod.service_account().is_some() {
         pod_fields.push("serviceAccountName");
     }
-    if pod.termination_grace_period_seconds.is_some() {
+    if pod.termination_grace_period_seconds().is_some() {
         pod_fields.push("terminationGracePeriodSeconds");
     }
-    pod_fields.extend(pod.extra_pod_spec.keys().map(String::as_str));
+    pod_fields.extend(pod.extra_pod_spec().keys().map(String::as_str));
     for f in pod_fields {
-        dropped.add("kubeflow-pod-spec", format!("KFP's PlatformSpec has no `{f}`: dropped"), &s.name);
+        dropped.add("kubeflow-pod-spec", format!("KFP's PlatformSpec has no `{f}`: dropped"), s.name());
     }
-    if s.timeout_seconds.is_some() {
+    if s.timeout_seconds().is_some() {
         dropped.add(
             "kubeflow-timeout",
             "KFP IR has no task timeout: the step timeout became the pod's activeDeadlineSeconds (PlatformSpec), counted per attempt",
-            &s.name,
+            s.name(),
         );
     }
 
@@ -561,7 +561,7 @@ fn platform_executor(p: &Pipeline, s: &Step, label: &str, dropped: &mut Dropped)
         field_path_as_env,
         secret_as_env,
         config_map_as_env,
-        node_selector: pod.node_selector.clone(),
+        node_selector: pod.node_selector().clone(),
         tolerations,
         node_affinity,
         pod_metadata,
@@ -571,7 +571,7 @@ fn platform_executor(p: &Pipeline, s: &Step, label: &str, dropped: &mut Dropped)
         secret_as_volume: volumes.secret,
         config_map_as_volume: volumes.config_map,
         security_context,
-        active_deadline_seconds: s.timeout_seconds,
+        active_deadline_seconds: s.timeout_seconds(),
     }
 }
 
@@ -707,13 +707,13 @@ pub fn six_field_cron(cron: &Cron) -> String {
 /// sends it: the compiled IR inline, so only an experiment is left to choose.
 fn lower_schedule(p: &Pipeline, s: &Schedule, ir_text: &str, warnings: &mut Vec<Warning>) -> Result<Option<Value>> {
     let mut trigger_fields = serde_json::Map::new();
-    if let Some(start) = s.start {
+    if let Some(start) = s.start() {
         trigger_fields.insert("start_time".into(), json!(start.to_rfc3339()));
     }
-    if let Some(end) = s.end {
+    if let Some(end) = s.end() {
         trigger_fields.insert("end_time".into(), json!(end.to_rfc3339()));
     }
-    let (trigger, flag) = match &s.trigger {
+    let (trigger, flag) = match &s.trigger() {
         Trigger::Cron(c) => {
             let cron = six_field_cron(c);
             let flag = format!("--cron-expression '{cron}'");
@@ -735,13 +735,13 @@ fn lower_schedule(p: &Pipeline, s: &Schedule, ir_text: &str, warnings: &mut Vec<
             return Ok(None);
         }
     };
-    if s.timezone.is_some() {
+    if s.timezone().is_some() {
         warnings.push(Warning::new(
             "kubeflow-timezone",
             "KFP reads every cron schedule in one cluster-wide zone (CRON_SCHEDULE_TIMEZONE of the scheduledworkflow controller, UTC by default): the schedule's timezone is ignored",
         ));
     }
-    let max_concurrency = match s.concurrency {
+    let max_concurrency = match s.concurrency() {
         None => None,
         Some(Concurrency::Forbid) => Some(1),
         Some(Concurrency::Allow) => {
@@ -759,7 +759,9 @@ fn lower_schedule(p: &Pipeline, s: &Schedule, ir_text: &str, warnings: &mut Vec<
             Some(1)
         }
     };
-    if s.starting_deadline_seconds.is_some() || s.successful_history_limit.is_some() || s.failed_history_limit.is_some()
+    if s.starting_deadline_seconds().is_some()
+        || s.successful_history_limit().is_some()
+        || s.failed_history_limit().is_some()
     {
         warnings.push(Warning::new(
             "kubeflow-schedule-limits",
@@ -773,36 +775,36 @@ fn lower_schedule(p: &Pipeline, s: &Schedule, ir_text: &str, warnings: &mut Vec<
         [spec, platform] => json!({"pipeline_spec": spec, "platform_spec": platform}),
         _ => return Err(crate::validate::bug("KFP IR must have one or two documents".into())),
     };
-    let display_name = p.schedule.as_ref().and_then(|s| s.name.clone()).unwrap_or_else(|| p.name.clone());
+    let display_name = p.schedule().and_then(|s| s.name().map(String::from)).unwrap_or_else(|| p.name().to_string());
     let mut body = json!({
         "display_name": display_name,
-        "description": format!("ZenML pipeline `{}`, snapshot {}", p.name, p.snapshot_id),
+        "description": format!("ZenML pipeline `{}`, snapshot {}", p.name(), p.snapshot_id()),
         "pipeline_spec": pipeline_spec,
         "trigger": trigger,
-        "mode": if s.active { "ENABLE" } else { "DISABLE" },
-        "no_catchup": !s.catchup,
+        "mode": if s.active() { "ENABLE" } else { "DISABLE" },
+        "no_catchup": !s.catchup(),
     });
     if let Some(n) = max_concurrency {
         body["max_concurrency"] = json!(n.to_string());
     }
-    if let Some(sa) = &p.service_account {
+    if let Some(sa) = p.service_account() {
         body["service_account"] = json!(sa);
     }
     let mut command = format!(
         "kfp recurring-run create --experiment-name <EXPERIMENT> --job-name '{}' {flag}",
         display_name.replace('\'', "'\\''")
     );
-    if let Some(start) = s.start {
+    if let Some(start) = s.start() {
         command.push_str(&format!(" --start-time {}", start.to_rfc3339()));
     }
-    if let Some(end) = s.end {
+    if let Some(end) = s.end() {
         command.push_str(&format!(" --end-time {}", end.to_rfc3339()));
     }
     if let Some(n) = max_concurrency {
         command.push_str(&format!(" --max-concurrency {n}"));
     }
-    command.push_str(if s.catchup { " --catchup" } else { " --no-catchup" });
-    if !s.active {
+    command.push_str(if s.catchup() { " --catchup" } else { " --no-catchup" });
+    if !s.active() {
         command.push_str(" --disabled");
     }
     command.push_str(" --pipeline-package-path <IR FILE>");
@@ -826,61 +828,59 @@ pub fn check(p: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
         return Err(bug("schemaVersion is not 2.1.0".into()));
     }
     let tasks = spec["root"]["dag"]["tasks"].as_object().ok_or_else(|| bug("no root.dag.tasks".into()))?;
-    if tasks.len() != p.steps.len() {
-        return Err(bug(format!("{} tasks for {} steps", tasks.len(), p.steps.len())));
+    if tasks.len() != p.steps().len() {
+        return Err(bug(format!("{} tasks for {} steps", tasks.len(), p.steps().len())));
     }
     let mut graph = Vec::new();
-    for step in &p.steps {
+    for step in p.steps() {
         let (name, task) = tasks
             .iter()
-            .find(|(_, t)| t["taskInfo"]["name"].as_str() == Some(step.name.as_str()))
-            .ok_or_else(|| bug(format!("no task for step `{}`", step.name)))?;
+            .find(|(_, t)| t["taskInfo"]["name"].as_str() == Some(step.name()))
+            .ok_or_else(|| bug(format!("no task for step `{}`", step.name())))?;
         graph.push((name.clone(), crate::validate::strings(&task["dependentTasks"])));
     }
     crate::validate::check_graph(p, &graph)?;
     let strings =
         |v: &Value| v.as_array().map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect::<Vec<_>>());
-    for step in &p.steps {
+    for step in p.steps() {
         let (_, task) = tasks
             .iter()
-            .find(|(_, t)| t["taskInfo"]["name"].as_str() == Some(step.name.as_str()))
-            .ok_or_else(|| bug(format!("no task for step `{}`", step.name)))?;
+            .find(|(_, t)| t["taskInfo"]["name"].as_str() == Some(step.name()))
+            .ok_or_else(|| bug(format!("no task for step `{}`", step.name())))?;
         if task["cachingOptions"].get("enableCache") == Some(&Value::Bool(true)) {
-            return Err(bug(format!("step `{}`: KFP caching is on", step.name)));
+            return Err(bug(format!("step `{}`: KFP caching is on", step.name())));
         }
         let component = task["componentRef"]["name"].as_str().unwrap_or_default();
         let label = spec["components"][component]["executorLabel"].as_str().unwrap_or_default();
         let c = &spec["deploymentSpec"]["executors"][label]["container"];
-        if c["image"].as_str() != Some(step.image.as_str()) {
-            return Err(bug(format!("step `{}`: image {} != {}", step.name, c["image"], step.image)));
+        if c["image"].as_str() != Some(step.image()) {
+            return Err(bug(format!("step `{}`: image {} != {}", step.name(), c["image"], step.image())));
         }
-        let want_args: Vec<String> = step.args.iter().map(|a| literal(a)).collect();
-        let want_cmd: Vec<String> = step.command.iter().map(|a| literal(a)).collect();
+        let want_args: Vec<String> = step.args().iter().map(|a| literal(a)).collect();
+        let want_cmd: Vec<String> = step.command().iter().map(|a| literal(a)).collect();
         if strings(&c["args"]) != Some(want_args) || strings(&c["command"]) != Some(want_cmd) {
-            return Err(bug(format!("step `{}`: command/args differ", step.name)));
+            return Err(bug(format!("step `{}`: command/args differ", step.name())));
         }
         let want = serde_json::to_value(resources(step)).expect("serializable");
         if c["resources"] != want {
-            return Err(bug(format!("step `{}`: resources {} != {want}", step.name, c["resources"])));
+            return Err(bug(format!("step `{}`: resources {} != {want}", step.name(), c["resources"])));
         }
-        if c["env"].as_array().into_iter().flatten().any(|e| e["name"].as_str() == Some(p.run_id_env.as_str())) {
+        if c["env"].as_array().into_iter().flatten().any(|e| e["name"].as_str() == Some(p.run_id_env())) {
             return Err(bug(format!(
                 "step `{}`: {} in container env, where KFP does not resolve it",
-                step.name, p.run_id_env
+                step.name(),
+                p.run_id_env()
             )));
         }
         let k8s = &platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"][label];
         crate::validate::check_pod_labels(p, step, &k8s["podMetadata"]["labels"])?;
-        let run_id = k8s["fieldPathAsEnv"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|e| e["name"].as_str() == Some(p.run_id_env.as_str()));
+        let run_id =
+            k8s["fieldPathAsEnv"].as_array().into_iter().flatten().find(|e| e["name"].as_str() == Some(p.run_id_env()));
         if run_id.and_then(|e| e["fieldPath"].as_str()) != Some(RUN_ID_FIELD_PATH) {
-            return Err(bug(format!("step `{}`: {} is not the pipeline/runid label", step.name, p.run_id_env)));
+            return Err(bug(format!("step `{}`: {} is not the pipeline/runid label", step.name(), p.run_id_env())));
         }
     }
-    if p.schedule.as_ref().is_some_and(|s| !matches!(s.trigger, Trigger::Once { .. })) {
+    if p.schedule().as_ref().is_some_and(|s| !matches!(s.trigger(), Trigger::Once { .. })) {
         let body = artifacts
             .iter()
             .find(|a| a.suffix == RECURRING_RUN_SUFFIX)
@@ -901,7 +901,6 @@ pub fn check(p: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::GPU_RESOURCE;
 
     #[test]
     fn cron_gets_seconds_and_sunday_zero() {
@@ -931,25 +930,16 @@ mod tests {
 
     #[test]
     fn quantities_are_kubernetes_strings() {
-        let q = |s: &str| Quantity::parse(s).unwrap();
-        let mut r = crate::ir::Resources::default();
-        r.limits.insert("cpu".into(), q("500m"));
-        r.limits.insert("memory".into(), q("2Gi"));
-        r.limits.insert(GPU_RESOURCE.into(), q("2"));
-        r.requests.insert("memory".into(), q("1Gi"));
-        let json = serde_json::to_value(resources_of(r)).unwrap();
+        let text = "name: p\nsnapshot_id: 11111111-2222-3333-4444-555555555555\nflavor: kubeflow\nimage: i\n\
+                    steps: [{name: a, pod: {resources: {limits: {cpu: 500m, memory: 2Gi, nvidia.com/gpu: 2}, \
+                    requests: {memory: 1Gi}}}}]\n";
+        let (p, _) = crate::load_ir(text, "p.yaml", &Default::default()).unwrap();
+        let json = serde_json::to_value(resources(&p.steps()[0])).unwrap();
         assert_eq!(
             json,
             json!({"resourceCpuLimit": "500m", "resourceMemoryLimit": "2Gi", "resourceMemoryRequest": "1Gi",
                    "accelerator": {"resourceType": "nvidia.com/gpu", "resourceCount": "2"}})
         );
-    }
-
-    fn resources_of(r: crate::ir::Resources) -> Option<ResourceSpec> {
-        let text = "name: p\nsnapshot_id: 11111111-2222-3333-4444-555555555555\nflavor: kubeflow\nimage: i\nsteps: [{name: a}]\n";
-        let (mut p, _) = crate::load_ir(text, "p.yaml", &Default::default()).unwrap();
-        p.steps[0].resources = r;
-        resources(&p.steps[0])
     }
 
     /// Kubernetes' `$(VAR)` expansion for text whose every `$` is doubled: `$$` → `$`.
@@ -993,8 +983,8 @@ mod tests {
         let out = crate::compile(&text, "injection.yaml", &[super::super::Engine::Kubeflow], &opts).unwrap();
         let docs = crate::validate::yaml_documents(&out.files[0].1.content).unwrap();
         let tasks = docs[0]["root"]["dag"]["tasks"].as_object().unwrap();
-        for step in &ir.steps {
-            let task = tasks.values().find(|t| t["taskInfo"]["name"] == json!(step.name)).unwrap();
+        for step in ir.steps() {
+            let task = tasks.values().find(|t| t["taskInfo"]["name"] == json!(step.name())).unwrap();
             let comp = task["componentRef"]["name"].as_str().unwrap();
             let label = docs[0]["components"][comp]["executorLabel"].as_str().unwrap();
             let c = &docs[0]["deploymentSpec"]["executors"][label]["container"];
@@ -1004,9 +994,9 @@ mod tests {
                 let value = kubelet(e["value"].as_str().unwrap(), &env);
                 env.insert(e["name"].as_str().unwrap().to_string(), value);
             }
-            for e in &step.env {
-                if let EnvValue::Literal(v) = &e.value {
-                    assert_eq!(env.get(&e.name), Some(v), "env {} of `{}`", e.name, step.name);
+            for e in step.env() {
+                if let EnvValue::Literal(v) = e.value() {
+                    assert_eq!(env.get(e.name()), Some(v), "env {} of `{}`", e.name(), step.name());
                 }
             }
             let args: Vec<String> = c["args"]
@@ -1015,9 +1005,9 @@ mod tests {
                 .iter()
                 .map(|a| kubelet(&kfp_placeholders(a.as_str().unwrap()), &env))
                 .collect();
-            assert_eq!(args, step.args, "args of `{}`", step.name);
+            assert_eq!(args, step.args(), "args of `{}`", step.name());
             let i = args.iter().position(|a| a == "--step_name").unwrap();
-            assert_eq!(args[i + 1], step.name);
+            assert_eq!(args[i + 1], step.name());
         }
     }
 }

@@ -315,7 +315,7 @@ pub fn compile(
     let (pipeline, mut run) = lower(p, warnings)?;
     let by_reference = opts.kind == ObjectKind::Template;
     let artifact = |content: String| Ok(vec![Artifact { suffix: "tekton.yaml".into(), content }]);
-    let cron = p.schedule.as_ref().and_then(|s| lower_schedule(p, s, opts, warnings));
+    let cron = p.schedule().as_ref().and_then(|s| lower_schedule(p, s, opts, warnings));
     let Some(mut cron) = cron else {
         if opts.tekton_launcher_image.is_some() {
             warnings.push(Warning::new(
@@ -381,34 +381,34 @@ pub fn compile(
 /// | failure_mode              | Tekton stops scheduling after a failure: `tekton-failure-mode` |
 /// | parallelism, ttl          | lost: `tekton-parallelism`, `tekton-ttl`                   |
 fn lower(p: &Pipeline, warnings: &mut Vec<Warning>) -> Result<(PipelineContext, RunContext)> {
-    let originals: Vec<&str> = p.steps.iter().map(|s| s.name.as_str()).collect();
+    let originals: Vec<&str> = p.steps().iter().map(|s| s.name()).collect();
     let task_names = names::assign(&originals, &TASK_RULE, &[], DISPLAY)?;
     let by_step: BTreeMap<&str, &str> = originals.iter().copied().zip(task_names.iter().map(String::as_str)).collect();
 
     failure_mode_warning(p, warnings);
-    if p.parallelism.is_some() {
+    if p.parallelism().is_some() {
         warnings.push(Warning::new(
             "tekton-parallelism",
             "Tekton has no per-run limit on parallel tasks: `parallelism` is not carried (a ResourceQuota on the namespace can cap pods)",
         ));
     }
-    if p.ttl_seconds_after_finished.is_some() {
+    if p.ttl_seconds_after_finished().is_some() {
         warnings.push(Warning::new(
             "tekton-ttl",
             "Tekton has no per-run TTL: finished PipelineRuns are kept until pruned (tektoncd pruner or `tkn pipelinerun delete --keep`)",
         ));
     }
-    if p.steps.iter().any(|s| s.retry.is_some_and(|r| r.delay_seconds > 0 || r.backoff_factor > 1)) {
+    if p.steps().iter().any(|s| s.retry().is_some_and(|r| r.delay_seconds() > 0 || r.backoff_factor() > 1)) {
         warnings.push(Warning::new(
             "tekton-retry-backoff",
             "Tekton retries a task at once: the retry delay and backoff factor are not carried, only the number of retries",
         ));
     }
 
-    let mut tasks = Vec::with_capacity(p.steps.len());
-    let mut pods = Vec::with_capacity(p.steps.len());
-    for (s, name) in p.steps.iter().zip(&task_names) {
-        let run_after = s.upstream.iter().map(|u| by_step[u.as_str()].to_string()).collect();
+    let mut tasks = Vec::with_capacity(p.steps().len());
+    let mut pods = Vec::with_capacity(p.steps().len());
+    for (s, name) in p.steps().iter().zip(&task_names) {
+        let run_after = s.upstream().iter().map(|u| by_step[u.as_str()].to_string()).collect();
         tasks.push(lower_task(p, s, name, run_after)?);
         pods.push(pod_template(s, warnings));
     }
@@ -416,7 +416,7 @@ fn lower(p: &Pipeline, warnings: &mut Vec<Warning>) -> Result<(PipelineContext, 
     // Pod settings and service accounts every step shares go to `taskRunTemplate`, the rest
     // to per-task `taskRunSpecs` (Tekton merges the two, per-task winning).
     let accounts: Vec<Option<String>> =
-        p.steps.iter().map(|s| s.pod.service_account.clone().or_else(|| p.service_account.clone())).collect();
+        p.steps().iter().map(|s| s.pod().service_account().or(p.service_account()).map(String::from)).collect();
     let shared_account = accounts.iter().all(|a| *a == accounts[0]);
     let shared_pod = pods.iter().all(|t| *t == pods[0]);
     let mut task_run_specs = Vec::new();
@@ -431,24 +431,24 @@ fn lower(p: &Pipeline, warnings: &mut Vec<Warning>) -> Result<(PipelineContext, 
             });
         }
     }
-    let name = names::sanitize(&p.name, &NameRule::dns_label(63));
+    let name = names::sanitize(p.name(), &NameRule::dns_label(63));
     let run = RunContext {
         header: super::header(p),
-        generate_name: format!("{}-", names::sanitize(&p.name, &NameRule::dns_label(RUN_PREFIX_MAX))),
-        namespace: p.namespace.clone(),
+        generate_name: format!("{}-", names::sanitize(p.name(), &NameRule::dns_label(RUN_PREFIX_MAX))),
+        namespace: p.namespace().map(String::from),
         labels: k8s::managed_labels(),
         annotations: k8s::pipeline_annotations(p),
         pipeline_ref: None,
         tasks: Vec::new(),
         pipeline_timeout: "0s",
-        service_account_name: if shared_account { accounts[0].clone() } else { p.service_account.clone() },
+        service_account_name: if shared_account { accounts[0].clone() } else { p.service_account().map(String::from) },
         pod_template: (shared_pod && !pods[0].is_empty()).then(|| pods[0].clone()),
         task_run_specs,
     };
     let pipeline = PipelineContext {
         header: super::header(p),
         name,
-        namespace: p.namespace.clone(),
+        namespace: p.namespace().map(String::from),
         labels: k8s::managed_labels(),
         annotations: k8s::pipeline_annotations(p),
         tasks,
@@ -461,7 +461,7 @@ fn lower(p: &Pipeline, warnings: &mut Vec<Warning>) -> Result<(PipelineContext, 
 /// the failed one, so only a pipeline with two unordered steps can tell.
 fn failure_mode_warning(p: &Pipeline, warnings: &mut Vec<Warning>) {
     let Some((a, b)) = p.unordered_pair() else { return };
-    let what = match p.failure_mode {
+    let what = match p.failure_mode() {
         FailureMode::StopOnFailure => return,
         FailureMode::ContinueOnFailure => {
             "continue_on_failure: Tekton starts no new task after a failure, so independent branches stop too"
@@ -470,50 +470,50 @@ fn failure_mode_warning(p: &Pipeline, warnings: &mut Vec<Warning>) {
     };
     warnings.push(Warning::new(
         "tekton-failure-mode",
-        format!("execution mode {what} (steps `{}` and `{}` are independent)", a.name, b.name),
+        format!("execution mode {what} (steps `{}` and `{}` are independent)", a.name(), b.name()),
     ));
 }
 
 fn lower_task(p: &Pipeline, s: &Step, name: &str, run_after: Vec<String>) -> Result<TaskContext> {
     let text = TektonText;
-    if s.env.iter().any(|e| e.name == DOLLAR_VAR) {
+    if s.env().iter().any(|e| e.name() == DOLLAR_VAR) {
         return Err(Error::new(ErrorKind::Unsupported {
             engine: DISPLAY,
-            what: format!("an environment variable named `{DOLLAR_VAR}` in step `{}`", s.name),
+            what: format!("an environment variable named `{DOLLAR_VAR}` in step `{}`", s.name()),
             help: format!("zenc reserves `{DOLLAR_VAR}` to carry `$` past Tekton's substitution; rename the variable"),
         })
-        .at(s.path.clone()));
+        .at(s.path().to_string()));
     }
     let mut env = k8s::env_entries(s, &text);
-    let command: Vec<String> = s.command.iter().map(|c| text.literal(c)).collect();
-    let args: Vec<String> = s.args.iter().map(|a| text.literal(a)).collect();
+    let command: Vec<String> = s.command().iter().map(|c| text.literal(c)).collect();
+    let args: Vec<String> = s.args().iter().map(|a| text.literal(a)).collect();
     let needs_dollar =
         command.iter().chain(&args).chain(env.iter().filter_map(|e| e.value.as_ref())).any(|v| v.contains(DOLLAR_VAR));
     if needs_dollar {
         // First, so that every later env value and the command line can refer to it.
         env.insert(0, EnvEntry { name: DOLLAR_VAR.into(), value: Some("$".into()), value_from: None });
     }
-    let mut annotations = s.pod.annotations.clone();
-    annotations.insert(k8s::STEP_NAME_ANNOTATION.into(), s.name.clone());
+    let mut annotations = s.pod().annotations().clone();
+    annotations.insert(k8s::STEP_NAME_ANNOTATION.into(), s.name().to_string());
     let task = TaskContext {
         name: name.to_string(),
         run_after,
-        retries: s.retry.map(|r| r.limit),
-        timeout: s.timeout_seconds.map(go_duration),
+        retries: s.retry().map(|r| r.limit()),
+        timeout: s.timeout_seconds().map(go_duration),
         params: vec![ParamValue { name: RUN_ID_PARAM, value: RUN_ID }],
         param_specs: vec![ParamSpec { name: RUN_ID_PARAM, kind: "string" }],
         labels: k8s::pod_labels(p, s),
         annotations,
-        volumes: s.pod.volumes.clone(),
+        volumes: s.pod().volumes().to_vec(),
         step: StepContext {
-            image: s.image.clone(),
+            image: s.image().to_string(),
             command,
             args,
             env,
-            env_from: s.env_from.clone(),
-            compute_resources: k8s::resources(&s.resources),
-            volume_mounts: s.pod.volume_mounts.clone(),
-            security_context: s.pod.security_context.clone(),
+            env_from: s.env_from().to_vec(),
+            compute_resources: k8s::resources(s.resources()),
+            volume_mounts: s.pod().volume_mounts().to_vec(),
+            security_context: s.pod().security_context().cloned(),
         },
     };
     reject_references(s, &task)?;
@@ -524,9 +524,9 @@ fn lower_task(p: &Pipeline, s: &Step, name: &str, run_after: Vec<String>) -> Res
 /// Env values, command and args are escaped above; anywhere else such a reference is refused.
 fn reject_references(s: &Step, t: &TaskContext) -> Result<()> {
     let native: Vec<&str> = s
-        .env
+        .env()
         .iter()
-        .filter_map(|e| match &e.value {
+        .filter_map(|e| match e.value() {
             crate::ir::EnvValue::Kubernetes(v) => Some(v.as_str()),
             _ => None,
         })
@@ -547,9 +547,9 @@ fn reject_references(s: &Step, t: &TaskContext) -> Result<()> {
     if let Some((at, r)) = found.iter().find_map(|(at, v)| tekton_reference(v).map(|r| (at, r))) {
         return Err(Error::new(ErrorKind::Unsupported {
             engine: DISPLAY,
-            what: format!("`{r}` in `{}` of step `{}`", at.trim_start_matches('.'), s.name),
+            what: format!("`{r}` in `{}` of step `{}`", at.trim_start_matches('.'), s.name()),
             help: "Tekton replaces `$(params.…)`, `$(context.…)`, `$(tasks.…)`, … in that field and has no escape for it; only ZenML environment values, command and arguments can carry it".into(),
-        }).at(s.path.clone()));
+        }).at(s.path().to_string()));
     }
     Ok(())
 }
@@ -557,14 +557,14 @@ fn reject_references(s: &Step, t: &TaskContext) -> Result<()> {
 /// The run-level pod settings of a step; what `pod.Template` cannot hold is a warning.
 fn pod_template(s: &Step, warnings: &mut Vec<Warning>) -> PodTemplate {
     let mut lost = Vec::new();
-    if s.pod.host_ipc {
+    if s.pod().host_ipc() {
         lost.push("host_ipc".to_string());
     }
-    if s.pod.termination_grace_period_seconds.is_some() {
+    if s.pod().termination_grace_period_seconds().is_some() {
         lost.push("pod_stop_grace_period (terminationGracePeriodSeconds)".to_string());
     }
     let mut extra = BTreeMap::new();
-    for (k, v) in &s.pod.extra_pod_spec {
+    for (k, v) in s.pod().extra_pod_spec() {
         if POD_TEMPLATE_KEYS.contains(&k.as_str()) {
             extra.insert(k.clone(), v.clone());
         } else {
@@ -574,15 +574,15 @@ fn pod_template(s: &Step, warnings: &mut Vec<Warning>) -> PodTemplate {
     if !lost.is_empty() {
         warnings.push(Warning::new(
             "tekton-pod-field",
-            format!("step `{}`: Tekton's pod template has no field for {}; not carried", s.name, lost.join(", ")),
+            format!("step `{}`: Tekton's pod template has no field for {}; not carried", s.name(), lost.join(", ")),
         ));
     }
     PodTemplate {
-        node_selector: s.pod.node_selector.clone(),
-        tolerations: s.pod.tolerations.clone(),
-        affinity: s.pod.affinity.clone(),
-        image_pull_secrets: s.pod.image_pull_secrets.iter().map(|n| NameRef { name: n.clone() }).collect(),
-        scheduler_name: s.pod.scheduler_name.clone(),
+        node_selector: s.pod().node_selector().clone(),
+        tolerations: s.pod().tolerations().to_vec(),
+        affinity: s.pod().affinity().cloned(),
+        image_pull_secrets: s.pod().image_pull_secrets().iter().map(|n| NameRef { name: n.clone() }).collect(),
+        scheduler_name: s.pod().scheduler_name().map(String::from),
         extra,
     }
 }
@@ -594,13 +594,13 @@ fn lower_schedule(
     opts: &EngineOptions,
     warnings: &mut Vec<Warning>,
 ) -> Option<CronContext> {
-    let mut time_zone = s.timezone.clone();
-    let schedule = match &s.trigger {
+    let mut time_zone = s.timezone().map(String::from);
+    let schedule = match &s.trigger() {
         Trigger::Cron(c) => c.as_str().to_string(),
         Trigger::Interval { seconds } => {
             // Interval arithmetic is in UTC, whatever zone a cron would be read in.
             time_zone = Some("Etc/UTC".into());
-            match interval_cron(*seconds, s.start.as_ref()) {
+            match interval_cron(*seconds, s.start().as_ref()) {
                 Some(cron) => cron,
                 None => {
                     warnings.push(Warning::new(
@@ -626,56 +626,56 @@ fn lower_schedule(
             return None;
         }
     };
-    if s.start.is_some() || s.end.is_some() {
+    if s.start().is_some() || s.end().is_some() {
         warnings.push(Warning::new(
             "tekton-schedule-window",
             "Kubernetes CronJobs have no start/end time: the schedule runs from when it is applied until it is deleted or suspended",
         ));
     }
-    if s.catchup {
+    if s.catchup() {
         warnings.push(Warning::new(
             "tekton-catchup",
             "Kubernetes CronJobs do not catch up missed runs (startingDeadlineSeconds starts at most one late run)",
         ));
     }
-    let name = names::sanitize(&p.name, &CRON_RULE);
+    let name = names::sanitize(p.name(), &CRON_RULE);
     // The script lists this schedule's PipelineRuns and creates one; it cancels running ones
     // only for Replace (`kubectl patch` reads the object first: get + patch), and deletes old
     // ones only when a history limit is set. Checked against the requests kubectl sends.
     let mut verbs = vec!["create", "list"];
-    if s.concurrency == Some(Concurrency::Replace) {
+    if s.concurrency() == Some(Concurrency::Replace) {
         verbs.extend(["get", "patch"]);
     }
-    if s.successful_history_limit.is_some() || s.failed_history_limit.is_some() {
+    if s.successful_history_limit().is_some() || s.failed_history_limit().is_some() {
         verbs.push("delete");
     }
     let var = |name: &str, value: String| EnvEntry { name: name.into(), value: Some(value), value_from: None };
     let mut env = vec![
         var("ZENC_SCHEDULE", name.clone()),
-        var("ZENC_CONCURRENCY_POLICY", s.concurrency.unwrap_or(Concurrency::Allow).as_str().into()),
+        var("ZENC_CONCURRENCY_POLICY", s.concurrency().unwrap_or(Concurrency::Allow).as_str().into()),
         // kubectl caches API discovery under $HOME; the root filesystem is read-only.
         var("HOME", "/tmp".into()),
     ];
     // Unset rather than empty: Kubernetes drops an empty `value`, and `kubectl apply` would
     // then see a change on every run.
     for (key, limit) in
-        [("ZENC_KEEP_SUCCEEDED", s.successful_history_limit), ("ZENC_KEEP_FAILED", s.failed_history_limit)]
+        [("ZENC_KEEP_SUCCEEDED", s.successful_history_limit()), ("ZENC_KEEP_FAILED", s.failed_history_limit())]
     {
         env.extend(limit.map(|n| var(key, n.to_string())));
     }
     Some(CronContext {
         header: Vec::new(),
         name,
-        namespace: p.namespace.clone(),
+        namespace: p.namespace().map(String::from),
         labels: k8s::managed_labels(),
         annotations: k8s::pipeline_annotations(p),
         schedule,
         time_zone,
-        concurrency_policy: s.concurrency.map(|c| c.as_str()),
-        starting_deadline_seconds: s.starting_deadline_seconds,
-        successful_jobs_history_limit: s.successful_history_limit,
-        failed_jobs_history_limit: s.failed_history_limit,
-        suspend: !s.active,
+        concurrency_policy: s.concurrency().map(|c| c.as_str()),
+        starting_deadline_seconds: s.starting_deadline_seconds(),
+        successful_jobs_history_limit: s.successful_history_limit(),
+        failed_jobs_history_limit: s.failed_history_limit(),
+        suspend: !s.active(),
         verbs,
         image: opts.tekton_launcher_image.clone().unwrap_or_else(|| KUBECTL_IMAGE.to_string()),
         command: vec![
@@ -757,8 +757,8 @@ pub fn check(p: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
         (None, _) => return Err(bug("neither a Pipeline nor a self-contained PipelineRun".into())),
     };
     let tasks = spec["tasks"].as_array().ok_or_else(|| bug("no tasks".into()))?;
-    if tasks.len() != p.steps.len() {
-        return Err(bug(format!("{} tasks for {} steps", tasks.len(), p.steps.len())));
+    if tasks.len() != p.steps().len() {
+        return Err(bug(format!("{} tasks for {} steps", tasks.len(), p.steps().len())));
     }
     let graph: Vec<(String, Vec<String>)> = tasks
         .iter()
@@ -768,35 +768,36 @@ pub fn check(p: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
     let strings =
         |v: &Value| v.as_array().map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect::<Vec<_>>());
     let text = TektonText;
-    for (step, t) in p.steps.iter().zip(tasks) {
+    for (step, t) in p.steps().iter().zip(tasks) {
         crate::validate::check_pod_labels(p, step, &t["taskSpec"]["metadata"]["labels"])?;
         let steps =
-            t["taskSpec"]["steps"].as_array().ok_or_else(|| bug(format!("step `{}`: no taskSpec", step.name)))?;
+            t["taskSpec"]["steps"].as_array().ok_or_else(|| bug(format!("step `{}`: no taskSpec", step.name())))?;
         let [c] = steps.as_slice() else {
-            return Err(bug(format!("step `{}`: {} steps in its taskSpec", step.name, steps.len())));
+            return Err(bug(format!("step `{}`: {} steps in its taskSpec", step.name(), steps.len())));
         };
-        if c["image"].as_str() != Some(step.image.as_str()) {
-            return Err(bug(format!("step `{}`: image {} != {}", step.name, c["image"], step.image)));
+        if c["image"].as_str() != Some(step.image()) {
+            return Err(bug(format!("step `{}`: image {} != {}", step.name(), c["image"], step.image())));
         }
         let param = t["params"].as_array().and_then(|ps| ps.iter().find(|x| x["name"] == RUN_ID_PARAM));
         if param.and_then(|x| x["value"].as_str()) != Some(RUN_ID) {
-            return Err(bug(format!("step `{}`: no {RUN_ID_PARAM} param with the PipelineRun uid", step.name)));
+            return Err(bug(format!("step `{}`: no {RUN_ID_PARAM} param with the PipelineRun uid", step.name())));
         }
-        let env = c["env"].as_array().ok_or_else(|| bug(format!("step `{}` has no env", step.name)))?;
-        let run_id = env.iter().find(|e| e["name"].as_str() == Some(p.run_id_env.as_str()));
+        let env = c["env"].as_array().ok_or_else(|| bug(format!("step `{}` has no env", step.name())))?;
+        let run_id = env.iter().find(|e| e["name"].as_str() == Some(p.run_id_env()));
         if run_id.and_then(|e| e["value"].as_str()) != Some(RUN_ID_REF) {
-            return Err(bug(format!("step `{}`: {} is not the run-id param", step.name, p.run_id_env)));
+            return Err(bug(format!("step `{}`: {} is not the run-id param", step.name(), p.run_id_env())));
         }
-        let want_args: Vec<String> = step.args.iter().map(|a| text.literal(a)).collect();
-        let want_cmd: Vec<String> = step.command.iter().map(|a| text.literal(a)).collect();
+        let want_args: Vec<String> = step.args().iter().map(|a| text.literal(a)).collect();
+        let want_cmd: Vec<String> = step.command().iter().map(|a| text.literal(a)).collect();
         if strings(&c["args"]) != Some(want_args) || strings(&c["command"]) != Some(want_cmd) {
-            return Err(bug(format!("step `{}`: command/args differ", step.name)));
+            return Err(bug(format!("step `{}`: command/args differ", step.name())));
         }
-        let resources = serde_json::to_value(k8s::resources(&step.resources)).expect("serializable");
+        let resources = serde_json::to_value(k8s::resources(step.resources())).expect("serializable");
         if c["computeResources"] != resources {
             return Err(bug(format!(
                 "step `{}`: computeResources {} != {resources}",
-                step.name, c["computeResources"]
+                step.name(),
+                c["computeResources"]
             )));
         }
     }
@@ -914,7 +915,7 @@ mod tests {
         assert_eq!(docs.len(), 1);
         let tasks = docs[0]["spec"]["pipelineSpec"]["tasks"].as_array().unwrap();
         let uid = "0b2c1e7e-run-uid";
-        for (step, task) in ir.steps.iter().zip(tasks) {
+        for (step, task) in ir.steps().iter().zip(tasks) {
             // Tekton: pipeline-task params get the pipeline context, then the taskSpec gets
             // the params (one strings.Replacer pass each).
             let mut known: Vec<(String, String)> = Vec::new();
@@ -933,11 +934,11 @@ mod tests {
                 let v = crate::backend::k8s::kubelet_expand(&tekton_replace(v, &known), &visible);
                 env.push((e["name"].as_str().unwrap().to_string(), v));
             }
-            for var in &step.env {
-                let got = env.iter().find(|(k, _)| *k == var.name).map(|(_, v)| v.as_str());
-                match &var.value {
-                    EnvValue::Literal(want) => assert_eq!(got, Some(want.as_str()), "{}", var.name),
-                    EnvValue::RunId => assert_eq!(got, Some(uid), "{}", var.name),
+            for var in step.env() {
+                let got = env.iter().find(|(k, _)| *k == var.name()).map(|(_, v)| v.as_str());
+                match var.value() {
+                    EnvValue::Literal(want) => assert_eq!(got, Some(want.as_str()), "{}", var.name()),
+                    EnvValue::RunId => assert_eq!(got, Some(uid), "{}", var.name()),
                     _ => {}
                 }
             }
@@ -948,9 +949,9 @@ mod tests {
                 .iter()
                 .map(|a| crate::backend::k8s::kubelet_expand(&tekton_replace(a.as_str().unwrap(), &known), &visible))
                 .collect();
-            assert_eq!(args, step.args, "step {}", step.name);
+            assert_eq!(args, step.args(), "step {}", step.name());
             let at = args.iter().position(|a| a == "--step_name").unwrap();
-            assert_eq!(args[at + 1], step.name);
+            assert_eq!(args[at + 1], step.name());
         }
     }
 

@@ -78,7 +78,7 @@ fn compile_input(
     let renderer = Renderer::new(resolved.templates.as_deref())?;
     let mut files = Vec::new();
     for (i, &engine) in engines.iter().enumerate() {
-        let steps = pipeline.steps.len();
+        let steps = pipeline.steps().len();
         let what = format!("compiling {steps} steps for {} ({}/{})…", engine.name(), i + 1, engines.len());
         reporter.progress(steps, &what);
         let opts = resolved.engine_options(engine);
@@ -133,8 +133,8 @@ pub(super) fn check_command(args: &CheckArgs, source: &Source, reporter: &mut Re
     let names: Vec<&'static str> = engines.iter().map(|e| e.name()).collect();
     let p = &compiled.pipeline;
     let human =
-        format!("ok: pipeline `{}` with {} step(s) ({})", p.name.escape_debug(), p.steps.len(), names.join(", "));
-    let mut summary = Summary::new("check", &p.name, p.steps.len(), names);
+        format!("ok: pipeline `{}` with {} step(s) ({})", p.name().escape_debug(), p.steps().len(), names.join(", "));
+    let mut summary = Summary::new("check", p.name(), p.steps().len(), names);
     summary.warnings = reported;
     reporter.summary(&human, &summary);
     Ok(EXIT_OK)
@@ -183,14 +183,14 @@ pub(super) fn compile_command(args: &CompileArgs, source: &Source, reporter: &mu
     }
     let p = &compiled.pipeline;
     let names: Vec<&'static str> = engines.iter().map(|e| e.name()).collect();
-    let mut summary = Summary::new("compile", &p.name, p.steps.len(), names);
+    let mut summary = Summary::new("compile", p.name(), p.steps().len(), names);
     summary.warnings = reported;
     let summarize = |reporter: &mut Reporter, summary: &Summary<'_>| {
         let human = format!(
             "wrote {}: pipeline `{}`, {}, {}",
             summary.files.join(", "),
-            p.name.escape_debug(),
-            plural(p.steps.len(), "step"),
+            p.name().escape_debug(),
+            plural(p.steps().len(), "step"),
             plural(summary.warnings, "warning")
         );
         reporter.summary(&human, summary);
@@ -223,7 +223,7 @@ pub(super) fn compile_command(args: &CompileArgs, source: &Source, reporter: &mu
     if args.check {
         return check_files(&targets, &stale_optional, reporter);
     }
-    reporter.progress(p.steps.len(), &format!("writing {}…", plural(targets.len(), "file")));
+    reporter.progress(p.steps().len(), &format!("writing {}…", plural(targets.len(), "file")));
     summary.files = targets.iter().map(|(path, _, _)| path.display().to_string()).collect();
     let outputs: Vec<(Destination, &str)> = targets.into_iter().map(|(_, dest, content)| (dest, content)).collect();
     write::write_all(&outputs)?;

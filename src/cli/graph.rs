@@ -25,10 +25,10 @@ struct Graph {
 
 impl Graph {
     fn new(p: &Pipeline) -> Graph {
-        let resources: Vec<String> = p.steps.iter().map(|s| resources_text(&s.resources)).collect();
-        let default_image = most_common(p.steps.iter().map(|s| s.image.as_str()));
+        let resources: Vec<String> = p.steps().iter().map(|s| resources_text(s.resources())).collect();
+        let default_image = most_common(p.steps().iter().map(|s| s.image()));
         let default_resources = most_common(resources.iter().map(String::as_str));
-        let mut legend = vec![format!("pipeline: {}", p.name)];
+        let mut legend = vec![format!("pipeline: {}", p.name())];
         if let Some(image) = default_image {
             legend.push(format!("default image: {image}"));
         }
@@ -36,13 +36,13 @@ impl Graph {
             legend.push(format!("default resources: {}", if r.is_empty() { "none" } else { r }));
         }
         let nodes = p
-            .steps
+            .steps()
             .iter()
             .zip(&resources)
             .map(|(s, r)| {
-                let mut lines = vec![s.name.clone()];
-                if Some(s.image.as_str()) != default_image {
-                    lines.push(format!("image: {}", s.image));
+                let mut lines = vec![s.name().to_string()];
+                if Some(s.image()) != default_image {
+                    lines.push(format!("image: {}", s.image()));
                 }
                 if Some(r.as_str()) != default_resources {
                     lines.push(if r.is_empty() { "no resources".into() } else { r.clone() });
@@ -50,9 +50,9 @@ impl Graph {
                 lines
             })
             .collect();
-        let index: HashMap<&str, usize> = p.steps.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
+        let index: HashMap<&str, usize> = p.steps().iter().enumerate().map(|(i, s)| (s.name(), i)).collect();
         let mut edges = Vec::new();
-        for (to, step) in p.steps.iter().enumerate() {
+        for (to, step) in p.steps().iter().enumerate() {
             let from: BTreeSet<usize> = upstream(step).filter_map(|u| index.get(u).copied()).collect();
             edges.extend(from.into_iter().map(|from| (from, to)));
         }
@@ -94,7 +94,7 @@ fn header() -> String {
 }
 
 fn upstream(step: &Step) -> impl Iterator<Item = &str> {
-    step.upstream.iter().map(String::as_str)
+    step.upstream().iter().map(String::as_str)
 }
 
 /// The value most steps have; the first step's among equals.
@@ -109,10 +109,10 @@ fn most_common<'a>(values: impl Iterator<Item = &'a str>) -> Option<&'a str> {
 
 /// `cpu 2, memory 4Gi, nvidia.com/gpu 1`; a request and a different limit as `cpu 500m (limit 1)`.
 fn resources_text(r: &Resources) -> String {
-    let keys: BTreeSet<&String> = r.requests.keys().chain(r.limits.keys()).collect();
+    let keys: BTreeSet<&String> = r.requests().keys().chain(r.limits().keys()).collect();
     let parts: Vec<String> = keys
         .into_iter()
-        .map(|k| match (r.requests.get(k).map(|q| q.to_string()), r.limits.get(k).map(|q| q.to_string())) {
+        .map(|k| match (r.requests().get(k).map(|q| q.to_string()), r.limits().get(k).map(|q| q.to_string())) {
             (Some(req), Some(lim)) if req == lim => format!("{k} {req}"),
             (Some(req), Some(lim)) => format!("{k} {req} (limit {lim})"),
             (Some(req), None) => format!("{k} {req} (no limit)"),

@@ -7,8 +7,7 @@ use super::graph::{self, Node};
 use super::schedule::{parse_interval, Concurrency, Cron, Schedule, Trigger, UtcDateTime};
 use super::syntax;
 use super::{
-    EnvValue, EnvVar, FailureMode, PodSettings, Quantity, Resources, Retry, Sealed, Step, GPU_RESOURCE,
-    POD_SELECTOR_LABELS,
+    EnvValue, EnvVar, FailureMode, PodSettings, Quantity, Resources, Retry, Step, GPU_RESOURCE, POD_SELECTOR_LABELS,
 };
 use crate::error::{Error, ErrorKind, Result, Warning};
 use crate::snapshot::settings::{Number, OrchestratorSettings, IGNORED_RESOURCE_SETTINGS};
@@ -258,7 +257,6 @@ pub fn build(raw: RawPipeline, opts: &BuildOptions, warnings: &mut Vec<Warning>)
         namespace,
         service_account: opts.service_account.clone(),
         dynamic: raw.dynamic,
-        sealed: Sealed::default(),
     })
 }
 
@@ -357,7 +355,6 @@ fn dynamic_step(ctx: &StepContext, warnings: &mut Vec<Warning>) -> Result<Step> 
         upstream: Vec::new(),
         timeout_seconds: timeout(&rs)?,
         pod,
-        sealed: Sealed::default(),
     })
 }
 
@@ -444,7 +441,6 @@ fn step(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<
         upstream: rs.upstream.clone(),
         timeout_seconds: timeout(rs)?,
         pod,
-        sealed: Sealed::default(),
     }))
 }
 

@@ -6,26 +6,68 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Schedule {
     /// ZenML schedule name, if any.
-    pub name: Option<String>,
+    pub(super) name: Option<String>,
     /// What triggers runs.
-    pub trigger: Trigger,
+    pub(super) trigger: Trigger,
     /// First moment runs may happen (UTC).
-    pub start: Option<UtcDateTime>,
+    pub(super) start: Option<UtcDateTime>,
     /// Last moment runs may happen (UTC).
-    pub end: Option<UtcDateTime>,
+    pub(super) end: Option<UtcDateTime>,
     /// Run missed intervals after `start` (ZenML `catchup`).
-    pub catchup: bool,
+    pub(super) catchup: bool,
     /// IANA time zone the cron expression is read in; `None` = the engine's default.
-    pub timezone: Option<String>,
+    pub(super) timezone: Option<String>,
     /// What to do when a run is still going at the next tick.
-    pub concurrency: Option<Concurrency>,
+    pub(super) concurrency: Option<Concurrency>,
     /// Seconds after a missed tick during which the run may still start.
-    pub starting_deadline_seconds: Option<u64>,
+    pub(super) starting_deadline_seconds: Option<u64>,
     /// Finished runs to keep.
-    pub successful_history_limit: Option<u32>,
-    pub failed_history_limit: Option<u32>,
+    pub(super) successful_history_limit: Option<u32>,
+    pub(super) failed_history_limit: Option<u32>,
     /// False when ZenML has the schedule deactivated: engines create it suspended.
-    pub active: bool,
+    pub(super) active: bool,
+}
+
+impl Schedule {
+    /// ZenML schedule name, if any.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    pub fn trigger(&self) -> &Trigger {
+        &self.trigger
+    }
+    /// First moment runs may happen (UTC).
+    pub fn start(&self) -> Option<UtcDateTime> {
+        self.start
+    }
+    /// Last moment runs may happen (UTC).
+    pub fn end(&self) -> Option<UtcDateTime> {
+        self.end
+    }
+    /// Run missed intervals after `start`.
+    pub fn catchup(&self) -> bool {
+        self.catchup
+    }
+    /// IANA time zone the cron expression is read in; `None` = the engine's default.
+    pub fn timezone(&self) -> Option<&str> {
+        self.timezone.as_deref()
+    }
+    pub fn concurrency(&self) -> Option<Concurrency> {
+        self.concurrency
+    }
+    pub fn starting_deadline_seconds(&self) -> Option<u64> {
+        self.starting_deadline_seconds
+    }
+    pub fn successful_history_limit(&self) -> Option<u32> {
+        self.successful_history_limit
+    }
+    pub fn failed_history_limit(&self) -> Option<u32> {
+        self.failed_history_limit
+    }
+    /// False when ZenML has the schedule deactivated: engines create it suspended.
+    pub fn active(&self) -> bool {
+        self.active
+    }
 }
 
 /// When runs happen.
