@@ -86,7 +86,7 @@ impl Error {
 
     /// The stable code of this error (`zenc explain CODE`).
     pub fn code(&self) -> &'static str {
-        crate::diagnostic::error_code(&self.kind)
+        crate::diagnostic::error_code(&self.kind).code
     }
 
     /// The message and the help line, without the location (JSON diagnostics).
@@ -233,8 +233,9 @@ pub struct Warning {
 }
 
 impl Warning {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Warning { code, message: message.into(), path: None, step: None, engine: None }
+    /// A warning of `code`, one of the constants of the code tables (`crate::diagnostic`).
+    pub fn new(code: &'static crate::diagnostic::Code, message: impl Into<String>) -> Self {
+        Warning { code: code.code, message: message.into(), path: None, step: None, engine: None }
     }
 
     pub fn at(mut self, path: impl Into<String>) -> Self {

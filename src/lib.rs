@@ -1,7 +1,8 @@
 //! zenc: compiles ZenML pipeline snapshots into Argo, Tekton, Airflow and Kubeflow specs.
 //!
 //! snapshot text → `snapshot::load` → `ir::build` (a `Pipeline` exists only if valid) →
-//! `backend::<engine>` lowering → `render` (strict, auto-escaped templates).
+//! `backend::<engine>` lowering into documents → `render` (strict, auto-escaped templates) →
+//! files. ARCHITECTURE.md has the layers and how to add an engine.
 
 pub mod backend;
 pub mod cli;
@@ -11,6 +12,7 @@ pub mod fetch;
 pub mod ir;
 pub mod render;
 pub mod snapshot;
+#[cfg(any(test, feature = "verify"))]
 pub mod validate;
 
 use std::path::PathBuf;
@@ -73,7 +75,8 @@ pub fn compile_ir(
 ) -> Result<Vec<Artifact>> {
     let steps = StepPaths(pipeline.steps().iter().map(|s| (s.name(), s.path())).collect());
     let before = warnings.len();
-    let result = engine.compile(pipeline, opts, renderer, warnings);
+    let result =
+        engine.documents(pipeline, opts, warnings).and_then(|docs| renderer.render_documents(engine.name(), docs));
     for w in &mut warnings[before..] {
         w.engine = Some(engine.name());
     }

@@ -10,20 +10,16 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::backend::{Artifact, Content, Document, Embed, Engine};
 use crate::error::{Error, ErrorKind, Result};
 
-/// Every embedded template: (`<engine>/<file>`, source).
-pub const TEMPLATES: &[(&str, &str)] = &[
-    ("argo/workflow.yaml.j2", include_str!("../templates/argo/workflow.yaml.j2")),
-    ("argo/cron-workflow.yaml.j2", include_str!("../templates/argo/cron-workflow.yaml.j2")),
-    ("tekton/pipeline.yaml.j2", include_str!("../templates/tekton/pipeline.yaml.j2")),
-    ("tekton/pipelinerun.yaml.j2", include_str!("../templates/tekton/pipelinerun.yaml.j2")),
-    ("tekton/schedule.yaml.j2", include_str!("../templates/tekton/schedule.yaml.j2")),
-    ("tekton/tasks.yaml.j2", include_str!("../templates/tekton/tasks.yaml.j2")),
-    ("airflow/dag.py.j2", include_str!("../templates/airflow/dag.py.j2")),
-    ("kubeflow/pipeline-spec.yaml.j2", include_str!("../templates/kubeflow/pipeline-spec.yaml.j2")),
-    ("kubeflow/platform-spec.yaml.j2", include_str!("../templates/kubeflow/platform-spec.yaml.j2")),
-];
+/// Every embedded template: (`<engine>/<file>`, source), from the engine registry.
+pub fn templates() -> Vec<(String, &'static str)> {
+    Engine::ALL
+        .iter()
+        .flat_map(|e| e.templates().iter().map(move |(file, source)| (format!("{}/{file}", e.name()), *source)))
+        .collect()
+}
 
 /// Renders engine templates.
 pub struct Renderer {
@@ -49,19 +45,20 @@ impl Renderer {
         env.set_formatter(format_value);
         env.add_filter("comment", comment);
         env.add_filter("py_ident", py_ident);
-        for (name, source) in TEMPLATES {
-            env.add_template(name, source).map_err(|e| template_error(name, &e))?;
+        let templates = templates();
+        for (name, source) in &templates {
+            env.add_template_owned(name.clone(), *source).map_err(|e| template_error(name, &e))?;
         }
         let mut user = std::collections::BTreeMap::new();
         if let Some(dir) = override_dir {
-            reject_unknown_templates(dir)?;
-            for (name, _) in TEMPLATES {
+            reject_unknown_templates(dir, &templates)?;
+            for (name, _) in &templates {
                 let path = dir.join(name);
                 if path.is_file() {
-                    user.insert(name.to_string(), path.clone());
+                    user.insert(name.clone(), path.clone());
                     let source = std::fs::read_to_string(&path)
                         .map_err(|e| Error::new(ErrorKind::Io { message: format!("{}: {e}", path.display()) }))?;
-                    env.add_template_owned(name.to_string(), source).map_err(|e| {
+                    env.add_template_owned(name.clone(), source).map_err(|e| {
                         Error::invalid(
                             "template",
                             path.display().to_string(),
@@ -72,6 +69,48 @@ impl Renderer {
             }
         }
         Ok(Renderer { env, user })
+    }
+
+    /// Render an engine's documents into its files: the documents of one file joined with
+    /// `---`, files in the order of their first document.
+    pub fn render_documents(&self, engine: &'static str, documents: Vec<Document>) -> Result<Vec<Artifact>> {
+        let mut files: Vec<Artifact> = Vec::new();
+        for doc in documents {
+            let text = match doc.content {
+                Content::Template { template, mut context, embeds } => {
+                    for embed in embeds {
+                        self.embed(engine, embed, &mut context)?;
+                    }
+                    self.render(engine, template, &context)?
+                }
+                Content::Json(body) => {
+                    let mut text = serde_json::to_string_pretty(&body).expect("JSON values serialize");
+                    text.push('\n');
+                    text
+                }
+            };
+            match files.iter_mut().find(|a| a.suffix == doc.file) {
+                Some(file) => {
+                    file.content.push_str("---\n");
+                    file.content.push_str(&text);
+                }
+                None => files.push(Artifact { suffix: doc.file.to_string(), content: text }),
+            }
+        }
+        Ok(files)
+    }
+
+    /// Render `embed` and put its text into `context`.
+    fn embed(&self, engine: &'static str, embed: Embed, context: &mut Value) -> Result<()> {
+        let text = self.render(engine, embed.template, &embed.context)?;
+        if text.len() > embed.max_bytes {
+            return Err((embed.too_large)(text.len()));
+        }
+        let target = context.pointer_mut(embed.at).and_then(Value::as_object_mut).ok_or_else(|| {
+            Error::new(ErrorKind::Internal { message: format!("no object at `{}` to embed into", embed.at) })
+        })?;
+        target.insert(embed.key.to_string(), Value::String(text));
+        Ok(())
     }
 
     /// Render `<engine>/<template>` with `ctx`.
@@ -88,7 +127,7 @@ impl Renderer {
         // Our templates are proven by the tests; a user's copy is checked on every use, so a
         // broken one is reported, not written. (The Airflow `.py` would need a Python parser.)
         if let Some(path) = self.user.get(&name).filter(|_| name.ends_with(".yaml.j2")) {
-            if let Some(e) = crate::validate::yaml_error(&out) {
+            if let Some(e) = yaml_error(&out) {
                 return Err(Error::invalid(
                     "template",
                     path.display().to_string(),
@@ -100,8 +139,16 @@ impl Renderer {
     }
 }
 
+/// Why `text` is not (multi-document) YAML, if it is not: for user templates, whose output
+/// no other check has seen.
+fn yaml_error(text: &str) -> Option<String> {
+    serde_yaml::Deserializer::from_str(text)
+        .find_map(|doc| <serde_yaml::Value as serde::Deserialize>::deserialize(doc).err())
+        .map(|e| e.to_string())
+}
+
 /// A `.j2` file in the user's directory that replaces nothing is a typo, not a no-op.
-fn reject_unknown_templates(dir: &Path) -> Result<()> {
+fn reject_unknown_templates(dir: &Path, templates: &[(String, &str)]) -> Result<()> {
     let io = |e: std::io::Error| Error::new(ErrorKind::Io { message: format!("{}: {e}", dir.display()) });
     for engine in std::fs::read_dir(dir).map_err(io)? {
         let engine = engine.map_err(io)?.path();
@@ -111,8 +158,8 @@ fn reject_unknown_templates(dir: &Path) -> Result<()> {
         for file in std::fs::read_dir(&engine).map_err(io)? {
             let file = file.map_err(io)?.path();
             let rel = file.strip_prefix(dir).unwrap_or(&file).to_string_lossy().replace('\\', "/");
-            if rel.ends_with(".j2") && !TEMPLATES.iter().any(|(n, _)| *n == rel) {
-                let known: Vec<&str> = TEMPLATES.iter().map(|(n, _)| *n).collect();
+            if rel.ends_with(".j2") && !templates.iter().any(|(n, _)| *n == rel) {
+                let known: Vec<&str> = templates.iter().map(|(n, _)| n.as_str()).collect();
                 return Err(Error::invalid(
                     "template file",
                     file.display().to_string(),
@@ -125,13 +172,7 @@ fn reject_unknown_templates(dir: &Path) -> Result<()> {
 }
 
 fn template_error(name: &str, e: &minijinja::Error) -> Error {
-    let engine = match name.split('/').next() {
-        Some("argo") => "argo",
-        Some("tekton") => "tekton",
-        Some("airflow") => "airflow",
-        Some("kubeflow") => "kubeflow",
-        _ => "zenc",
-    };
+    let engine = name.split('/').next().and_then(Engine::from_name).map_or("zenc", Engine::name);
     // minijinja's own text already names the template and line.
     Error::new(ErrorKind::Template { engine, template: name.to_string(), message: e.to_string() })
 }

@@ -21,14 +21,6 @@ pub fn yaml_documents(text: &str) -> Result<Vec<Value>> {
     Ok(docs)
 }
 
-/// Why `text` is not (multi-document) YAML, if it is not: for user templates, whose output
-/// no other check has seen.
-pub fn yaml_error(text: &str) -> Option<String> {
-    serde_yaml::Deserializer::from_str(text)
-        .find_map(|doc| <serde_yaml::Value as serde::Deserialize>::deserialize(doc).err())
-        .map(|e| e.to_string())
-}
-
 /// An output that does not match the pipeline: a bug of ours.
 pub fn bug(message: String) -> Error {
     Error::new(ErrorKind::Internal { message })
@@ -36,7 +28,13 @@ pub fn bug(message: String) -> Error {
 
 /// Check `artifacts`, the output of `engine` for `pipeline`.
 pub fn check(engine: Engine, pipeline: &Pipeline, artifacts: &[crate::Artifact]) -> Result<()> {
-    engine.check(pipeline, artifacts)
+    use crate::backend::{airflow, argo, kubeflow, tekton};
+    match engine {
+        Engine::Argo => argo::check::check(pipeline, artifacts),
+        Engine::Tekton => tekton::check::check(pipeline, artifacts),
+        Engine::Airflow => airflow::check::check(pipeline, artifacts),
+        Engine::Kubeflow => kubeflow::check::check(pipeline, artifacts),
+    }
 }
 
 /// The labels read back from a step's pod metadata carry `k8s::pod_labels`.

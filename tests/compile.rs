@@ -20,7 +20,8 @@ fn fixtures_compile() {
             let out =
                 compile(&text, &name, &[engine], &opts).unwrap_or_else(|e| panic!("{name} → {}: {e}", engine.name()));
             let artifacts: Vec<_> = out.files.iter().map(|(_, a)| a.clone()).collect();
-            engine.check(&ir, &artifacts).unwrap_or_else(|e| panic!("{name} → {}: {e}", engine.name()));
+            zenc::validate::check(engine, &ir, &artifacts)
+                .unwrap_or_else(|e| panic!("{name} → {}: {e}", engine.name()));
             // Same input, same bytes.
             let again = compile(&text, &name, &[engine], &opts).unwrap();
             assert_eq!(out.files, again.files, "{name}: output is not deterministic");

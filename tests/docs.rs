@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use zenc::diagnostic::{self, Severity, CODES};
+use zenc::diagnostic::{self, Severity};
 
 const ZENC: &str = env!("CARGO_BIN_EXE_zenc");
 const START: &str = "<!-- codes:start: generated from src/diagnostic.rs -->\n";
@@ -64,67 +64,51 @@ fn sources(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// The first argument of each call `name(` in `text`: a string literal, or the raw text of
-/// something else (an identifier passed through).
-fn first_arguments<'a>(text: &'a str, name: &str) -> Vec<Result<&'a str, &'a str>> {
+/// Every `pub const NAME: Code = Code::<kind>("code", …` in `text`: (NAME, code).
+fn code_constants(text: &str) -> Vec<(&str, &str)> {
     let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(i) = rest.find(name) {
-        rest = rest[i + name.len()..].trim_start();
-        if let Some(lit) = rest.strip_prefix('"') {
-            let end = lit.find('"').unwrap();
-            out.push(Ok(&lit[..end]));
-        } else {
-            let end = rest.find([',', ')']).unwrap_or(rest.len());
-            out.push(Err(rest[..end].trim()));
-        }
+    for (i, _) in text.match_indices(": Code = Code::") {
+        let name = text[..i].rsplit(' ').next().unwrap();
+        let rest = &text[i..];
+        let lit = &rest[rest.find('"').unwrap() + 1..];
+        out.push((name, &lit[..lit.find('"').unwrap()]));
     }
     out
 }
 
+/// A code is a constant (`Warning::new(&codes::X, …)`), so an unknown code does not compile.
+/// What remains to check: every constant is in its table's `CODES` (else `zenc explain` and
+/// README miss it), and every listed code is reported by some source.
 #[test]
-fn every_code_the_sources_report_is_in_the_table_and_every_entry_is_used() {
-    // Calls whose first argument is a code: warnings, Kubeflow's per-step collector, the CLI's
-    // reporter, and the error-kind match.
-    let calls_in = |path: &Path| -> &[&str] {
-        if path.ends_with("src/diagnostic.rs") {
-            &["=> "]
-        } else if path.parent().is_some_and(|d| d.ends_with("src/cli")) {
-            &["Warning::new(", ".failure(", ".note(", ".drift("]
-        } else {
-            &["Warning::new(", "dropped.add("]
-        }
-    };
-    // Passes a code through: Kubeflow's collector hands `dropped.add`'s literal on.
-    let allowed_dynamic = [("kubeflow.rs", "Warning::new(", "code")];
-    let mut used = BTreeSet::new();
-    for path in sources(&root().join("src")) {
-        let file = path.file_name().unwrap().to_string_lossy().into_owned();
-        let mut text = std::fs::read_to_string(&path).unwrap();
-        if file == "diagnostic.rs" {
-            // The table itself names every code; only `error_code`'s match counts.
-            let start = text.find("pub fn error_code").unwrap();
-            text = text[start..text[start..].find("\n}\n").unwrap() + start].to_string();
-        }
-        for &call in calls_in(&path) {
-            for arg in first_arguments(&text, call) {
-                match arg {
-                    Ok(code) => {
-                        let entry = diagnostic::lookup(code);
-                        assert!(entry.is_some(), "{file}: `{call}\"{code}\"` is not in src/diagnostic.rs");
-                        used.insert(code.to_string());
-                    }
-                    Err(_) if call == "=> " || call.starts_with('.') => {}
-                    Err(other) => assert!(
-                        allowed_dynamic.contains(&(file.as_str(), call, other)),
-                        "{file}: `{call}{other}` passes a code the test cannot see: use a literal"
-                    ),
-                }
-            }
+fn every_code_constant_is_listed_and_used() {
+    let files: Vec<(PathBuf, String)> =
+        sources(&root().join("src")).into_iter().map(|p| (p.clone(), std::fs::read_to_string(&p).unwrap())).collect();
+    let mut defined = BTreeSet::new();
+    for (path, text) in &files {
+        for (name, code) in code_constants(text) {
+            assert!(diagnostic::lookup(code).is_some(), "{}: `{code}` is not in its table's CODES", path.display());
+            defined.insert(code);
+            // Uses: the constant's name outside its definition and its table.
+            let uses: usize = files
+                .iter()
+                .map(|(_, t)| {
+                    t.lines()
+                        .filter(|l| !l.contains(": Code = Code::") && !l.contains("pub const CODES"))
+                        .map(|l| l.match_indices(name).filter(|(i, _)| is_word(l, *i, name.len())).count())
+                        .sum::<usize>()
+                })
+                .sum();
+            assert!(uses > 0, "{}: `{code}` ({name}) is reported nowhere: remove it", path.display());
         }
     }
-    let unused: Vec<&str> = CODES.iter().map(|c| c.code).filter(|c| !used.contains(*c)).collect();
-    assert!(unused.is_empty(), "codes no source reports (remove them from src/diagnostic.rs): {unused:?}");
+    let listed: BTreeSet<&str> = diagnostic::all().map(|l| l.code.code).collect();
+    assert_eq!(listed, defined, "every listed code is a constant in src/");
+}
+
+/// `name` at byte `i` of `line` is a whole identifier.
+fn is_word(line: &str, i: usize, len: usize) -> bool {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    !line[..i].ends_with(ident) && !line[i + len..].starts_with(ident)
 }
 
 #[test]
@@ -141,7 +125,7 @@ fn every_warning_the_fixtures_produce_is_in_the_table() {
         for w in out.warnings {
             let entry = diagnostic::lookup(w.code)
                 .unwrap_or_else(|| panic!("{}: `{}` not in the table", path.display(), w.code));
-            assert_eq!(entry.severity, Severity::Warning, "{}", w.code);
+            assert_eq!(entry.code.severity, Severity::Warning, "{}", w.code);
             if let Some(engine) = entry.engine {
                 assert_eq!(w.engine, Some(engine.name()), "`{}` comes from its engine", w.code);
             }

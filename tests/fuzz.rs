@@ -628,7 +628,7 @@ fn exercise(case: &Case, opts: &Options, renderer: &Renderer) -> Result<Option<u
     let mut compiled = 0;
     for &engine in Engine::ALL {
         let mut w = warnings.clone();
-        let artifacts = match engine.compile(&pipeline, &opts.engine, renderer, &mut w) {
+        let artifacts = match zenc::compile_ir(&pipeline, &case.name, engine, &opts.engine, renderer, &mut w) {
             Ok(a) => a,
             Err(e) if e.is_internal() => {
                 return Err(failure(
@@ -651,11 +651,14 @@ fn exercise(case: &Case, opts: &Options, renderer: &Renderer) -> Result<Option<u
             };
             parsed.map_err(|e| failure(format!("{}: {} does not parse", engine.name(), a.suffix), e))?;
         }
-        engine.check(&pipeline, &artifacts).map_err(|e| {
+        zenc::validate::check(engine, &pipeline, &artifacts).map_err(|e| {
             failure(format!("{}: read-back check: {}", engine.name(), shape(&e.to_string())), e.to_string())
         })?;
         let _ = w.iter().map(ToString::to_string).count();
-        if case.twice && engine.compile(&pipeline, &opts.engine, renderer, &mut Vec::new()).ok() != Some(artifacts) {
+        if case.twice
+            && zenc::compile_ir(&pipeline, &case.name, engine, &opts.engine, renderer, &mut Vec::new()).ok()
+                != Some(artifacts)
+        {
             return Err(failure(format!("{}: not deterministic", engine.name()), String::new()));
         }
         compiled += 1;

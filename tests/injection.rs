@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 
 use serde_json::Value;
-use zenc::backend::k8s::kubelet_expand;
+use zenc::backend::k8s::env::kubelet_expand;
 use zenc::ir::EnvValue;
 use zenc::validate::yaml_documents;
 use zenc::{compile, load_ir, Engine};

@@ -1,85 +1,53 @@
-//! Engines: each lowers the IR into its own typed context and renders its templates.
+//! Engines. The list below is the one place engines are named: each is a folder here with a
+//! type implementing [`Backend`] (lowering the IR into a typed context, then laying that out as
+//! documents), a folder `templates/<engine>/`, and its warning codes. What several engines
+//! share lives in `k8s/` (step pods on Kubernetes) and `kfp/` (the KFP v2 IR). Backends do not
+//! render: `crate::compile` runs lower → render → join.
 
-pub mod airflow;
-pub mod argo;
+#[macro_use]
+mod registry;
+mod document;
 pub mod k8s;
-pub mod kubeflow;
+pub mod kfp;
 pub mod names;
-pub mod tekton;
 
+pub use document::{context_value, Artifact, Content, Document, Embed};
+
+use crate::diagnostic::Code;
 use crate::error::{Result, Warning};
 use crate::ir::Pipeline;
-use crate::render::Renderer;
 
-/// A target engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
-pub enum Engine {
+engines! {
     /// Argo Workflows: Workflow, WorkflowTemplate, CronWorkflow.
-    Argo,
+    argo::Argo,
     /// Tekton Pipelines: a self-contained PipelineRun (or a Pipeline); a CronJob creating
     /// PipelineRuns when scheduled.
-    Tekton,
+    tekton::Tekton,
     /// Apache Airflow: one DAG file of KubernetesPodOperator tasks.
-    Airflow,
+    airflow::Airflow,
     /// Kubeflow Pipelines: KFP v2 IR (PipelineSpec + Kubernetes PlatformSpec).
-    Kubeflow,
+    kubeflow::Kubeflow,
 }
 
-impl Engine {
-    /// Every engine, in output order. Tests iterate this, so a new engine is tested at once.
-    pub const ALL: &'static [Engine] = &[Engine::Argo, Engine::Tekton, Engine::Airflow, Engine::Kubeflow];
+/// One engine: how the IR becomes its documents.
+pub trait Backend {
+    /// The engine's name: CLI value, module, template folder, snapshot name, code prefix.
+    const NAME: &'static str;
+    /// Its templates, `templates!("<name>": "<file>", …)`.
+    const TEMPLATES: &'static [(&'static str, &'static str)];
+    /// Suffixes of files written only for some inputs (a schedule's request body).
+    const OPTIONAL_FILES: &'static [&'static str] = &[];
+    /// Its warning and error codes, sorted by code.
+    const CODES: &'static [Code];
+    /// Everything the templates need, computed from the IR.
+    type Context;
 
-    /// The engine's name everywhere: CLI value, module, template folder, snapshot name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Engine::Argo => "argo",
-            Engine::Tekton => "tekton",
-            Engine::Airflow => "airflow",
-            Engine::Kubeflow => "kubeflow",
-        }
-    }
+    /// IR → context: engine names, escaping, what the engine cannot express (warnings) or
+    /// refuses (errors).
+    fn lower(pipeline: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Result<Self::Context>;
 
-    /// Engine from its name (`argo`).
-    pub fn from_name(name: &str) -> Option<Engine> {
-        Engine::ALL.iter().copied().find(|e| e.name() == name)
-    }
-
-    /// Lower and render `pipeline`.
-    pub fn compile(
-        self,
-        pipeline: &Pipeline,
-        opts: &EngineOptions,
-        renderer: &Renderer,
-        warnings: &mut Vec<Warning>,
-    ) -> Result<Vec<Artifact>> {
-        match self {
-            Engine::Argo => argo::compile(pipeline, opts, renderer, warnings),
-            Engine::Tekton => tekton::compile(pipeline, opts, renderer, warnings),
-            Engine::Airflow => airflow::compile(pipeline, opts, renderer, warnings),
-            Engine::Kubeflow => kubeflow::compile(pipeline, opts, renderer, warnings),
-        }
-    }
-}
-
-impl Engine {
-    /// Files this engine writes only for some inputs (suffixes, like `Artifact::suffix`): a
-    /// copy left from an earlier compile would describe a pipeline that no longer exists.
-    pub fn optional_suffixes(self) -> &'static [&'static str] {
-        match self {
-            Engine::Kubeflow => &[kubeflow::RECURRING_RUN_SUFFIX],
-            _ => &[],
-        }
-    }
-
-    /// Read our own output back and check the graph and the fields each step needs (tests).
-    pub fn check(self, pipeline: &Pipeline, artifacts: &[Artifact]) -> Result<()> {
-        match self {
-            Engine::Argo => argo::check(pipeline, artifacts),
-            Engine::Tekton => tekton::check(pipeline, artifacts),
-            Engine::Airflow => airflow::check(pipeline, artifacts),
-            Engine::Kubeflow => kubeflow::check(pipeline, artifacts),
-        }
-    }
+    /// Which templates (or JSON bodies) lay the context out, into which files.
+    fn documents(context: &Self::Context) -> Vec<Document>;
 }
 
 /// Which kind of object to emit, where an engine has a choice.
@@ -122,12 +90,4 @@ pub fn header(p: &Pipeline) -> Vec<String> {
         format!("Pipeline: {}", p.name()),
         format!("Snapshot: {}", p.snapshot_id()),
     ]
-}
-
-/// One output file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Artifact {
-    /// Suggested file name suffix (`argo.yaml`); the CLI prefixes the input's stem.
-    pub suffix: String,
-    pub content: String,
 }

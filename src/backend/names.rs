@@ -5,7 +5,10 @@
 //! has to be cut to fit the length budget, the changed ones get `-` + six hex characters of
 //! a hash of the *original* name, so the result depends only on the input.
 
+use std::collections::HashMap;
+
 use crate::error::{Error, ErrorKind, Result};
+use crate::ir::{Pipeline, Step};
 
 /// What one engine accepts for one kind of name.
 #[derive(Debug, Clone, Copy)]
@@ -173,6 +176,34 @@ pub fn assign(originals: &[&str], rule: &NameRule, reserved: &[&str], engine: &'
         seen.insert(name, i);
     }
     Ok(out)
+}
+
+/// The engine names of a pipeline's steps (`assign` over them), in step order, and of each
+/// step's upstream steps.
+#[derive(Debug)]
+pub struct StepNames {
+    names: Vec<String>,
+    /// Step name → index.
+    index: HashMap<String, usize>,
+}
+
+impl StepNames {
+    pub fn assign(p: &Pipeline, rule: &NameRule, reserved: &[&str], engine: &'static str) -> Result<StepNames> {
+        let originals: Vec<&str> = p.steps().iter().map(Step::name).collect();
+        let names = assign(&originals, rule, reserved, engine)?;
+        let index = originals.iter().enumerate().map(|(i, n)| ((*n).to_string(), i)).collect();
+        Ok(StepNames { names, index })
+    }
+
+    /// One name per step, in step order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The engine names of the steps `s` waits for.
+    pub fn upstream(&self, s: &Step) -> Vec<String> {
+        s.upstream().iter().map(|u| self.names[self.index[u.as_str()]].clone()).collect()
+    }
 }
 
 #[cfg(test)]

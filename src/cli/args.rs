@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::backend::{Engine, EngineOptions, ObjectKind};
+use crate::diagnostic::codes;
 use crate::ir::{syntax, BuildOptions, SecretRef};
 use crate::{Error, Options};
 
@@ -331,13 +332,19 @@ impl EngineArgs {
         let mut out = Vec::new();
         let has = |e: Engine| engines.contains(&e);
         if self.kind.is_some_and(|k| k != ObjectKind::Run) && !has(Engine::Argo) && !has(Engine::Tekton) {
-            out.push(crate::Warning::new("option-unused", "--kind only applies to the argo and tekton targets"));
+            out.push(crate::Warning::new(&codes::OPTION_UNUSED, "--kind only applies to the argo and tekton targets"));
         }
         if self.airflow_version.is_some_and(|v| v != 3) && !has(Engine::Airflow) {
-            out.push(crate::Warning::new("option-unused", "--airflow-version only applies to the airflow target"));
+            out.push(crate::Warning::new(
+                &codes::OPTION_UNUSED,
+                "--airflow-version only applies to the airflow target",
+            ));
         }
         if self.tekton_launcher_image.is_some() && !has(Engine::Tekton) {
-            out.push(crate::Warning::new("option-unused", "--tekton-launcher-image only applies to the tekton target"));
+            out.push(crate::Warning::new(
+                &codes::OPTION_UNUSED,
+                "--tekton-launcher-image only applies to the tekton target",
+            ));
         }
         out
     }

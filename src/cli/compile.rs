@@ -12,6 +12,7 @@ use super::policy::{Level, Policy};
 use super::report::{Reporter, Summary};
 use super::write::{self, Destination};
 use super::{diff, graph, source_name, usage, UsageError, EXIT_DRIFT, EXIT_FAILURE, EXIT_OK};
+use crate::diagnostic::codes;
 use crate::render::Renderer;
 use crate::{compile_ir, load_ir, Artifact, Engine, Error, Pipeline, Warning};
 
@@ -111,7 +112,7 @@ fn deny(reporter: &mut Reporter, denied: usize, what: &str) -> i32 {
         "{denied} denied warning{} (--deny-warnings, -D, or zenc.toml's deny): {what}",
         if denied == 1 { "" } else { "s" }
     );
-    reporter.failure("warnings-denied", &message, None);
+    reporter.failure(&codes::WARNINGS_DENIED, &message, None);
     EXIT_FAILURE
 }
 
@@ -204,7 +205,7 @@ pub(super) fn compile_command(args: &CompileArgs, source: &Source, reporter: &mu
                 "`{}` is not written to a stream, device or FIFO: pass -o FILE or --out-dir DIR to write it",
                 artifact.suffix
             );
-            reporter.note("output-skipped", &message, None);
+            reporter.note(&codes::OUTPUT_SKIPPED, &message, None);
         }
         let shown = match &stream {
             Destination::Through(path) => Some(path.display().to_string()),
@@ -230,7 +231,11 @@ pub(super) fn compile_command(args: &CompileArgs, source: &Source, reporter: &mu
     for path in &stale_optional {
         std::fs::remove_file(path).with_context(|| format!("cannot remove the outdated {}", path.display()))?;
         let shown = path.display().to_string();
-        reporter.note("output-removed", &format!("removed {shown}: this pipeline no longer produces it"), Some(&shown));
+        reporter.note(
+            &codes::OUTPUT_REMOVED,
+            &format!("removed {shown}: this pipeline no longer produces it"),
+            Some(&shown),
+        );
     }
     summarize(reporter, &summary);
     Ok(EXIT_OK)
@@ -288,7 +293,7 @@ fn check_files(
         let shown = path.display().to_string();
         let current = match dest {
             Destination::File(file) if !file.exists() => {
-                reporter.drift("output-missing", "missing", &shown);
+                reporter.drift(&codes::OUTPUT_MISSING, "missing", &shown);
                 drift += 1;
                 continue;
             }
@@ -297,14 +302,14 @@ fn check_files(
             _ => Vec::new(),
         };
         if current != wanted.as_bytes() {
-            reporter.drift("out-of-date", "out of date", &shown);
+            reporter.drift(&codes::OUT_OF_DATE, "out of date", &shown);
             let text = diff::unified(&shown, &String::from_utf8_lossy(&current), wanted, colour);
             std::io::stdout().lock().write_all(text.as_bytes())?;
             drift += 1;
         }
     }
     for path in obsolete {
-        reporter.drift("output-obsolete", "no longer produced", &path.display().to_string());
+        reporter.drift(&codes::OUTPUT_OBSOLETE, "no longer produced", &path.display().to_string());
         drift += 1;
     }
     Ok(if drift == 0 { EXIT_OK } else { EXIT_DRIFT })

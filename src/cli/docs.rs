@@ -7,7 +7,7 @@ use clap::CommandFactory;
 
 use super::args::{Cli, CompletionsArgs, ExplainArgs, ManArgs};
 use super::{help, usage};
-use crate::diagnostic::{self, CODES};
+use crate::diagnostic::{self, Listed};
 
 /// Width `explain` wraps its paragraphs to.
 const WIDTH: usize = 80;
@@ -15,27 +15,26 @@ const WIDTH: usize = 80;
 /// `zenc explain [CODE]`.
 pub fn explain(args: &ExplainArgs) -> anyhow::Result<String> {
     let Some(wanted) = &args.code else {
-        let width = CODES.iter().map(|c| c.code.len()).max().unwrap_or(0);
+        let width = diagnostic::all().map(|l| l.code.code.len()).max().unwrap_or(0);
         let mut out = String::new();
-        for c in CODES {
-            let engine = c.engine.map_or("", |e| e.name());
+        for Listed { code: c, engine } in diagnostic::all() {
+            let engine = engine.map_or("", |e| e.name());
             out.push_str(&format!("{:width$}  {:7}  {engine:8}  {}\n", c.code, c.severity.name(), c.summary));
         }
         return Ok(out);
     };
     // `warning[argo-catchup]` pasted whole works too.
     let code = wanted.rsplit('[').next().unwrap_or(wanted).trim_end_matches(']').trim();
-    let Some(c) = diagnostic::lookup(code) else {
-        let near: Vec<String> = CODES
-            .iter()
-            .filter(|c| c.code.contains(code) || code.contains(c.code))
-            .map(|c| format!("`{}`", c.code))
+    let Some(Listed { code: c, engine }) = diagnostic::lookup(code) else {
+        let near: Vec<String> = diagnostic::all()
+            .filter(|l| l.code.code.contains(code) || code.contains(l.code.code))
+            .map(|l| format!("`{}`", l.code.code))
             .collect();
         let hint = if near.is_empty() { String::new() } else { format!(" (did you mean {}?)", near.join(", ")) };
         return Err(usage(format!("no code `{code}`{hint}; `zenc explain` lists every code")));
     };
     let mut out = format!("{}[{}]: {}\n", c.severity.name(), c.code, c.summary);
-    if let Some(engine) = c.engine {
+    if let Some(engine) = engine {
         out.push_str(&format!("engine: {}\n", engine.name()));
     }
     for paragraph in c.explanation.split("\n\n") {

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use clap::Parser;
 
+use crate::diagnostic::codes;
 use crate::Error;
 
 mod args;
@@ -82,7 +83,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
             // The format was asked for, even if the rest of the line is wrong.
             let text = e.render().to_string();
             let message = text.lines().next().unwrap_or_default().trim_start_matches("error: ");
-            Reporter::new(true).failure("usage", message, None);
+            Reporter::new(true).failure(&codes::USAGE, message, None);
             return EXIT_USAGE;
         }
         Err(e) => {
@@ -97,10 +98,10 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
             reporter.clear_progress();
             if let Some(u) = e.downcast_ref::<UsageError>() {
                 match u {
-                    UsageError::Text(message) => reporter.failure("usage", message, None),
+                    UsageError::Text(message) => reporter.failure(&codes::USAGE, message, None),
                     UsageError::Value(err) => reporter.error(err),
                     UsageError::Config { file, message } => {
-                        reporter.failure("config", &format!("{file}: {message}"), Some(file))
+                        reporter.failure(&codes::CONFIG, &format!("{file}: {message}"), Some(file))
                     }
                 }
                 return EXIT_USAGE;
@@ -112,9 +113,9 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
             if let Some(err) = e.downcast_ref::<Error>() {
                 reporter.error(err);
             } else if e.downcast_ref::<crate::fetch::FetchError>().is_some() {
-                reporter.failure("fetch-failed", &format!("{e:#}"), None);
+                reporter.failure(&codes::FETCH_FAILED, &format!("{e:#}"), None);
             } else {
-                reporter.failure("write-failed", &format!("{e:#}"), None);
+                reporter.failure(&codes::WRITE_FAILED, &format!("{e:#}"), None);
             }
             EXIT_FAILURE
         }

@@ -43,7 +43,7 @@ impl Lists {
 
 /// A warning code, or a message saying why `code` is not one.
 fn check_code(code: &str, flag: &str) -> Result<(), String> {
-    match diagnostic::lookup(code) {
+    match diagnostic::lookup(code).map(|l| l.code) {
         Some(c) if c.severity == Severity::Warning => Ok(()),
         Some(c) => Err(format!(
             "{flag} {code}: `{code}` is {} {}, not a warning; only warnings can be denied or allowed",

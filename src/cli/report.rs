@@ -159,11 +159,11 @@ impl Reporter {
     }
 
     /// Any other error (`usage`, `config`, `write-failed`, `warnings-denied`).
-    pub fn failure(&mut self, code: &'static str, message: &str, file: Option<&str>) {
+    pub fn failure(&mut self, code: &'static crate::diagnostic::Code, message: &str, file: Option<&str>) {
         let record = Record {
             kind: "diagnostic",
-            severity: Severity::Error,
-            code,
+            severity: code.severity,
+            code: code.code,
             message,
             help: None,
             file,
@@ -175,14 +175,14 @@ impl Reporter {
     }
 
     /// A note about what was written (not with `-q`).
-    pub fn note(&mut self, code: &'static str, message: &str, file: Option<&str>) {
+    pub fn note(&mut self, code: &'static crate::diagnostic::Code, message: &str, file: Option<&str>) {
         if self.quiet {
             return;
         }
         let record = Record {
             kind: "diagnostic",
-            severity: Severity::Note,
-            code,
+            severity: code.severity,
+            code: code.code,
             message,
             help: None,
             file,
@@ -194,12 +194,12 @@ impl Reporter {
     }
 
     /// `--check` found `file` out of date, missing or obsolete; `what` is the human prefix.
-    pub fn drift(&mut self, code: &'static str, what: &str, file: &str) {
+    pub fn drift(&mut self, code: &'static crate::diagnostic::Code, what: &str, file: &str) {
         let message = format!("{what}: {file}");
         let record = Record {
             kind: "diagnostic",
-            severity: Severity::Error,
-            code,
+            severity: code.severity,
+            code: code.code,
             message: &message,
             help: None,
             file: Some(file),

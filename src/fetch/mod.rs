@@ -13,6 +13,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::cli::write;
+use crate::diagnostic::codes;
 use clap::Args;
 
 use crate::Warning;
@@ -191,7 +192,7 @@ pub fn fetch(url: &str, login: &LoginArgs, snapshot: &str) -> Result<(Json, Vec<
     let mut warnings = Vec::new();
     if client::major_minor(&server.info.version).is_some_and(|v| v > client::TESTED_VERSION) {
         warnings.push(Warning::new(
-            "zenml-version",
+            &codes::ZENML_VERSION,
             format!(
                 "the ZenML server runs {}, newer than the ZenML {}.{} zenc was tested with; if the snapshot does not compile, please report it",
                 server.info.version,
@@ -233,7 +234,7 @@ fn hydrate(server: &Server, snap: &mut Json, warnings: &mut Vec<Warning>) -> Res
             Some(full) => *nested = full,
             None => warnings.push(
                 Warning::new(
-                    "fetch-missing",
+                    &codes::FETCH_MISSING,
                     format!("the snapshot's {key} {id} no longer exists on the server: {consequence}"),
                 )
                 .at(format!("resources.{key}")),

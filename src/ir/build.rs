@@ -9,6 +9,7 @@ use super::syntax;
 use super::{
     EnvValue, EnvVar, FailureMode, PodSettings, Quantity, Resources, Retry, Step, GPU_RESOURCE, POD_SELECTOR_LABELS,
 };
+use crate::diagnostic::codes;
 use crate::error::{Error, ErrorKind, Result, Warning};
 use crate::snapshot::settings::{Number, OrchestratorSettings, IGNORED_RESOURCE_SETTINGS};
 use crate::snapshot::{key_path, RawPipeline, RawSchedule, RawStep};
@@ -158,13 +159,13 @@ pub fn build(raw: RawPipeline, opts: &BuildOptions, warnings: &mut Vec<Warning>)
         syntax::http_url(url).map_err(|e| e.at("--zenml-url"))?;
     } else {
         warnings.push(Warning::new(
-            "no-zenml-url",
+            &codes::NO_ZENML_URL,
             "no --zenml-url: step containers get no ZENML_STORE_URL and will not reach a ZenML server unless their image configures one",
         ));
     }
     if opts.zenml_url.is_some() && opts.zenml_secret.is_none() {
         warnings.push(Warning::new(
-            "no-zenml-secret",
+            &codes::NO_ZENML_SECRET,
             "no --zenml-secret: step containers get no ZENML_STORE_API_KEY (fine only for a server without authentication)",
         ));
     }
@@ -182,7 +183,7 @@ pub fn build(raw: RawPipeline, opts: &BuildOptions, warnings: &mut Vec<Warning>)
     if let (Some(cli), Some(own)) = (&opts.flavor, &raw.flavor) {
         if cli != own {
             warnings.push(Warning::new(
-                "flavor-overridden",
+                &codes::FLAVOR_OVERRIDDEN,
                 format!("--flavor {cli} replaces the snapshot's orchestrator flavor `{own}` (the command line wins: run-id variable and retries follow `{cli}`)"),
             ));
         }
@@ -190,8 +191,10 @@ pub fn build(raw: RawPipeline, opts: &BuildOptions, warnings: &mut Vec<Warning>)
     let image_fallback_used =
         if raw.dynamic { raw.image.is_none() } else { raw.steps.iter().any(|s| s.image.is_none()) };
     if opts.image.is_some() && !image_fallback_used {
-        warnings
-            .push(Warning::new("option-unused", "--image has no effect: the snapshot names an image for every step"));
+        warnings.push(Warning::new(
+            &codes::OPTION_UNUSED,
+            "--image has no effect: the snapshot names an image for every step",
+        ));
     }
 
     let ctx = StepContext { raw: &raw, opts, run_id_env: &run_id_env, engine_retries };
@@ -236,7 +239,7 @@ pub fn build(raw: RawPipeline, opts: &BuildOptions, warnings: &mut Vec<Warning>)
         None => None,
     };
     if opts.timezone.is_some() && schedule.is_none() {
-        warnings.push(Warning::new("option-unused", "--timezone has no effect: the pipeline has no schedule"));
+        warnings.push(Warning::new(&codes::OPTION_UNUSED, "--timezone has no effect: the pipeline has no schedule"));
     }
     // Stack-level findings repeat once per step: say each once.
     let mut seen = std::collections::HashSet::new();
@@ -270,7 +273,7 @@ fn local_components(raw: &RawPipeline, steps: &[Step], warnings: &mut Vec<Warnin
         if matches!(flavor.as_str(), "local" | "local_docker") && kind != "image_builder" {
             warnings.push(
                 Warning::new(
-                    "local-stack-component",
+                    &codes::LOCAL_STACK_COMPONENT,
                     format!("the stack's {} `{name}` has the `{flavor}` flavor: it lives on the machine that ran ZenML, and steps running in a cluster cannot reach it", kind.replace('_', " ")),
                 )
                 .at(key_path("resources.stack.metadata.components", kind)),
@@ -288,7 +291,7 @@ fn local_components(raw: &RawPipeline, steps: &[Step], warnings: &mut Vec<Warnin
         if local && seen.insert(host) {
             warnings.push(
                 Warning::new(
-                    "local-stack-component",
+                    &codes::LOCAL_STACK_COMPONENT,
                     format!("image `{}` is in a container registry on `{host}`: cluster nodes pull from their own localhost, not the machine that built it", s.image),
                 )
                 .at(raw.images_path.clone()),
@@ -313,12 +316,12 @@ fn dynamic_step(ctx: &StepContext, warnings: &mut Vec<Warning>) -> Result<Step> 
     })?;
     check_image(&image, "resources.build.metadata.images.orchestrator")?;
     warnings.push(Warning::new(
-        "dynamic-pipeline",
+        &codes::DYNAMIC_PIPELINE,
         "dynamic pipeline: compiled to one orchestration container that launches the steps itself at run time through the stack's orchestrator",
     ));
     if let Some(flavor) = raw.flavor.as_deref().filter(|f| ["kubeflow", "tekton", "airflow"].contains(f)) {
         warnings.push(Warning::new(
-            "dynamic-pipeline-flavor",
+            &codes::DYNAMIC_PIPELINE_FLAVOR,
             format!("ZenML's `{flavor}` orchestrator cannot run dynamic pipelines: the orchestration container will fail unless the stack uses an orchestrator that can (kubernetes)"),
         ));
     }
@@ -400,7 +403,7 @@ fn step(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<
     if let Some(r) = &rs.retry {
         for (key, _) in r.extra.iter() {
             warnings.push(
-                Warning::new("setting-ignored", format!("retry setting `{key}` is not known"))
+                Warning::new(&codes::SETTING_IGNORED, format!("retry setting `{key}` is not known"))
                     .at(key_path(&rs.retry_path, key)),
             );
         }
@@ -522,7 +525,7 @@ fn credential_dropped(name: &str, path: &str) -> Warning {
         "is a ZenML server credential"
     };
     Warning::new(
-        "credential-dropped",
+        &codes::CREDENTIAL_DROPPED,
         format!("`{name}` {what}: left out, no spec ever holds its value (steps authenticate with `--zenml-secret`)"),
     )
     .at(path)
@@ -530,7 +533,7 @@ fn credential_dropped(name: &str, path: &str) -> Warning {
 
 fn credential_in_clear(name: &str, path: &str) -> Warning {
     Warning::new(
-        "env-credential",
+        &codes::ENV_CREDENTIAL,
         format!("`{name}` looks like a credential and its value is written into the spec in clear text; keep it in a ZenML secret or a Kubernetes Secret (pod settings `env` with `valueFrom.secretKeyRef`)"),
     )
     .at(path)
@@ -657,7 +660,7 @@ fn set_env(
         Some(i) if i < managed && is_managed(&var.name, run_id_env) => {
             warnings.push(
                 Warning::new(
-                    "env-overridden",
+                    &codes::ENV_OVERRIDDEN,
                     format!(
                         "`{}` is set by zenc (ZenML server access / run id); the value from the input is ignored",
                         var.name
@@ -749,7 +752,7 @@ fn resources(rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<Resources> {
         for (key, _) in settings.extra.iter() {
             if !IGNORED_RESOURCE_SETTINGS.contains(&key.as_str()) {
                 warnings.push(
-                    Warning::new("setting-ignored", format!("resource setting `{key}` is not carried over"))
+                    Warning::new(&codes::SETTING_IGNORED, format!("resource setting `{key}` is not carried over"))
                         .at(key_path(&rs.resources_path, key)),
                 );
             }
@@ -821,7 +824,7 @@ fn apply_pod_resources(rs: &RawStep, out: &mut Resources, warnings: &mut Vec<War
                 if !old.value_cmp(&q).is_eq() {
                     warnings.push(
                         Warning::new(
-                            "resources-overridden",
+                            &codes::RESOURCES_OVERRIDDEN,
                             format!(
                                 "pod settings set {kind} `{name}` to `{q}`, replacing `{old}` from ResourceSettings"
                             ),
@@ -867,7 +870,7 @@ fn pod_settings(
             if POD_SELECTOR_LABELS.contains(&k.as_str()) {
                 warnings.push(
                     Warning::new(
-                        "label-overridden",
+                        &codes::LABEL_OVERRIDDEN,
                         format!("pod label `{k}` is one zenc sets on every step pod for selection; the pod settings' value `{v}` wins"),
                     )
                     .at(path.clone()),
@@ -1125,7 +1128,7 @@ fn schedule(s: &RawSchedule, opts: &BuildOptions, warnings: &mut Vec<Warning>) -
         if cli != file {
             warnings.push(
                 Warning::new(
-                    "timezone-overridden",
+                    &codes::TIMEZONE_OVERRIDDEN,
                     format!("--timezone {cli} replaces the schedule's time zone {file}"),
                 )
                 .at(at("timezone")),
@@ -1137,7 +1140,7 @@ fn schedule(s: &RawSchedule, opts: &BuildOptions, warnings: &mut Vec<Warning>) -
         check_timezone(tz, if opts.timezone.is_some() { "--timezone".into() } else { at("timezone") })?;
     } else if matches!(trigger, Trigger::Cron(_)) {
         warnings.push(Warning::new(
-            "schedule-timezone",
+            &codes::SCHEDULE_TIMEZONE,
             "the schedule has no time zone (ZenML stores none): the cron expression is read in the engine's default zone; pass --timezone to fix one",
         ).at(s.path.clone()));
     }

@@ -8,6 +8,7 @@ pub mod settings;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::diagnostic::codes;
 use crate::error::{Error, ErrorKind, Result, Warning};
 use settings::{
     Number, OrchestratorSettings, OrderedMap, PodSettings, ResourceSettings, RetryConfig,
@@ -294,7 +295,7 @@ fn orchestrator_settings(
         if !CLIENT_ONLY_ORCHESTRATOR_SETTINGS.contains(&extra.as_str()) && extra != "operator" {
             warnings.push(
                 Warning::new(
-                    "setting-ignored",
+                    &codes::SETTING_IGNORED,
                     format!("orchestrator setting `{extra}` is not carried over into compiled specs"),
                 )
                 .at(key_path(&path, extra)),
@@ -305,7 +306,7 @@ fn orchestrator_settings(
         for (extra, _) in pod.extra.iter() {
             warnings.push(
                 Warning::new(
-                    "setting-ignored",
+                    &codes::SETTING_IGNORED,
                     format!("pod setting `{extra}` is not a KubernetesPodSettings field; ignored"),
                 )
                 .at(key_path(&format!("{path}.pod_settings"), extra)),
@@ -316,7 +317,7 @@ fn orchestrator_settings(
         if !operator.ends_with("KubernetesPodOperator") {
             warnings.push(
                 Warning::new(
-                    "setting-ignored",
+                    &codes::SETTING_IGNORED,
                     format!("Airflow operator `{operator}` is not used: every target runs steps as Kubernetes pods"),
                 )
                 .at(key_path(&path, "operator")),

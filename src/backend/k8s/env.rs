@@ -1,12 +1,11 @@
-//! Kubernetes container pieces shared by the engines that run steps as pods.
-
-use std::collections::BTreeMap;
+//! The container environment as Kubernetes `EnvVar`s, and the escaping that carries a literal
+//! past Kubernetes' `$(VAR)` expansion and an engine's own substitution.
 
 use serde::Serialize;
 use serde_json::Value;
 
-use super::names;
-use crate::ir::{EnvValue, Pipeline, Resources, Step, POD_SELECTOR_LABELS};
+use crate::error::{Error, ErrorKind, Result};
+use crate::ir::{EnvValue, Step};
 
 /// Makes a literal survive Kubernetes' `$(VAR)` expansion of env values, command and args:
 /// Kubernetes turns `$$` into `$` and leaves every other `$` alone, so doubling each `$` gives
@@ -15,52 +14,11 @@ pub fn escape_dollars(s: &str) -> String {
     s.replace('$', "$$")
 }
 
-/// Annotation with the exact ZenML step name (ZenML's Kubernetes orchestrator sets it too).
-pub const STEP_NAME_ANNOTATION: &str = "zenml.io/step-name";
+/// Holds a single `{`: a literal `{{` is written `$(ZENC_LBRACE){` so Argo (directly, or under
+/// Kubeflow Pipelines) never sees `{{`, and Kubernetes' own `$(VAR)` expansion puts the brace
+/// back in the container.
+pub const LBRACE: Carrier = Carrier { var: "ZENC_LBRACE", value: "{" };
 
-/// Labels on every object zenc emits.
-pub fn managed_labels() -> BTreeMap<String, String> {
-    BTreeMap::from([("app.kubernetes.io/managed-by".to_string(), "zenc".to_string())])
-}
-
-/// Labels of a step's pod: pipeline, snapshot and step (`ir::POD_SELECTOR_LABELS`, values from
-/// the one shared sanitiser), then the pod settings' own labels, which win.
-pub fn pod_labels(p: &Pipeline, s: &Step) -> BTreeMap<String, String> {
-    let [pipeline, snapshot, step] = POD_SELECTOR_LABELS;
-    let mut labels = BTreeMap::from([
-        (pipeline.to_string(), names::label_value(p.name())),
-        (snapshot.to_string(), names::label_value(p.snapshot_id())),
-        (step.to_string(), names::label_value(s.name())),
-    ]);
-    labels.extend(s.pod().labels().iter().map(|(k, v)| (k.clone(), v.clone())));
-    labels
-}
-
-/// Annotation with the pipeline's description.
-pub const DESCRIPTION_ANNOTATION: &str = "zenml.io/description";
-
-/// The exact ZenML names, for people and tools looking at the cluster, and the pipeline's
-/// description and tags (`zenml.io/tags`: a JSON list, since a tag may hold any character).
-pub fn pipeline_annotations(p: &Pipeline) -> BTreeMap<String, String> {
-    let mut a = BTreeMap::from([
-        ("zenml.io/snapshot-id".to_string(), p.snapshot_id().to_string()),
-        ("zenml.io/pipeline-name".to_string(), p.name().to_string()),
-    ]);
-    if let Some(d) = p.description() {
-        a.insert(DESCRIPTION_ANNOTATION.into(), d.to_string());
-    }
-    if !p.tags().is_empty() {
-        a.insert("zenml.io/tags".into(), serde_json::to_string(p.tags()).expect("strings serialize"));
-    }
-    a
-}
-
-/// Holds a single `{`: a literal `{{` is written `$(ZENC_LBRACE){` so Argo (directly, or
-/// under Kubeflow Pipelines) never sees `{{`, and Kubernetes' own `$(VAR)` expansion puts the
-/// brace back in the container.
-pub const LBRACE_VAR: &str = "ZENC_LBRACE";
-/// Argo's per-run id: the same in every step of a Workflow, new for every Workflow (also
-/// for each CronWorkflow firing), unchanged by retries.
 /// Rewrites every `{` that starts a `{{` as `$(ZENC_LBRACE)`, so the text has no `{{` left.
 pub fn protect_braces(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -73,13 +31,48 @@ pub fn protect_braces(s: &str) -> String {
                 out.push('$');
             }
             out.push_str("$(");
-            out.push_str(LBRACE_VAR);
+            out.push_str(LBRACE.var);
             out.push(')');
         } else {
             out.push(c);
         }
     }
     out
+}
+
+/// A variable zenc adds to a container to carry one character past an engine's substitution:
+/// the escaped text says `$(VAR)`, which only Kubernetes expands, after the engine is done.
+#[derive(Debug, Clone, Copy)]
+pub struct Carrier {
+    pub var: &'static str,
+    pub value: &'static str,
+}
+
+impl Carrier {
+    /// A step variable of the carrier's name would be shadowed: refuse it. `purpose` ends the
+    /// help line (``zenc reserves `VAR` to carry <purpose>``).
+    pub fn reserve(&self, s: &Step, engine: &'static str, purpose: &str) -> Result<()> {
+        if s.env().iter().all(|e| e.name() != self.var) {
+            return Ok(());
+        }
+        Err(Error::new(ErrorKind::Unsupported {
+            engine,
+            what: format!("an environment variable named `{}` in step `{}`", self.var, s.name()),
+            help: format!("zenc reserves `{}` to carry {purpose}; rename the variable", self.var),
+        })
+        .at(s.path()))
+    }
+
+    /// When a value refers to the carrier, its variable goes first in `env`, so that every
+    /// later env value and the command line can refer to it.
+    pub fn add_if_used<'a>(&self, env: &mut Vec<EnvEntry>, argv: impl IntoIterator<Item = &'a String>) {
+        let reference = format!("$({})", self.var);
+        let used = argv.into_iter().any(|v| v.contains(&reference))
+            || env.iter().filter_map(|e| e.value.as_ref()).any(|v| v.contains(&reference));
+        if used {
+            env.insert(0, EnvEntry::literal(self.var, self.value));
+        }
+    }
 }
 
 /// One `EnvVar` of a container.
@@ -90,6 +83,12 @@ pub struct EnvEntry {
     pub value: Option<String>,
     #[serde(rename = "valueFrom", skip_serializing_if = "Option::is_none")]
     pub value_from: Option<Value>,
+}
+
+impl EnvEntry {
+    pub fn literal(name: impl Into<String>, value: impl Into<String>) -> EnvEntry {
+        EnvEntry { name: name.into(), value: Some(value.into()), value_from: None }
+    }
 }
 
 /// How an engine writes each kind of env value.
@@ -119,43 +118,6 @@ pub fn env_entries(step: &Step, text: &dyn EnvText) -> Vec<EnvEntry> {
             EnvEntry { name: e.name().to_string(), value, value_from }
         })
         .collect()
-}
-
-/// `ResourceRequirements` with quantity strings; `None` when empty.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ResourceRequirements {
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub requests: BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub limits: BTreeMap<String, String>,
-}
-
-pub fn resources(r: &Resources) -> Option<ResourceRequirements> {
-    if r.is_empty() {
-        return None;
-    }
-    let strings =
-        |m: &BTreeMap<String, crate::ir::Quantity>| m.iter().map(|(k, q)| (k.clone(), q.to_string())).collect();
-    Some(ResourceRequirements { requests: strings(r.requests()), limits: strings(r.limits()) })
-}
-
-/// Every string inside a JSON value, with its position (`[0].value`), for engine checks.
-pub fn strings_in<'a>(value: &'a Value, at: String, out: &mut Vec<(String, &'a str)>) {
-    match value {
-        Value::String(s) => out.push((at, s)),
-        Value::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                strings_in(v, format!("{at}[{i}]"), out);
-            }
-        }
-        Value::Object(map) => {
-            for (k, v) in map {
-                out.push((format!("{at}.{k} (key)"), k));
-                strings_in(v, format!("{at}.{k}"), out);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// Kubernetes' `$(VAR)` expansion of env values, command and args, re-implemented from
@@ -191,4 +153,28 @@ pub fn kubelet_expand(input: &str, env: &[(&str, &str)]) -> String {
         i += c.len_utf8();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn braces_never_survive_as_double() {
+        for s in ["{{workflow.name}}", "{{{x}}}", "{{", "a{b{{c", "{ {", "}}"] {
+            let out = protect_braces(s);
+            assert!(!out.contains("{{"), "{s} -> {out}");
+            assert_eq!(out.replace("$(ZENC_LBRACE)", "{"), s);
+        }
+        assert_eq!(protect_braces("{x}"), "{x}");
+    }
+
+    #[test]
+    fn a_dollar_before_braces_stays_a_dollar() {
+        let env = [(LBRACE.var, "{")];
+        // Kubernetes-native values (not `$`-escaped): what Kubernetes makes of the original.
+        for s in ["${{x}}", "$${{x}}", "$$${{x}}", "a$b{{c}}"] {
+            assert_eq!(kubelet_expand(&protect_braces(s), &env), kubelet_expand(s, &[]), "{s}");
+        }
+    }
 }

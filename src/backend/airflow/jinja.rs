@@ -1,0 +1,91 @@
+//! Airflow renders every templated operator argument with Jinja, once: the escaping that
+//! makes a string come out of that rendering unchanged.
+
+use crate::backend::k8s;
+
+/// Suffixes that make Airflow read a templated string as a template *file* name when they are
+/// in an operator's `template_ext` (apache/airflow#16922). The KPO of cncf.kubernetes 10.25 has
+/// `template_ext = ()`; older providers had `("yml", "yaml", "json")` and other operators add
+/// `sql`. `endswith` is not dot-aware, so the suffixes are matched without a dot.
+const TEMPLATE_SUFFIXES: &[&str] = &["json", "yaml", "yml", "sql"];
+
+/// Makes `s` come out of Airflow's Jinja rendering unchanged. Jinja starts code at `{{`,
+/// `{%` and `{#`, turns `\r\n`/`\r` into `\n` and drops one trailing `\n`; each of those
+/// characters is written as a Jinja string expression instead (`{{ '{' }}`). A string ending
+/// in a `template_ext` suffix gets an empty expression appended so it is not read as a file
+/// name. Airflow renders once, so the result renders back to `s` exactly.
+pub fn protect_jinja(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if matches!(chars.peek(), Some('{' | '%' | '#')) => out.push_str("{{ '{' }}"),
+            '\r' => out.push_str("{{ '\\r' }}"),
+            '\n' if chars.peek().is_none() => out.push_str("{{ '\\n' }}"),
+            c => out.push(c),
+        }
+    }
+    if TEMPLATE_SUFFIXES.iter().any(|x| out.ends_with(x)) {
+        out.push_str("{{ '' }}");
+    }
+    out
+}
+
+/// A ZenML literal in `cmds`/`arguments`/env: survives Kubernetes' `$(VAR)` and Airflow's Jinja.
+pub fn literal(s: &str) -> String {
+    protect_jinja(&k8s::escape_dollars(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Jinja's lexer for Airflow's default environment, reduced to what `protect_jinja`
+    /// emits: data, and `{{ '<escaped>' }}` string expressions.
+    fn jinja_render(src: &str) -> String {
+        let norm = src.replace("\r\n", "\n").replace('\r', "\n");
+        let norm = norm.strip_suffix('\n').unwrap_or(&norm);
+        let mut out = String::new();
+        let mut rest = norm;
+        while let Some(i) = rest.find(['{']) {
+            let (head, tail) = rest.split_at(i);
+            out.push_str(head);
+            if let Some(expr) = tail.strip_prefix("{{ '") {
+                let end = expr.find("' }}").expect("closed expression");
+                out.push_str(&expr[..end].replace("\\r", "\r").replace("\\n", "\n"));
+                rest = &expr[end + 4..];
+            } else {
+                assert!(!tail.starts_with("{{") && !tail.starts_with("{%") && !tail.starts_with("{#"), "{src}");
+                out.push('{');
+                rest = &tail[1..];
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
+    #[test]
+    fn jinja_protection_round_trips() {
+        for s in [
+            "{{ run_id }}",
+            "{% if x %}{# c #}{%- endif %}",
+            "{{{triple}}}",
+            "{",
+            "a{b",
+            "{{",
+            "line1\nline2\r\nline3\r",
+            "ends\n",
+            "config.json",
+            "query.sql",
+            "x.yml",
+            "",
+            "héllo ✓",
+        ] {
+            let p = protect_jinja(s);
+            assert_eq!(jinja_render(&p), s, "{s:?} -> {p:?}");
+            assert!(!TEMPLATE_SUFFIXES.iter().any(|x| p.ends_with(x)), "{p}");
+        }
+        assert_eq!(protect_jinja("plain text"), "plain text");
+        assert_eq!(protect_jinja("{{x}}"), "{{ '{' }}{x}}");
+    }
+}

@@ -1,0 +1,154 @@
+//! Lowering of the IR to one Apache Airflow DAG file (Airflow 3, or 2.9+ with `--airflow-version 2`).
+
+#[cfg(any(test, feature = "verify"))]
+pub mod check;
+pub mod codes;
+mod context;
+pub mod jinja;
+mod schedule;
+mod task;
+
+pub use context::*;
+pub use jinja::protect_jinja;
+
+use super::names::{self, NameRule, StepNames};
+use super::{Backend, Document, EngineOptions};
+use crate::error::{Result, Warning};
+use crate::ir::{FailureMode, Pipeline};
+
+/// The Airflow target.
+pub struct Airflow;
+
+/// Airflow's per-run id, rendered by Airflow's Jinja at run time: the same for every task of a
+/// DAG run, new for every run (`manual__…`, `scheduled__…`), unchanged by task retries.
+pub const RUN_ID: &str = "{{ run_id }}";
+const FILE: &str = "airflow.py";
+
+/// `dag_id` and `task_id`: Airflow's `validate_key` (`^[\w.-]+$`, ≤250), ASCII only (`re2`
+/// reads `\w` as ASCII).
+const ID_RULE: NameRule =
+    NameRule { max_len: 250, start_letter: false, allow_dots: true, allow_underscore: true, allow_upper: true };
+
+impl Backend for Airflow {
+    const NAME: &'static str = "airflow";
+    const TEMPLATES: &'static [(&'static str, &'static str)] = templates!("airflow": "dag.py.j2");
+    const CODES: &'static [crate::diagnostic::Code] = codes::CODES;
+    type Context = DagContext;
+
+    /// IR → `DagContext`.
+    ///
+    /// | IR                          | Airflow                                                      |
+    /// |-----------------------------|--------------------------------------------------------------|
+    /// | pipeline name               | `dag_id` (sanitised, ≤250)                                   |
+    /// | step                        | `KubernetesPodOperator(task_id=…)`; upstream → `a >> b`      |
+    /// | step.image/command/args     | `image`, `cmds`, `arguments` (Jinja-protected, `$$`)         |
+    /// | env Literal/Kubernetes      | `env_vars=[k8s.V1EnvVar(name, value)]`                       |
+    /// | env RunId                   | `"{{ run_id }}"`                                             |
+    /// | env Secret                  | `secrets=[Secret("env", NAME, secret, key)]`                 |
+    /// | env ValueFrom, env_from     | `full_pod_spec` container `base`                             |
+    /// | step.resources              | `container_resources=k8s.V1ResourceRequirements`             |
+    /// | step.retry                  | `retries`, `retry_delay`, `retry_exponential_backoff`        |
+    /// | step.timeout_seconds        | `execution_timeout`                                          |
+    /// | pod node_selector/labels/annotations/service account/pull secrets/scheduler/priority/grace | operator arguments |
+    /// | pod tolerations/affinity/volumes/mounts/security context/hostIPC/extra | `full_pod_spec` |
+    /// | schedule cron/interval/once | `CronTriggerTimetable(cron, timezone)`, `timedelta`, `@once` |
+    /// | schedule start/end/catchup  | `start_date`, `end_date` (UTC), `catchup`                    |
+    /// | concurrency Forbid/Replace  | `max_active_runs=1`                                          |
+    /// | failure_mode                | `fail_fast`                                                  |
+    /// | parallelism                 | `max_active_tasks`                                           |
+    fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Result<DagContext> {
+        let airflow2 = opts.airflow_version == 2;
+        let task_ids = StepNames::assign(p, &ID_RULE, &[], "Airflow")?;
+        let pod_names = StepNames::assign(p, &NameRule::dns_label(63), &[], "Airflow")?;
+        let fail_fast = fail_fast(p, warnings);
+        if p.ttl_seconds_after_finished().is_some() {
+            warnings.push(Warning::new(
+                &codes::TTL,
+                "Airflow keeps DAG runs in its database (pods are deleted when a task ends); `ttl_seconds_after_finished` ignored",
+            ));
+        }
+        let tasks: Vec<TaskContext> = p
+            .steps()
+            .iter()
+            .zip(task_ids.names().iter().zip(pod_names.names()))
+            .map(|(s, (task_id, pod_name))| {
+                task::lower(p, s, task_id, pod_name, task_ids.upstream(s), airflow2, warnings)
+            })
+            .collect();
+        Ok(DagContext {
+            header: super::header(p),
+            docstring: format!(
+                "ZenML pipeline `{}` (snapshot {}): one KubernetesPodOperator per step.",
+                p.name(),
+                p.snapshot_id()
+            ),
+            airflow2,
+            dag_id: names::sanitize(p.name(), &ID_RULE),
+            max_active_tasks: p.parallelism(),
+            fail_fast,
+            tags: tags(p, warnings),
+            description: p.description().map(String::from),
+            uses_secrets: tasks.iter().any(|t| !t.secrets.is_empty()),
+            uses_pod_spec: tasks.iter().any(|t| t.full_pod_spec.is_some()),
+            tasks,
+            schedule: p.schedule().map(|s| schedule::lower(s, warnings)).unwrap_or_default(),
+        })
+    }
+
+    fn documents(ctx: &DagContext) -> Vec<Document> {
+        vec![Document::template(FILE, "dag.py.j2", ctx)]
+    }
+}
+
+/// Airflow's `fail_fast`: stop the run at the first failed task.
+fn fail_fast(p: &Pipeline, warnings: &mut Vec<Warning>) -> bool {
+    match p.failure_mode() {
+        FailureMode::ContinueOnFailure => false,
+        FailureMode::FailFast => true,
+        FailureMode::StopOnFailure => {
+            // Only tasks that run at the same time as the failed one can tell the difference.
+            if let Some((a, b)) = p.unordered_pair() {
+                warnings.push(Warning::new(
+                    &codes::STOP_ON_FAILURE,
+                    format!(
+                        "execution mode stop_on_failure: Airflow's fail_fast also stops the tasks that are still running (steps `{}` and `{}` are independent)",
+                        a.name(), b.name()
+                    ),
+                ));
+            }
+            true
+        }
+    }
+}
+
+/// Airflow refuses tags over 100 characters: cut them, with a warning.
+fn tags(p: &Pipeline, warnings: &mut Vec<Warning>) -> Vec<String> {
+    const MAX: usize = 100;
+    p.tags()
+        .iter()
+        .map(|t| {
+            if t.chars().count() <= MAX {
+                return t.clone();
+            }
+            warnings.push(Warning::new(&codes::TAG_LENGTH, format!("tag `{t}` cut to Airflow's {MAX} characters")));
+            t.chars().take(MAX).collect()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_avoid_double_dots() {
+        assert_eq!(names::sanitize("a..b", &ID_RULE), "a.-.b");
+        assert_eq!(names::sanitize("Train_Model.v2", &ID_RULE), "Train_Model.v2");
+        assert_eq!(names::sanitize("step \"one\"\n{{x}}", &ID_RULE), "step-one-x");
+        let ids = names::assign(&["a..b", "a.-.b"], &ID_RULE, &[], "Airflow").unwrap();
+        assert_eq!(ids[1], "a.-.b", "the step already named `a.-.b` keeps it");
+        assert_ne!(ids[0], ids[1]);
+        let long = "s".repeat(300);
+        assert!(names::sanitize(&long, &ID_RULE).len() <= 250);
+    }
+}

@@ -1,0 +1,274 @@
+//! The KFP v2 pipeline IR (kubeflow/pipelines `api/v2alpha1/pipeline_spec.proto`) as typed
+//! structs, shared by the engines that run it. Each struct serializes to the IR's own JSON
+//! (camelCase), so one value is both a template's context and, through [`PipelineSpec::json`],
+//! the pipeline spec a request body embeds. Maps of the IR (components, executors, tasks) are
+//! kept as [`Named`] lists, so templates lay them out in pipeline order.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::k8s::EnvEntry;
+use super::names::NameRule;
+use crate::ir::schedule::go_duration;
+use crate::ir::Retry;
+
+/// `schemaVersion` of the IR kfp 2.x writes.
+pub const SCHEMA_VERSION: &str = "2.1.0";
+/// Pipeline names: `^[a-z0-9][a-z0-9-]{0,127}$` (kfp `dsl/utils.py` `validate_pipeline_name`).
+pub const PIPELINE_RULE: NameRule = NameRule::dns_label(128);
+/// Task names: KFP's own sanitizer keeps `[-0-9a-z]`; 63 keeps them valid Argo/DNS labels too.
+pub const TASK_RULE: NameRule = NameRule::dns_label(63);
+
+/// `sdkVersion`: who wrote the IR.
+pub fn sdk_version() -> String {
+    format!("zenc-{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// One entry of an IR map: a template lays the list out in pipeline order; in JSON it is the
+/// key `name` of a map (see [`by_name`]).
+#[derive(Debug, Serialize)]
+pub struct Named<T> {
+    pub name: String,
+    #[serde(flatten)]
+    pub item: T,
+}
+
+/// The entries as the IR's JSON map.
+pub fn by_name<T>(entries: &[Named<T>]) -> BTreeMap<&str, &T> {
+    entries.iter().map(|e| (e.name.as_str(), &e.item)).collect()
+}
+
+/// The PipelineSpec document: input of an engine's `pipeline-spec.yaml.j2`.
+#[derive(Debug, Serialize)]
+pub struct PipelineSpec {
+    /// Header comment lines (`backend::header`).
+    pub header: Vec<String>,
+    /// `components`, one per step (`comp-<task>`), in pipeline order.
+    pub components: Vec<Named<Component>>,
+    /// `deploymentSpec.executors`, one per step (`exec-<task>`).
+    pub executors: Vec<Named<Executor>>,
+    #[serde(rename = "pipelineInfo")]
+    pub pipeline_info: PipelineInfo,
+    /// `root.dag.tasks`, one per step.
+    pub tasks: Vec<Named<Task>>,
+    #[serde(rename = "schemaVersion")]
+    pub schema_version: &'static str,
+    #[serde(rename = "sdkVersion")]
+    pub sdk_version: String,
+}
+
+/// The IR's JSON of a [`PipelineSpec`] (no header comments).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PipelineSpecJson<'a> {
+    components: BTreeMap<&'a str, &'a Component>,
+    deployment_spec: DeploymentSpec<'a>,
+    pipeline_info: &'a PipelineInfo,
+    root: Root<'a>,
+    schema_version: &'a str,
+    sdk_version: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+struct DeploymentSpec<'a> {
+    executors: BTreeMap<&'a str, &'a Executor>,
+}
+
+#[derive(Debug, Serialize)]
+struct Root<'a> {
+    dag: Dag<'a>,
+}
+
+#[derive(Debug, Serialize)]
+struct Dag<'a> {
+    tasks: BTreeMap<&'a str, &'a Task>,
+}
+
+impl PipelineSpec {
+    /// The IR's JSON, for request bodies that carry the pipeline inline.
+    pub fn json(&self) -> PipelineSpecJson<'_> {
+        PipelineSpecJson {
+            components: by_name(&self.components),
+            deployment_spec: DeploymentSpec { executors: by_name(&self.executors) },
+            pipeline_info: &self.pipeline_info,
+            root: Root { dag: Dag { tasks: by_name(&self.tasks) } },
+            schema_version: self.schema_version,
+            sdk_version: &self.sdk_version,
+        }
+    }
+}
+
+/// `pipelineInfo`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PipelineInfo {
+    /// Sanitized (`PIPELINE_RULE`).
+    pub name: String,
+    /// The ZenML pipeline name verbatim.
+    pub display_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// `components.<comp-…>`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Component {
+    /// `exec-<task>`.
+    pub executor_label: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_definitions: Option<InputDefinitions>,
+}
+
+/// `inputDefinitions`: the component's input parameters.
+#[derive(Debug, Serialize)]
+pub struct InputDefinitions {
+    pub parameters: BTreeMap<String, ParameterSpec>,
+}
+
+/// One input parameter's declaration.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParameterSpec {
+    /// `STRING`, `NUMBER_INTEGER`, …
+    pub parameter_type: &'static str,
+}
+
+/// `deploymentSpec.executors.<exec-…>`.
+#[derive(Debug, Serialize)]
+pub struct Executor {
+    pub container: Container,
+}
+
+/// `PipelineContainerSpec`.
+#[derive(Debug, Serialize)]
+pub struct Container {
+    pub image: String,
+    pub command: Vec<String>,
+    pub args: Vec<String>,
+    /// `{name, value}` entries, copied verbatim into the pod by the engine.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<EnvEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resources: Option<ResourceSpec>,
+}
+
+/// `container.resources`. The `resource*` strings are Kubernetes quantities; the numeric
+/// `cpuLimit`/`memoryLimit` (deprecated in the proto) are what older readers use.
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceSpec {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_limit: Option<f64>,
+    /// Gigabytes (10^9 bytes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_limit: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_cpu_request: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_cpu_limit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_memory_request: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_memory_limit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accelerator: Option<Accelerator>,
+}
+
+/// `resources.accelerator`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Accelerator {
+    /// Deprecated twin of `resource_type`.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Deprecated twin of `resource_count`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<String>,
+    /// What the engine asks for: a Kubernetes resource name (`nvidia.com/gpu`) on KFP, an
+    /// accelerator type (`NVIDIA_TESLA_T4`) on Vertex AI.
+    pub resource_type: String,
+    /// Device count, as a string.
+    pub resource_count: String,
+}
+
+/// `root.dag.tasks.<task>`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Task {
+    /// `taskInfo.name`: the ZenML step name verbatim.
+    pub task_info: TaskInfo,
+    pub component_ref: ComponentRef,
+    pub caching_options: CachingOptions,
+    /// Task names of `spec.upstream_steps`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dependent_tasks: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<TaskInputs>,
+    /// Only when the flavor leaves retries to the engine.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_policy: Option<RetryPolicy>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TaskInfo {
+    pub name: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ComponentRef {
+    pub name: String,
+}
+
+/// `cachingOptions`: `{}` or `enableCache: false`, both off (ZenML caches steps itself).
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CachingOptions {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enable_cache: Option<bool>,
+}
+
+/// `inputs`: the task's input parameters.
+#[derive(Debug, Serialize)]
+pub struct TaskInputs {
+    pub parameters: BTreeMap<String, TaskInput>,
+}
+
+/// One input parameter: a constant the engine resolves when the task runs.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskInput {
+    pub runtime_value: RuntimeValue,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RuntimeValue {
+    pub constant: String,
+}
+
+/// `PipelineTaskSpec.RetryPolicy`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retry_count: u32,
+    /// First delay, proto Duration (`30s`).
+    pub backoff_duration: String,
+    /// Delay multiplier per retry (`1.0`: constant delay).
+    pub backoff_factor: f64,
+}
+
+impl RetryPolicy {
+    pub fn of(r: Retry) -> RetryPolicy {
+        // Factors are at most 1000 (`ir::build`): exact in an f64.
+        #[allow(clippy::cast_precision_loss)]
+        let backoff_factor = r.backoff_factor().max(1) as f64;
+        RetryPolicy { max_retry_count: r.limit(), backoff_duration: go_duration(r.delay_seconds()), backoff_factor }
+    }
+}
+
+/// `comp-<task>` and `exec-<task>`.
+pub fn component_and_executor_names(task: &str) -> (String, String) {
+    (format!("comp-{task}"), format!("exec-{task}"))
+}

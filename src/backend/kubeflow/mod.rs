@@ -1,0 +1,214 @@
+//! Lowering of the IR to Kubeflow Pipelines v2 IR (`PipelineSpec` + Kubernetes `PlatformSpec`),
+//! and a `RecurringRun` request body for schedules.
+
+#[cfg(any(test, feature = "verify"))]
+pub mod check;
+pub mod codes;
+pub mod executor;
+pub mod platform;
+pub mod recurring_run;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+use platform::PlatformSpec;
+use recurring_run::{PipelineAndPlatform, RecurringRun, RecurringRunBody};
+
+use super::kfp::{self, CachingOptions, Component, ComponentRef, Executor, Named, PipelineInfo, RetryPolicy, Task, TaskInfo};
+use super::names::{self, StepNames};
+use super::{Backend, Document, EngineOptions};
+use crate::diagnostic::Code;
+use crate::error::{Result, Warning};
+use crate::ir::{EnvValue, FailureMode, Pipeline, Step};
+
+/// The Kubeflow Pipelines target.
+pub struct Kubeflow;
+
+const FILE: &str = "kubeflow.yaml";
+/// The pod label KFP's API server puts on every pod of a run (`pipeline/runid=<run uuid>`,
+/// `backend/src/apiserver/template/v2_template.go` `RunWorkflow` → `SetPodMetadataLabels`).
+pub const RUN_ID_LABEL: &str = "pipeline/runid";
+/// Downward-API path of that label, delivered with PlatformSpec `fieldPathAsEnv`.
+pub const RUN_ID_FIELD_PATH: &str = "metadata.labels['pipeline/runid']";
+/// Suffix of the recurring-run request body written next to the IR when scheduled.
+pub const RECURRING_RUN_SUFFIX: &str = "kubeflow.recurring-run.json";
+
+/// The two IR documents and the recurring run.
+pub struct KubeflowContext {
+    pub spec: kfp::PipelineSpec,
+    pub platform: PlatformSpec,
+    pub recurring_run: Option<RecurringRun>,
+}
+
+impl Backend for Kubeflow {
+    const NAME: &'static str = "kubeflow";
+    const TEMPLATES: &'static [(&'static str, &'static str)] =
+        templates!("kubeflow": "pipeline-spec.yaml.j2", "platform-spec.yaml.j2");
+    const OPTIONAL_FILES: &'static [&'static str] = &[RECURRING_RUN_SUFFIX];
+    const CODES: &'static [Code] = codes::CODES;
+    type Context = KubeflowContext;
+
+    /// IR → the two documents and the recurring run.
+    ///
+    /// | IR                         | KFP                                                              |
+    /// |----------------------------|------------------------------------------------------------------|
+    /// | step                       | `comp-<t>` + `exec-<t>` container + root DAG task `<t>`          |
+    /// | step.upstream              | task `dependentTasks`                                            |
+    /// | (caching)                  | `cachingOptions: {}` (off: ZenML caches itself)                  |
+    /// | step.env Literal/Kubernetes| container `env` (`$` doubled for literals)                      |
+    /// | step.env RunId             | PlatformSpec `fieldPathAsEnv` of label `pipeline/runid`          |
+    /// | step.env Secret            | PlatformSpec `secretAsEnv`                                       |
+    /// | step.env ValueFrom         | `fieldPathAsEnv` / `secretAsEnv` / `configMapAsEnv`              |
+    /// | step.resources             | `resourceCpu*`, `resourceMemory*`, `accelerator`                 |
+    /// | step.retry                 | task `retryPolicy`                                               |
+    /// | step.timeout_seconds       | PlatformSpec `activeDeadlineSeconds` (per pod, warned)           |
+    /// | pod node selector/...      | PlatformSpec `nodeSelector`, `tolerations`, `nodeAffinity`       |
+    /// | pod labels/annotations     | PlatformSpec `podMetadata`                                       |
+    /// | pod image_pull_secrets     | PlatformSpec `imagePullSecret`                                   |
+    /// | pod volumes + mounts       | `pvcMount`, `emptyDirMounts`, `secretAsVolume`, `configMapAsVolume` |
+    /// | ttl_seconds_after_finished | `pipelineConfig.resourceTtlOnCompletion`                         |
+    /// | schedule                   | RecurringRun request body (second file)                          |
+    fn lower(p: &Pipeline, _opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Result<KubeflowContext> {
+        let names = StepNames::assign(p, &kfp::TASK_RULE, &[], "Kubeflow")?;
+        pipeline_warnings(p, warnings);
+        let mut spec = kfp::PipelineSpec {
+            header: super::header(p),
+            components: Vec::new(),
+            executors: Vec::new(),
+            pipeline_info: PipelineInfo {
+                name: names::sanitize(p.name(), &kfp::PIPELINE_RULE),
+                display_name: p.name().to_string(),
+                description: p.description().map(String::from),
+            },
+            tasks: Vec::new(),
+            schema_version: kfp::SCHEMA_VERSION,
+            sdk_version: kfp::sdk_version(),
+        };
+        let mut executors = Vec::new();
+        let mut dropped = Dropped::default();
+        for (s, name) in p.steps().iter().zip(names.names()) {
+            let (component, label) = kfp::component_and_executor_names(name);
+            spec.components.push(Named {
+                name: component.clone(),
+                item: Component { executor_label: label.clone(), input_definitions: None },
+            });
+            let container = executor::container(s, &mut dropped)?;
+            spec.executors.push(Named { name: label.clone(), item: Executor { container } });
+            env_order(s, &mut dropped);
+            spec.tasks.push(Named { name: name.clone(), item: task(s, component, names.upstream(s)) });
+            executors.push(Named { name: label, item: platform::executor_config(p, s, &mut dropped) });
+        }
+        dropped.warn(warnings);
+        // Every step has at least the run id in fieldPathAsEnv, so the PlatformSpec always exists.
+        let pipeline_config = p
+            .ttl_seconds_after_finished()
+            .map(|seconds| platform::PipelineConfig { resource_ttl_on_completion: seconds });
+        let platform = PlatformSpec { executors, pipeline_config };
+        let recurring_run = p.schedule().and_then(|s| recurring_run::lower(p, s, warnings));
+        Ok(KubeflowContext { spec, platform, recurring_run })
+    }
+
+    fn documents(ctx: &KubeflowContext) -> Vec<Document> {
+        let mut docs = vec![
+            Document::template(FILE, "pipeline-spec.yaml.j2", &ctx.spec),
+            Document::template(FILE, "platform-spec.yaml.j2", &ctx.platform),
+        ];
+        if let Some(run) = &ctx.recurring_run {
+            let pipeline_spec = PipelineAndPlatform { pipeline_spec: ctx.spec.json(), platform_spec: ctx.platform.json() };
+            docs.push(Document::json(RECURRING_RUN_SUFFIX, &RecurringRunBody { run, pipeline_spec }));
+        }
+        docs
+    }
+}
+
+/// The root DAG task of step `s`.
+fn task(s: &Step, component: String, dependent_tasks: Vec<String>) -> Task {
+    Task {
+        task_info: TaskInfo { name: s.name().to_string() },
+        component_ref: ComponentRef { name: component },
+        caching_options: CachingOptions::default(),
+        dependent_tasks,
+        inputs: None,
+        retry_policy: s.retry().map(RetryPolicy::of),
+    }
+}
+
+/// PlatformSpec variables are appended after `container.env`, so Kubernetes cannot expand a
+/// `$(NAME)` that refers to one of them.
+fn env_order(s: &Step, dropped: &mut Dropped) {
+    let late: Vec<&str> = s
+        .env()
+        .iter()
+        .filter(|e| !matches!(e.value(), EnvValue::Literal(_) | EnvValue::Kubernetes(_)))
+        .map(|e| e.name())
+        .collect();
+    let refers_late = s.env().iter().any(|e| match e.value() {
+        EnvValue::Kubernetes(v) => late.iter().any(|n| v.contains(&format!("$({n})"))),
+        _ => false,
+    });
+    if refers_late {
+        dropped.add(
+            &codes::ENV_ORDER,
+            "a pod-settings env value refers to `$(VAR)` of a secret, field or run-id variable, which KFP adds after the container env: Kubernetes leaves the reference unexpanded",
+            s.name(),
+        );
+    }
+}
+
+/// Pipeline-level settings KFP's IR has no field for.
+fn pipeline_warnings(p: &Pipeline, warnings: &mut Vec<Warning>) {
+    // With every pair of steps ordered, skipping the dependants of a failed task stops the run:
+    // all execution modes behave alike.
+    if let Some((a, b)) = p.unordered_pair().filter(|_| p.failure_mode() != FailureMode::ContinueOnFailure) {
+        warnings.push(Warning::new(
+            &codes::EXECUTION_MODE,
+            format!(
+                "KFP IR has no failure policy: the execution mode is ignored; a failed task skips its dependants and lets independent tasks run (steps `{}` and `{}` are independent)",
+                a.name(),
+                b.name()
+            ),
+        ));
+    }
+    if p.parallelism().is_some() {
+        warnings.push(Warning::new(
+            &codes::PARALLELISM,
+            "KFP IR has no pipeline-wide parallelism limit (only for loops): `parallelism` ignored",
+        ));
+    }
+    if !p.tags().is_empty() {
+        warnings.push(Warning::new(
+            &codes::TAGS,
+            "the KFP IR has no place for tags (`pipelineInfo` has a name, a display name and a description): pipeline tags not carried",
+        ));
+    }
+    if p.namespace().is_some() || p.service_account().is_some() {
+        warnings.push(Warning::new(
+            &codes::RUN_SETTINGS,
+            "KFP picks the namespace (from the experiment) and the service account when a run is created, not in the IR: pass them to `kfp run create` / the Kubeflow UI",
+        ));
+    }
+}
+
+/// What the PlatformSpec cannot carry, collected over all steps and warned once per code (in
+/// code order), with the message of its first occurrence and every step it concerns.
+#[derive(Default)]
+pub struct Dropped {
+    items: BTreeMap<&'static str, (&'static Code, String, Vec<String>)>,
+}
+
+impl Dropped {
+    pub fn add(&mut self, code: &'static Code, what: impl Into<String>, step: &str) {
+        let entry = self.items.entry(code.code).or_insert_with(|| (code, what.into(), Vec::new()));
+        if !entry.2.iter().any(|s| s == step) {
+            entry.2.push(step.to_string());
+        }
+    }
+
+    fn warn(self, warnings: &mut Vec<Warning>) {
+        for (code, what, steps) in self.items.into_values() {
+            let steps: Vec<String> = steps.iter().map(|s| format!("`{s}`")).collect();
+            warnings.push(Warning::new(code, format!("{what} (steps {})", steps.join(", "))));
+        }
+    }
+}

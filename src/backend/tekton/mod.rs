@@ -1,0 +1,154 @@
+//! Lowering of the IR to native Tekton Pipelines (`tekton.dev/v1`, Pipelines v1.x), with a
+//! Kubernetes CronJob (+ RBAC) as the scheduler Tekton does not have.
+//!
+//! | kind \ schedule | none                      | cron / interval                                  | run once                 |
+//! |----------------|---------------------------|--------------------------------------------------|--------------------------|
+//! | `run`          | PipelineRun, inline spec  | CronJob + RBAC + ConfigMap(PipelineRun, inline)  | PipelineRun + warning    |
+//! | `pipeline`     | Pipeline                  | Pipeline + CronJob + … (PipelineRun → Pipeline)  | Pipeline + warning       |
+
+#[cfg(any(test, feature = "verify"))]
+pub mod check;
+pub mod codes;
+mod context;
+mod escape;
+pub mod interval;
+mod run;
+mod schedule;
+mod task;
+#[cfg(test)]
+mod tests;
+
+pub use context::*;
+pub use escape::{escape_literal, DOLLAR};
+
+use super::names::{NameRule, StepNames};
+use super::{Backend, Document, Embed, EngineOptions, ObjectKind};
+use crate::diagnostic::codes::OPTION_UNUSED;
+use crate::error::{Error, ErrorKind, Result, Warning};
+use crate::ir::Pipeline;
+
+/// The Tekton Pipelines target.
+pub struct Tekton;
+
+/// Name used in error messages.
+const DISPLAY: &str = "Tekton";
+const FILE: &str = "tekton.yaml";
+/// Pipeline-task param (and taskSpec param) that carries the run id into the step.
+pub const RUN_ID_PARAM: &str = "zenml-run-id";
+/// Tekton's per-run id: the same in every task of a PipelineRun, new for every PipelineRun
+/// (also for each CronJob firing), unchanged by task retries.
+pub const RUN_ID: &str = "$(context.pipelineRun.uid)";
+/// The step's reference to `RUN_ID_PARAM`.
+pub const RUN_ID_REF: &str = "$(params.zenml-run-id)";
+/// Pipeline-task names: DNS-1123 labels. Tekton names each TaskRun `<pipelinerun>-<task>`
+/// (kmeta.ChildName, ≤63); with a PipelineRun name of at most `RUN_PREFIX_MAX + 1 + 5`
+/// characters, 30 keeps that name whole: 27 + 5 + 1 + 30 = 63.
+pub const TASK_RULE: NameRule = NameRule::dns_label(30);
+/// Longest sanitised pipeline name in a PipelineRun `generateName` (before `-` and the five
+/// random characters Kubernetes appends).
+const RUN_PREFIX_MAX: usize = 26;
+// generateName (prefix + `-`) + 5 random characters + `-` + task name fit a TaskRun name.
+const _: () = assert!(RUN_PREFIX_MAX + 1 + 5 + 1 + TASK_RULE.max_len <= 63);
+/// Default image of the CronJob pod that creates the PipelineRuns: the Kubernetes project's
+/// own kubectl image, pinned (since v1.28 on debian-base, with `/bin/sh`; kubernetes
+/// `build/server-image/kubectl/Dockerfile`). `--tekton-launcher-image` replaces it.
+pub const KUBECTL_IMAGE: &str = "registry.k8s.io/kubectl:v1.34.1";
+/// Key of the PipelineRun manifest in the schedule's ConfigMap.
+pub const MANIFEST_KEY: &str = "pipelinerun.yaml";
+/// The CronJob pod's script: applies the schedule's concurrency policy and history limits to
+/// the PipelineRuns it created (found by `SCHEDULE_LABEL`), then creates one.
+pub const LAUNCHER_SCRIPT: &str = include_str!("launch.sh");
+/// Label on every PipelineRun a schedule creates; its value is the CronJob name.
+pub const SCHEDULE_LABEL: &str = "zenml.io/schedule";
+/// Kubernetes refuses a ConfigMap whose data exceeds 1 MiB (`MaxSecretSize` in
+/// `pkg/apis/core/validation`).
+const CONFIGMAP_MAX_BYTES: usize = 1024 * 1024;
+
+/// What the output holds (see the table at the top).
+pub enum TektonContext {
+    /// One self-contained PipelineRun.
+    Run(RunContext),
+    /// `--kind pipeline`, unscheduled: the Pipeline alone.
+    Pipeline(PipelineContext),
+    /// The CronJob (+ RBAC, ConfigMap holding `run`), after the Pipeline `run` names when
+    /// emitted by reference.
+    Scheduled { pipeline: Option<PipelineContext>, run: RunContext, cron: Box<CronContext> },
+}
+
+impl Backend for Tekton {
+    const NAME: &'static str = "tekton";
+    const TEMPLATES: &'static [(&'static str, &'static str)] = templates!(
+        "tekton": "pipeline.yaml.j2",
+        "pipelinerun.yaml.j2",
+        "schedule.yaml.j2",
+        "tasks.yaml.j2"
+    );
+    const CODES: &'static [crate::diagnostic::Code] = codes::CODES;
+    type Context = TektonContext;
+
+    fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Result<TektonContext> {
+        let names = StepNames::assign(p, &TASK_RULE, &[], DISPLAY)?;
+        let (pipeline, mut run) = run::lower(p, &names, warnings)?;
+        let by_reference = opts.kind == ObjectKind::Template;
+        let Some(cron) = p.schedule().and_then(|s| schedule::lower(p, s, opts, warnings)) else {
+            if opts.tekton_launcher_image.is_some() {
+                warnings.push(Warning::new(
+                    &OPTION_UNUSED,
+                    "--tekton-launcher-image only applies to a scheduled pipeline (cron or interval)",
+                ));
+            }
+            if !by_reference {
+                run.tasks = pipeline.tasks;
+                return Ok(TektonContext::Run(run));
+            }
+            if run.pod_template.is_some() || !run.task_run_specs.is_empty() || run.service_account_name.is_some() {
+                warnings.push(Warning::new(
+                    &codes::RUN_SETTINGS,
+                    "--kind pipeline emits no PipelineRun: service account and pod settings (node selectors, tolerations, affinity, image pull secrets) live on the PipelineRun and are not in the output",
+                ));
+            }
+            return Ok(TektonContext::Pipeline(pipeline));
+        };
+        run.labels.insert(SCHEDULE_LABEL.into(), cron.name.clone());
+        let pipeline = if by_reference {
+            run.pipeline_ref = Some(pipeline.name.clone());
+            Some(pipeline)
+        } else {
+            run.tasks = pipeline.tasks;
+            None
+        };
+        Ok(TektonContext::Scheduled { pipeline, run, cron: Box::new(cron) })
+    }
+
+    fn documents(ctx: &TektonContext) -> Vec<Document> {
+        match ctx {
+            TektonContext::Run(run) => vec![Document::template(FILE, "pipelinerun.yaml.j2", run)],
+            TektonContext::Pipeline(pipeline) => vec![Document::template(FILE, "pipeline.yaml.j2", pipeline)],
+            TektonContext::Scheduled { pipeline, run, cron } => {
+                let mut docs: Vec<Document> =
+                    pipeline.iter().map(|p| Document::template(FILE, "pipeline.yaml.j2", p)).collect();
+                let manifest = Embed {
+                    at: "/data",
+                    key: MANIFEST_KEY,
+                    template: "pipelinerun.yaml.j2",
+                    context: super::context_value(run),
+                    max_bytes: CONFIGMAP_MAX_BYTES - LAUNCHER_SCRIPT.len(),
+                    too_large: manifest_too_large,
+                };
+                docs.push(Document::template(FILE, "schedule.yaml.j2", &**cron).with_embed(manifest));
+                docs
+            }
+        }
+    }
+}
+
+fn manifest_too_large(bytes: usize) -> Error {
+    Error::new(ErrorKind::Unsupported {
+        engine: DISPLAY,
+        what: format!(
+            "a schedule for a pipeline this large: its PipelineRun manifest ({} KiB) does not fit the 1 MiB of the ConfigMap the CronJob reads it from",
+            bytes / 1024
+        ),
+        help: "compile with `--kind pipeline`: the Pipeline becomes its own object and the scheduled PipelineRun only names it".into(),
+    })
+}

@@ -1,0 +1,160 @@
+//! The Pipeline's tasks and the PipelineRun around them: pod settings that every step shares
+//! go to the run's `taskRunTemplate`, the rest to per-task `taskRunSpecs`.
+
+use std::collections::BTreeMap;
+
+use super::{
+    codes, task, NameRef, PipelineContext, PodTemplate, RunContext, TaskRunSpec, POD_TEMPLATE_KEYS, RUN_PREFIX_MAX,
+};
+use crate::backend::k8s;
+use crate::backend::names::{self, NameRule, StepNames};
+use crate::error::{Result, Warning};
+use crate::ir::{FailureMode, Pipeline, Step};
+
+/// IR → `PipelineContext` + `RunContext` (the run's `tasks` left empty).
+///
+/// | IR                        | Tekton                                                     |
+/// |---------------------------|------------------------------------------------------------|
+/// | step                      | pipeline task with inline `taskSpec`, one step `main`      |
+/// | step.upstream             | `runAfter`                                                 |
+/// | step.env (RunId)          | task param `zenml-run-id: $(context.pipelineRun.uid)` → env `$(params.zenml-run-id)` |
+/// | step.resources            | step `computeResources`                                    |
+/// | step.retry                | task `retries` (delay/backoff lost: `tekton-retry-backoff`) |
+/// | step.timeout_seconds      | task `timeout`; run `timeouts.pipeline: 0s`                |
+/// | pod.labels/annotations    | `taskSpec.metadata`                                        |
+/// | pod.volumes/volume_mounts | `taskSpec.volumes`, step `volumeMounts`                    |
+/// | pod.security_context      | step `securityContext`                                     |
+/// | pod.node_selector/...     | PipelineRun `taskRunTemplate.podTemplate` or `taskRunSpecs[].podTemplate` |
+/// | pod.service_account       | `taskRunTemplate.serviceAccountName` or `taskRunSpecs[]`   |
+/// | pod.host_ipc, grace period| lost: `tekton-pod-field`                                   |
+/// | failure_mode              | Tekton stops scheduling after a failure: `tekton-failure-mode` |
+/// | parallelism, ttl          | lost: `tekton-parallelism`, `tekton-ttl`                   |
+pub fn lower(p: &Pipeline, names: &StepNames, warnings: &mut Vec<Warning>) -> Result<(PipelineContext, RunContext)> {
+    pipeline_warnings(p, warnings);
+    let mut tasks = Vec::with_capacity(p.steps().len());
+    let mut pods = Vec::with_capacity(p.steps().len());
+    for (s, name) in p.steps().iter().zip(names.names()) {
+        tasks.push(task::lower(p, s, name, names.upstream(s))?);
+        pods.push(pod_template(s, warnings));
+    }
+    let accounts: Vec<Option<String>> =
+        p.steps().iter().map(|s| s.pod().service_account().or(p.service_account()).map(String::from)).collect();
+    let shared_account = accounts.iter().all(|a| *a == accounts[0]);
+    let shared_pod = pods.iter().all(|t| *t == pods[0]);
+    let run = RunContext {
+        header: crate::backend::header(p),
+        generate_name: format!("{}-", names::sanitize(p.name(), &NameRule::dns_label(RUN_PREFIX_MAX))),
+        namespace: p.namespace().map(String::from),
+        labels: k8s::managed_labels(),
+        annotations: k8s::pipeline_annotations(p),
+        pipeline_ref: None,
+        tasks: Vec::new(),
+        pipeline_timeout: "0s",
+        service_account_name: if shared_account { accounts[0].clone() } else { p.service_account().map(String::from) },
+        pod_template: (shared_pod && !pods[0].is_empty()).then(|| pods[0].clone()),
+        task_run_specs: task_run_specs(names.names(), &accounts, &pods, shared_account, shared_pod),
+    };
+    let pipeline = PipelineContext {
+        header: crate::backend::header(p),
+        name: names::sanitize(p.name(), &NameRule::dns_label(63)),
+        namespace: p.namespace().map(String::from),
+        labels: k8s::managed_labels(),
+        annotations: k8s::pipeline_annotations(p),
+        tasks,
+    };
+    Ok((pipeline, run))
+}
+
+/// Per-task service accounts and pod templates where steps differ (Tekton merges them over
+/// the run's `taskRunTemplate`, per-task winning).
+fn task_run_specs(
+    names: &[String],
+    accounts: &[Option<String>],
+    pods: &[PodTemplate],
+    shared_account: bool,
+    shared_pod: bool,
+) -> Vec<TaskRunSpec> {
+    let mut specs = Vec::new();
+    for ((name, account), pod) in names.iter().zip(accounts).zip(pods) {
+        let account = if shared_account { None } else { account.clone() };
+        let pod = if shared_pod || pod.is_empty() { None } else { Some(pod.clone()) };
+        if account.is_some() || pod.is_some() {
+            specs.push(TaskRunSpec { pipeline_task_name: name.clone(), service_account_name: account, pod_template: pod });
+        }
+    }
+    specs
+}
+
+/// Pipeline settings Tekton has no field for.
+fn pipeline_warnings(p: &Pipeline, warnings: &mut Vec<Warning>) {
+    failure_mode_warning(p, warnings);
+    if p.parallelism().is_some() {
+        warnings.push(Warning::new(
+            &codes::PARALLELISM,
+            "Tekton has no per-run limit on parallel tasks: `parallelism` is not carried (a ResourceQuota on the namespace can cap pods)",
+        ));
+    }
+    if p.ttl_seconds_after_finished().is_some() {
+        warnings.push(Warning::new(
+            &codes::TTL,
+            "Tekton has no per-run TTL: finished PipelineRuns are kept until pruned (tektoncd pruner or `tkn pipelinerun delete --keep`)",
+        ));
+    }
+    if p.steps().iter().any(|s| s.retry().is_some_and(|r| r.delay_seconds() > 0 || r.backoff_factor() > 1)) {
+        warnings.push(Warning::new(
+            &codes::RETRY_BACKOFF,
+            "Tekton retries a task at once: the retry delay and backoff factor are not carried, only the number of retries",
+        ));
+    }
+}
+
+/// Tekton has one failure behaviour: after a task fails no new task starts, running ones finish
+/// (= `stop_on_failure`). The other modes differ from it only for steps that do not depend on
+/// the failed one, so only a pipeline with two unordered steps can tell.
+fn failure_mode_warning(p: &Pipeline, warnings: &mut Vec<Warning>) {
+    let Some((a, b)) = p.unordered_pair() else { return };
+    let what = match p.failure_mode() {
+        FailureMode::StopOnFailure => return,
+        FailureMode::ContinueOnFailure => {
+            "continue_on_failure: Tekton starts no new task after a failure, so independent branches stop too"
+        }
+        FailureMode::FailFast => "fail_fast: Tekton starts no new task after a failure but lets running tasks finish",
+    };
+    warnings.push(Warning::new(
+        &codes::FAILURE_MODE,
+        format!("execution mode {what} (steps `{}` and `{}` are independent)", a.name(), b.name()),
+    ));
+}
+
+/// The run-level pod settings of a step; what `pod.Template` cannot hold is a warning.
+fn pod_template(s: &Step, warnings: &mut Vec<Warning>) -> PodTemplate {
+    let mut lost = Vec::new();
+    if s.pod().host_ipc() {
+        lost.push("host_ipc".to_string());
+    }
+    if s.pod().termination_grace_period_seconds().is_some() {
+        lost.push("pod_stop_grace_period (terminationGracePeriodSeconds)".to_string());
+    }
+    let mut extra = BTreeMap::new();
+    for (k, v) in s.pod().extra_pod_spec() {
+        if POD_TEMPLATE_KEYS.contains(&k.as_str()) {
+            extra.insert(k.clone(), v.clone());
+        } else {
+            lost.push(format!("additional_pod_spec_args.{k}"));
+        }
+    }
+    if !lost.is_empty() {
+        warnings.push(Warning::new(
+            &codes::POD_FIELD,
+            format!("step `{}`: Tekton's pod template has no field for {}; not carried", s.name(), lost.join(", ")),
+        ));
+    }
+    PodTemplate {
+        node_selector: s.pod().node_selector().clone(),
+        tolerations: s.pod().tolerations().to_vec(),
+        affinity: s.pod().affinity().cloned(),
+        image_pull_secrets: s.pod().image_pull_secrets().iter().map(|n| NameRef { name: n.clone() }).collect(),
+        scheduler_name: s.pod().scheduler_name().map(String::from),
+        extra,
+    }
+}

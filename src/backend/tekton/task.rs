@@ -1,0 +1,74 @@
+//! One step as a pipeline task with an inline `taskSpec` of one step.
+
+use super::escape::{tekton_reference, TektonText, DOLLAR};
+use super::{ParamSpec, ParamValue, StepContext, TaskContext, DISPLAY, RUN_ID, RUN_ID_PARAM};
+use crate::backend::k8s::{self, verbatim, EnvText};
+use crate::error::{Error, ErrorKind, Result};
+use crate::ir::schedule::go_duration;
+use crate::ir::{EnvValue, Pipeline, Step};
+
+/// The pipeline task of step `s`, named `name`, after the tasks `run_after`.
+pub fn lower(p: &Pipeline, s: &Step, name: &str, run_after: Vec<String>) -> Result<TaskContext> {
+    DOLLAR.reserve(s, DISPLAY, "`$` past Tekton's substitution")?;
+    let text = TektonText;
+    let mut env = k8s::env_entries(s, &text);
+    let command: Vec<String> = s.command().iter().map(|c| text.literal(c)).collect();
+    let args: Vec<String> = s.args().iter().map(|a| text.literal(a)).collect();
+    DOLLAR.add_if_used(&mut env, command.iter().chain(&args));
+    let mut annotations = s.pod().annotations().clone();
+    annotations.insert(k8s::STEP_NAME_ANNOTATION.into(), s.name().to_string());
+    let task = TaskContext {
+        name: name.to_string(),
+        run_after,
+        retries: s.retry().map(|r| r.limit()),
+        timeout: s.timeout_seconds().map(go_duration),
+        params: vec![ParamValue { name: RUN_ID_PARAM, value: RUN_ID }],
+        param_specs: vec![ParamSpec { name: RUN_ID_PARAM, kind: "string" }],
+        labels: k8s::pod_labels(p, s),
+        annotations,
+        volumes: s.pod().volumes().to_vec(),
+        step: StepContext {
+            image: s.image().to_string(),
+            command,
+            args,
+            env,
+            env_from: s.env_from().to_vec(),
+            compute_resources: k8s::resources(s.resources()),
+            volume_mounts: s.pod().volume_mounts().to_vec(),
+            security_context: s.pod().security_context().cloned(),
+        },
+    };
+    reject_references(s, &task)?;
+    Ok(task)
+}
+
+/// Tekton replaces `$(params.…)`, `$(context.…)`, … in every taskSpec field and has no escape.
+/// Env values, command and args are escaped above; anywhere else such a reference is refused.
+fn reject_references(s: &Step, t: &TaskContext) -> Result<()> {
+    let native: Vec<&str> = s
+        .env()
+        .iter()
+        .filter_map(|e| match e.value() {
+            EnvValue::Kubernetes(v) => Some(v.as_str()),
+            _ => None,
+        })
+        .collect();
+    let fields = serde_json::json!({
+        "image": t.step.image,
+        "labels": t.labels,
+        "annotations": t.annotations,
+        "env[].value (pod settings)": native,
+        "envFrom": t.step.env_from,
+        "env[].valueFrom": t.step.env.iter().filter_map(|e| e.value_from.clone()).collect::<Vec<_>>(),
+        "volumeMounts": t.step.volume_mounts,
+        "securityContext": t.step.security_context,
+        "volumes": t.volumes,
+    });
+    let Some((at, r)) = verbatim::find(&fields, tekton_reference) else { return Ok(()) };
+    Err(Error::new(ErrorKind::Unsupported {
+        engine: DISPLAY,
+        what: format!("`{r}` in `{at}` of step `{}`", s.name()),
+        help: "Tekton replaces `$(params.…)`, `$(context.…)`, `$(tasks.…)`, … in that field and has no escape for it; only ZenML environment values, command and arguments can carry it".into(),
+    })
+    .at(s.path()))
+}

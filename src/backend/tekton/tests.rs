@@ -1,0 +1,306 @@
+//! The Tekton output as a whole: which objects each kind and schedule gives, the launcher
+//! script, and the escaping corpus through Tekton's substitution and Kubernetes' expansion.
+
+use serde_json::Value;
+
+use super::escape::tests::tekton_replace;
+use super::*;
+use crate::backend::names;
+use crate::error::Warning;
+
+
+
+
+
+#[test]
+fn task_names_leave_room_for_taskrun_names() {
+    let long = "a_very_long_step_name_that_clearly_exceeds_thirty_characters";
+    let out = names::assign(&[long, "b"], &TASK_RULE, &[], DISPLAY).unwrap();
+    assert!(out[0].len() <= 30, "{}", out[0]);
+    assert_eq!(out[1], "b");
+}
+/// `fixtures/ok/injection.yaml` through the whole compiler: every env value and the
+/// `--step_name` argument reach the container unchanged after Tekton's param and context
+/// replacement and Kubernetes' `$(VAR)` expansion (env in order, command/args with all).
+#[test]
+fn injection_corpus_reaches_the_container_unchanged() {
+    use crate::ir::EnvValue;
+    use clap::Parser;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/ok/injection.yaml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let cli = crate::cli::Cli::try_parse_from([
+        "zenc",
+        "compile",
+        path,
+        "--target",
+        "tekton",
+        "--zenml-url",
+        "https://zenml.example.com",
+        "--zenml-secret",
+        "zenml-api-key",
+    ])
+    .unwrap();
+    let crate::cli::Command::Compile(args) = cli.command else { unreachable!() };
+    let opts = crate::cli::compile_options(&args).unwrap();
+    let (ir, _) = crate::load_ir(&text, "injection.yaml", &opts.build).unwrap();
+    let out = crate::compile(&text, "injection.yaml", &[crate::Engine::Tekton], &opts).unwrap();
+    let docs = crate::validate::yaml_documents(&out.files[0].1.content).unwrap();
+    // One self-contained PipelineRun: Tekton resolves its inline `pipelineSpec` exactly as a
+    // referenced Pipeline (ApplyParameters, ApplyContexts, then into the inline taskSpecs).
+    assert_eq!(docs.len(), 1);
+    let tasks = docs[0]["spec"]["pipelineSpec"]["tasks"].as_array().unwrap();
+    let uid = "0b2c1e7e-run-uid";
+    for (step, task) in ir.steps().iter().zip(tasks) {
+        // Tekton: pipeline-task params get the pipeline context, then the taskSpec gets
+        // the params (one strings.Replacer pass each).
+        let mut known: Vec<(String, String)> = Vec::new();
+        for p in task["params"].as_array().unwrap() {
+            let v = tekton_replace(p["value"].as_str().unwrap(), &[("context.pipelineRun.uid", uid)]);
+            known.push((format!("params.{}", p["name"].as_str().unwrap()), v));
+        }
+        known.push(("context.pipelineRun.uid".into(), uid.into()));
+        let known: Vec<(&str, &str)> = known.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let c = &task["taskSpec"]["steps"][0];
+        // Kubernetes: each env value sees the entries before it.
+        let mut env: Vec<(String, String)> = Vec::new();
+        for e in c["env"].as_array().unwrap() {
+            let Some(v) = e["value"].as_str() else { continue };
+            let visible: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let v = crate::backend::k8s::env::kubelet_expand(&tekton_replace(v, &known), &visible);
+            env.push((e["name"].as_str().unwrap().to_string(), v));
+        }
+        for var in step.env() {
+            let got = env.iter().find(|(k, _)| *k == var.name()).map(|(_, v)| v.as_str());
+            match var.value() {
+                EnvValue::Literal(want) => assert_eq!(got, Some(want.as_str()), "{}", var.name()),
+                EnvValue::RunId => assert_eq!(got, Some(uid), "{}", var.name()),
+                _ => {}
+            }
+        }
+        let visible: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let args: Vec<String> = c["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| crate::backend::k8s::env::kubelet_expand(&tekton_replace(a.as_str().unwrap(), &known), &visible))
+            .collect();
+        assert_eq!(args, step.args(), "step {}", step.name());
+        let at = args.iter().position(|a| a == "--step_name").unwrap();
+        assert_eq!(args[at + 1], step.name());
+    }
+}
+
+/// The Tekton output for `text` (a zenc YAML pipeline) with `kind` and an optional
+/// launcher image, as parsed documents.
+fn tekton_docs(text: &str, kind: ObjectKind, launcher: Option<&str>) -> (Vec<Value>, Vec<Warning>) {
+    let opts = crate::Options {
+        engine: EngineOptions {
+            kind,
+            tekton_launcher_image: launcher.map(String::from),
+            ..EngineOptions::default()
+        },
+        ..crate::Options::default()
+    };
+    let out = crate::compile(text, "p.yaml", &[crate::Engine::Tekton], &opts).unwrap();
+    (crate::validate::yaml_documents(&out.files[0].1.content).unwrap(), out.warnings)
+}
+
+const CHAIN: &str = "name: nightly\nsnapshot_id: 11111111-2222-3333-4444-555555555555\nflavor: kubernetes\n\
+                     image: registry.example.com/app:1.0\nservice_account: runner\n\
+                     steps: [{name: a}, {name: b, upstream: [a]}]\n";
+
+fn scheduled(schedule: &str) -> String {
+    format!("{CHAIN}schedule: {schedule}\n")
+}
+
+fn kinds(docs: &[Value]) -> Vec<&str> {
+    docs.iter().map(|d| d["kind"].as_str().unwrap()).collect()
+}
+
+/// The PipelineRun the schedule's ConfigMap holds.
+fn scheduled_run(docs: &[Value]) -> Value {
+    let cm = docs.iter().find(|d| d["kind"] == "ConfigMap").unwrap();
+    crate::validate::yaml_documents(cm["data"][MANIFEST_KEY].as_str().unwrap()).unwrap().remove(0)
+}
+
+fn cron_pod(docs: &[Value]) -> &Value {
+    &docs.iter().find(|d| d["kind"] == "CronJob").unwrap()["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+}
+
+/// `kubectl create -f` of the default output must work any number of times and always run
+/// this pipeline: one PipelineRun with `generateName` and the tasks inline, no Pipeline.
+#[test]
+fn a_run_is_one_self_contained_pipelinerun() {
+    let (docs, _) = tekton_docs(CHAIN, ObjectKind::Run, None);
+    assert_eq!(kinds(&docs), ["PipelineRun"]);
+    let run = &docs[0];
+    assert_eq!(run["metadata"]["generateName"], "nightly-");
+    assert!(run["metadata"].get("name").is_none());
+    assert!(run["spec"].get("pipelineRef").is_none());
+    assert_eq!(run["spec"]["pipelineSpec"]["tasks"].as_array().unwrap().len(), 2);
+    assert_eq!(run["spec"]["taskRunTemplate"]["serviceAccountName"], "runner");
+
+    let (docs, _) = tekton_docs(CHAIN, ObjectKind::Template, None);
+    assert_eq!(kinds(&docs), ["Pipeline"]);
+    assert_eq!(docs[0]["metadata"]["name"], "nightly");
+}
+
+/// Scheduled: the CronJob's PipelineRun is self-contained too; with `--kind pipeline` it
+/// names the Pipeline emitted beside it (updated by `kubectl apply`).
+#[test]
+fn a_scheduled_run_is_self_contained_unless_the_pipeline_kind_is_asked_for() {
+    let text = scheduled("{cron: \"0 3 * * *\"}");
+    let (docs, warnings) = tekton_docs(&text, ObjectKind::Run, None);
+    assert_eq!(kinds(&docs), ["ServiceAccount", "Role", "RoleBinding", "ConfigMap", "CronJob"]);
+    let run = scheduled_run(&docs);
+    assert!(run["spec"].get("pipelineRef").is_none());
+    assert_eq!(run["spec"]["pipelineSpec"]["tasks"].as_array().unwrap().len(), 2);
+    assert_eq!(run["metadata"]["labels"][SCHEDULE_LABEL], "nightly");
+    assert!(warnings.iter().all(|w| !w.code.starts_with("tekton-")), "{warnings:?}");
+
+    // Nothing dropped: neither the schedule nor the run settings (service account).
+    let (docs, warnings) = tekton_docs(&text, ObjectKind::Template, None);
+    assert!(warnings.iter().all(|w| !w.code.starts_with("tekton-")), "{warnings:?}");
+    assert_eq!(kinds(&docs), ["Pipeline", "ServiceAccount", "Role", "RoleBinding", "ConfigMap", "CronJob"]);
+    let run = scheduled_run(&docs);
+    assert_eq!(run["spec"]["pipelineRef"]["name"], "nightly");
+    assert!(run["spec"].get("pipelineSpec").is_none());
+    assert_eq!(run["spec"]["taskRunTemplate"]["serviceAccountName"], "runner");
+}
+
+/// Pod Security "restricted": pod and container security context of the launcher.
+#[test]
+fn the_launcher_pod_meets_pod_security_restricted() {
+    let (docs, _) = tekton_docs(&scheduled("{cron: \"0 3 * * *\"}"), ObjectKind::Run, None);
+    let pod = cron_pod(&docs);
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    assert_ne!(pod["securityContext"]["runAsUser"], 0);
+    assert_eq!(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+    let [c] = pod["containers"].as_array().unwrap().as_slice() else { panic!("one container") };
+    assert_eq!(c["securityContext"]["allowPrivilegeEscalation"], false);
+    assert_eq!(c["securityContext"]["capabilities"]["drop"], serde_json::json!(["ALL"]));
+    assert_eq!(c["image"], KUBECTL_IMAGE);
+
+    let (docs, warnings) = tekton_docs(&scheduled("{cron: \"0 3 * * *\"}"), ObjectKind::Run, Some("r.example/k:1"));
+    assert_eq!(cron_pod(&docs)["containers"][0]["image"], "r.example/k:1");
+    assert!(warnings.iter().all(|w| w.code != "option-unused"));
+    let (_, warnings) = tekton_docs(CHAIN, ObjectKind::Run, Some("r.example/k:1"));
+    assert!(warnings.iter().any(|w| w.code == "option-unused"), "no schedule: the image is unused");
+}
+
+/// The Role grants what the launcher script does for these settings, nothing more.
+#[test]
+fn the_launcher_image_option_takes_an_image_reference() {
+    use clap::Parser;
+    let parse = |image: &str| {
+        crate::cli::Cli::try_parse_from([
+            "zenc",
+            "compile",
+            "p.yaml",
+            "-t",
+            "tekton",
+            "--tekton-launcher-image",
+            image,
+        ])
+    };
+    assert!(parse("registry.example.com/tools/kubectl:1.34").is_ok());
+    for bad in ["", "kubectl latest", "a\nb"] {
+        assert!(parse(bad).is_err(), "{bad:?} accepted");
+    }
+}
+
+#[test]
+fn role_verbs_follow_the_launcher_script() {
+    let verbs = |schedule: &str| {
+        let (docs, _) = tekton_docs(&scheduled(schedule), ObjectKind::Run, None);
+        let role = docs.iter().find(|d| d["kind"] == "Role").unwrap();
+        crate::validate::strings(&role["rules"][0]["verbs"])
+    };
+    assert_eq!(verbs("{cron: \"0 3 * * *\"}"), ["create", "list"]);
+    assert_eq!(verbs("{cron: \"0 3 * * *\", concurrency_policy: Forbid}"), ["create", "list"]);
+    assert_eq!(verbs("{cron: \"0 3 * * *\", concurrency_policy: Replace}"), ["create", "list", "get", "patch"]);
+    assert_eq!(verbs("{cron: \"0 3 * * *\", failed_history_limit: 2}"), ["create", "list", "delete"]);
+}
+
+/// A PipelineRun manifest over the 1 MiB a ConfigMap holds is an error that names the way out.
+#[test]
+fn a_schedule_too_large_for_its_configmap_is_refused() {
+    let mut text = String::from(
+        "name: big\nsnapshot_id: 11111111-2222-3333-4444-555555555555\nflavor: kubernetes\n\
+         image: registry.example.com/app:1.0\nschedule: {cron: \"0 3 * * *\"}\nsteps:\n",
+    );
+    for i in 0..1_200 {
+        text.push_str(&format!("  - name: step_{i}\n"));
+    }
+    let opts = crate::Options::default();
+    let Err(err) = crate::compile(&text, "big.yaml", &[crate::Engine::Tekton], &opts) else {
+        panic!("not refused")
+    };
+    assert!(err.to_string().contains("--kind pipeline"), "{err}");
+    let opts = crate::Options {
+        engine: EngineOptions { kind: ObjectKind::Template, ..EngineOptions::default() },
+        ..crate::Options::default()
+    };
+    assert!(
+        crate::compile(&text, "big.yaml", &[crate::Engine::Tekton], &opts).is_ok(),
+        "the Pipeline is its own object"
+    );
+}
+
+/// Runs the launcher script with a fake `kubectl` that lists `runs` ("name status" lines)
+/// and records every other call; returns the calls.
+fn launch(policy: &str, keep_succeeded: &str, keep_failed: &str, runs: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("calls");
+    let fake = dir.path().join("kubectl");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = get ]; then printf '%s' \"$FAKE_RUNS\"; else echo \"$*\" >> '{}'; fi\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let script = dir.path().join("launch.sh");
+    std::fs::write(&script, LAUNCHER_SCRIPT).unwrap();
+    let status = std::process::Command::new("/bin/sh")
+        .arg(&script)
+        .arg("/m/pipelinerun.yaml")
+        .env("PATH", format!("{}:/usr/bin:/bin", dir.path().display()))
+        .env("ZENC_SCHEDULE", "nightly")
+        .env("ZENC_CONCURRENCY_POLICY", policy)
+        .env("ZENC_KEEP_SUCCEEDED", keep_succeeded)
+        .env("ZENC_KEEP_FAILED", keep_failed)
+        .env("FAKE_RUNS", runs)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::read_to_string(&log).unwrap_or_default().lines().map(String::from).collect()
+}
+
+#[test]
+fn the_launcher_applies_concurrency_and_history_to_pipelineruns() {
+    let create = "create -f /m/pipelinerun.yaml";
+    // Oldest first: `r1` succeeded, `r2` failed, `r3` succeeded, `r4` running, `r5` not
+    // yet reconciled (no status), `r6` failed.
+    let runs = "r1 True\nr2 False\nr3 True\nr4 Unknown\nr5 \nr6 False\n";
+    assert_eq!(launch("Allow", "", "", runs), [create]);
+    assert_eq!(launch("Allow", "", "", ""), [create]);
+    assert!(launch("Forbid", "", "", runs).is_empty(), "r4 and r5 still run");
+    assert_eq!(launch("Forbid", "", "", "r1 True\nr2 False\n"), [create]);
+    assert_eq!(
+        launch("Replace", "", "", runs),
+        [
+            r#"patch pipelinerun r4 --type merge -p {"spec":{"status":"Cancelled"}}"#,
+            r#"patch pipelinerun r5 --type merge -p {"spec":{"status":"Cancelled"}}"#,
+            create
+        ]
+    );
+    assert_eq!(
+        launch("Allow", "1", "0", runs),
+        ["delete pipelineruns r1 --wait=false", "delete pipelineruns r2 r6 --wait=false", create]
+    );
+    assert_eq!(launch("Allow", "2", "5", runs), [create], "within the limits");
+}
