@@ -13,7 +13,7 @@ pub mod ir;
 pub mod render;
 pub mod snapshot;
 #[cfg(any(test, feature = "verify"))]
-pub mod validate;
+pub mod verify;
 
 use std::path::PathBuf;
 

@@ -20,8 +20,7 @@ fn fixtures_compile() {
             let out =
                 compile(&text, &name, &[engine], &opts).unwrap_or_else(|e| panic!("{name} → {}: {e}", engine.name()));
             let artifacts: Vec<_> = out.files.iter().map(|(_, a)| a.clone()).collect();
-            zenc::validate::check(engine, &ir, &artifacts)
-                .unwrap_or_else(|e| panic!("{name} → {}: {e}", engine.name()));
+            zenc::verify::check(engine, &ir, &artifacts).unwrap_or_else(|e| panic!("{name} → {}: {e}", engine.name()));
             // Same input, same bytes.
             let again = compile(&text, &name, &[engine], &opts).unwrap();
             assert_eq!(out.files, again.files, "{name}: output is not deterministic");

@@ -17,7 +17,7 @@ use zenc::{compile, Engine};
 
 /// YAML manifests held in the `data` of ConfigMaps in a YAML output.
 fn embedded_manifests(text: &str) -> Vec<String> {
-    let Ok(docs) = zenc::validate::yaml_documents(text) else { return Vec::new() };
+    let Ok(docs) = zenc::verify::yaml_documents(text) else { return Vec::new() };
     docs.iter()
         .filter(|d| d["kind"] == "ConfigMap")
         .flat_map(|d| d["data"].as_object().into_iter().flatten())

@@ -645,13 +645,13 @@ fn exercise(case: &Case, opts: &Options, renderer: &Renderer) -> Result<Option<u
             let parsed = if a.suffix.ends_with(".json") {
                 serde_json::from_str::<Value>(&a.content).map(drop).map_err(|e| e.to_string())
             } else if a.suffix.ends_with(".yaml") {
-                zenc::validate::yaml_documents(&a.content).map(drop).map_err(|e| e.to_string())
+                zenc::verify::yaml_documents(&a.content).map(drop).map_err(|e| e.to_string())
             } else {
                 Ok(())
             };
             parsed.map_err(|e| failure(format!("{}: {} does not parse", engine.name(), a.suffix), e))?;
         }
-        zenc::validate::check(engine, &pipeline, &artifacts).map_err(|e| {
+        zenc::verify::check(engine, &pipeline, &artifacts).map_err(|e| {
             failure(format!("{}: read-back check: {}", engine.name(), shape(&e.to_string())), e.to_string())
         })?;
         let _ = w.iter().map(ToString::to_string).count();

@@ -1,7 +1,5 @@
 //! Lowering of the IR to one Apache Airflow DAG file (Airflow 3, or 2.9+ with `--airflow-version 2`).
 
-#[cfg(any(test, feature = "verify"))]
-pub mod check;
 pub mod codes;
 mod context;
 pub mod jinja;

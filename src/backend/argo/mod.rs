@@ -4,8 +4,6 @@ pub mod codes;
 mod context;
 mod schedule;
 mod step;
-#[cfg(any(test, feature = "verify"))]
-pub mod check;
 
 use std::collections::BTreeMap;
 

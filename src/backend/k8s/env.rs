@@ -120,44 +120,10 @@ pub fn env_entries(step: &Step, text: &dyn EnvText) -> Vec<EnvEntry> {
         .collect()
 }
 
-/// Kubernetes' `$(VAR)` expansion of env values, command and args, re-implemented from
-/// expand.go so that output checks and tests can replay what the kubelet does: `$$` → `$`,
-/// `$(NAME)` → the value when `NAME` is in `env`, anything else unchanged.
-pub fn kubelet_expand(input: &str, env: &[(&str, &str)]) -> String {
-    let b = input.as_bytes();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'$' && i + 1 < b.len() {
-            match b[i + 1] {
-                b'$' => {
-                    out.push('$');
-                    i += 2;
-                    continue;
-                }
-                b'(' => {
-                    if let Some(end) = input[i + 2..].find(')') {
-                        let name = &input[i + 2..i + 2 + end];
-                        if let Some((_, v)) = env.iter().find(|(k, _)| *k == name) {
-                            out.push_str(v);
-                            i += 3 + end;
-                            continue;
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        let c = input[i..].chars().next().expect("in bounds");
-        out.push(c);
-        i += c.len_utf8();
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::verify::substitute::kubelet_expand;
 
     #[test]
     fn braces_never_survive_as_double() {

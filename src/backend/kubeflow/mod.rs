@@ -1,8 +1,6 @@
 //! Lowering of the IR to Kubeflow Pipelines v2 IR (`PipelineSpec` + Kubernetes `PlatformSpec`),
 //! and a `RecurringRun` request body for schedules.
 
-#[cfg(any(test, feature = "verify"))]
-pub mod check;
 pub mod codes;
 pub mod executor;
 pub mod platform;

@@ -1,6 +1,4 @@
-//! KFP's cron, names and resource fields, and the escaping corpus through Kubernetes' expansion.
-
-use std::collections::BTreeMap;
+//! KFP's cron, names and resource fields.
 
 use serde_json::json;
 
@@ -8,7 +6,7 @@ use super::executor::resources;
 use super::recurring_run::six_field_cron;
 use crate::backend::kfp::{PIPELINE_RULE, TASK_RULE};
 use crate::backend::names;
-use crate::ir::{Cron, EnvValue};
+use crate::ir::Cron;
 
 #[test]
 fn cron_gets_seconds_and_sunday_zero() {
@@ -48,73 +46,4 @@ fn quantities_are_kubernetes_strings() {
         json!({"resourceCpuLimit": "500m", "resourceMemoryLimit": "2Gi", "resourceMemoryRequest": "1Gi",
                "accelerator": {"resourceType": "nvidia.com/gpu", "resourceCount": "2"}})
     );
-}
-
-/// Kubernetes' `$(VAR)` expansion for text whose every `$` is doubled: `$$` → `$`.
-fn kubelet(s: &str, env: &BTreeMap<String, String>) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(i) = rest.find('$') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        if let Some(tail) = after.strip_prefix('$') {
-            out.push('$');
-            rest = tail;
-        } else if let Some(end) = after.strip_prefix('(').and_then(|a| a.find(')')) {
-            let name = &after[1..=end];
-            match env.get(name) {
-                Some(v) => out.push_str(v),
-                None => out.push_str(&rest[i..i + end + 3]),
-            }
-            rest = &after[end + 2..];
-        } else {
-            out.push('$');
-            rest = after;
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// KFP's launcher replaces its own placeholders in command/args (none may be present).
-fn kfp_placeholders(s: &str) -> String {
-    assert!(!s.contains("{{$"), "a KFP placeholder survived: {s}");
-    s.to_string()
-}
-
-#[test]
-fn injection_corpus_reaches_the_container_unchanged() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/ok/injection.yaml");
-    let text = std::fs::read_to_string(path).unwrap();
-    let opts = crate::Options::default();
-    let (ir, _) = crate::load_ir(&text, "injection.yaml", &opts.build).unwrap();
-    let out = crate::compile(&text, "injection.yaml", &[crate::Engine::Kubeflow], &opts).unwrap();
-    let docs = crate::validate::yaml_documents(&out.files[0].1.content).unwrap();
-    let tasks = docs[0]["root"]["dag"]["tasks"].as_object().unwrap();
-    for step in ir.steps() {
-        let task = tasks.values().find(|t| t["taskInfo"]["name"] == json!(step.name())).unwrap();
-        let comp = task["componentRef"]["name"].as_str().unwrap();
-        let label = docs[0]["components"][comp]["executorLabel"].as_str().unwrap();
-        let c = &docs[0]["deploymentSpec"]["executors"][label]["container"];
-        // KFP copies env verbatim; the kubelet expands env values in order.
-        let mut env = BTreeMap::new();
-        for e in c["env"].as_array().unwrap() {
-            let value = kubelet(e["value"].as_str().unwrap(), &env);
-            env.insert(e["name"].as_str().unwrap().to_string(), value);
-        }
-        for e in step.env() {
-            if let EnvValue::Literal(v) = e.value() {
-                assert_eq!(env.get(e.name()), Some(v), "env {} of `{}`", e.name(), step.name());
-            }
-        }
-        let args: Vec<String> = c["args"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| kubelet(&kfp_placeholders(a.as_str().unwrap()), &env))
-            .collect();
-        assert_eq!(args, step.args(), "args of `{}`", step.name());
-        let i = args.iter().position(|a| a == "--step_name").unwrap();
-        assert_eq!(args[i + 1], step.name());
-    }
 }

@@ -64,29 +64,9 @@ pub fn tekton_reference(s: &str) -> Option<&str> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::backend::k8s::env::kubelet_expand;
-
-    /// Tekton's replacement: every known `$(key)` is replaced, one pass, like strings.Replacer.
-    pub(crate) fn tekton_replace(s: &str, known: &[(&str, &str)]) -> String {
-        let mut out = String::new();
-        let mut i = 0;
-        'outer: while i < s.len() {
-            for (k, v) in known {
-                let pat = format!("$({k})");
-                if s[i..].starts_with(&pat) {
-                    out.push_str(v);
-                    i += pat.len();
-                    continue 'outer;
-                }
-            }
-            let c = s[i..].chars().next().expect("in bounds");
-            out.push(c);
-            i += c.len_utf8();
-        }
-        out
-    }
+    use crate::verify::substitute::{kubelet_expand, tekton_replace};
 
     #[test]
     fn escaped_literals_survive_tekton_then_kubernetes() {

@@ -6,8 +6,6 @@
 //! | `run`          | PipelineRun, inline spec  | CronJob + RBAC + ConfigMap(PipelineRun, inline)  | PipelineRun + warning    |
 //! | `pipeline`     | Pipeline                  | Pipeline + CronJob + … (PipelineRun → Pipeline)  | Pipeline + warning       |
 
-#[cfg(any(test, feature = "verify"))]
-pub mod check;
 pub mod codes;
 mod context;
 mod escape;

@@ -1,9 +1,8 @@
-//! The Tekton output as a whole: which objects each kind and schedule gives, the launcher
-//! script, and the escaping corpus through Tekton's substitution and Kubernetes' expansion.
+//! The Tekton output as a whole: which objects each kind and schedule gives, and the launcher
+//! script.
 
 use serde_json::Value;
 
-use super::escape::tests::tekton_replace;
 use super::*;
 use crate::backend::names;
 use crate::error::Warning;
@@ -19,77 +18,6 @@ fn task_names_leave_room_for_taskrun_names() {
     assert!(out[0].len() <= 30, "{}", out[0]);
     assert_eq!(out[1], "b");
 }
-/// `fixtures/ok/injection.yaml` through the whole compiler: every env value and the
-/// `--step_name` argument reach the container unchanged after Tekton's param and context
-/// replacement and Kubernetes' `$(VAR)` expansion (env in order, command/args with all).
-#[test]
-fn injection_corpus_reaches_the_container_unchanged() {
-    use crate::ir::EnvValue;
-    use clap::Parser;
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/ok/injection.yaml");
-    let text = std::fs::read_to_string(path).unwrap();
-    let cli = crate::cli::Cli::try_parse_from([
-        "zenc",
-        "compile",
-        path,
-        "--target",
-        "tekton",
-        "--zenml-url",
-        "https://zenml.example.com",
-        "--zenml-secret",
-        "zenml-api-key",
-    ])
-    .unwrap();
-    let crate::cli::Command::Compile(args) = cli.command else { unreachable!() };
-    let opts = crate::cli::compile_options(&args).unwrap();
-    let (ir, _) = crate::load_ir(&text, "injection.yaml", &opts.build).unwrap();
-    let out = crate::compile(&text, "injection.yaml", &[crate::Engine::Tekton], &opts).unwrap();
-    let docs = crate::validate::yaml_documents(&out.files[0].1.content).unwrap();
-    // One self-contained PipelineRun: Tekton resolves its inline `pipelineSpec` exactly as a
-    // referenced Pipeline (ApplyParameters, ApplyContexts, then into the inline taskSpecs).
-    assert_eq!(docs.len(), 1);
-    let tasks = docs[0]["spec"]["pipelineSpec"]["tasks"].as_array().unwrap();
-    let uid = "0b2c1e7e-run-uid";
-    for (step, task) in ir.steps().iter().zip(tasks) {
-        // Tekton: pipeline-task params get the pipeline context, then the taskSpec gets
-        // the params (one strings.Replacer pass each).
-        let mut known: Vec<(String, String)> = Vec::new();
-        for p in task["params"].as_array().unwrap() {
-            let v = tekton_replace(p["value"].as_str().unwrap(), &[("context.pipelineRun.uid", uid)]);
-            known.push((format!("params.{}", p["name"].as_str().unwrap()), v));
-        }
-        known.push(("context.pipelineRun.uid".into(), uid.into()));
-        let known: Vec<(&str, &str)> = known.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let c = &task["taskSpec"]["steps"][0];
-        // Kubernetes: each env value sees the entries before it.
-        let mut env: Vec<(String, String)> = Vec::new();
-        for e in c["env"].as_array().unwrap() {
-            let Some(v) = e["value"].as_str() else { continue };
-            let visible: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            let v = crate::backend::k8s::env::kubelet_expand(&tekton_replace(v, &known), &visible);
-            env.push((e["name"].as_str().unwrap().to_string(), v));
-        }
-        for var in step.env() {
-            let got = env.iter().find(|(k, _)| *k == var.name()).map(|(_, v)| v.as_str());
-            match var.value() {
-                EnvValue::Literal(want) => assert_eq!(got, Some(want.as_str()), "{}", var.name()),
-                EnvValue::RunId => assert_eq!(got, Some(uid), "{}", var.name()),
-                _ => {}
-            }
-        }
-        let visible: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let args: Vec<String> = c["args"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| crate::backend::k8s::env::kubelet_expand(&tekton_replace(a.as_str().unwrap(), &known), &visible))
-            .collect();
-        assert_eq!(args, step.args(), "step {}", step.name());
-        let at = args.iter().position(|a| a == "--step_name").unwrap();
-        assert_eq!(args[at + 1], step.name());
-    }
-}
-
 /// The Tekton output for `text` (a zenc YAML pipeline) with `kind` and an optional
 /// launcher image, as parsed documents.
 fn tekton_docs(text: &str, kind: ObjectKind, launcher: Option<&str>) -> (Vec<Value>, Vec<Warning>) {
@@ -102,7 +30,7 @@ fn tekton_docs(text: &str, kind: ObjectKind, launcher: Option<&str>) -> (Vec<Val
         ..crate::Options::default()
     };
     let out = crate::compile(text, "p.yaml", &[crate::Engine::Tekton], &opts).unwrap();
-    (crate::validate::yaml_documents(&out.files[0].1.content).unwrap(), out.warnings)
+    (crate::verify::yaml_documents(&out.files[0].1.content).unwrap(), out.warnings)
 }
 
 const CHAIN: &str = "name: nightly\nsnapshot_id: 11111111-2222-3333-4444-555555555555\nflavor: kubernetes\n\
@@ -120,7 +48,7 @@ fn kinds(docs: &[Value]) -> Vec<&str> {
 /// The PipelineRun the schedule's ConfigMap holds.
 fn scheduled_run(docs: &[Value]) -> Value {
     let cm = docs.iter().find(|d| d["kind"] == "ConfigMap").unwrap();
-    crate::validate::yaml_documents(cm["data"][MANIFEST_KEY].as_str().unwrap()).unwrap().remove(0)
+    crate::verify::yaml_documents(cm["data"][MANIFEST_KEY].as_str().unwrap()).unwrap().remove(0)
 }
 
 fn cron_pod(docs: &[Value]) -> &Value {
@@ -214,7 +142,7 @@ fn role_verbs_follow_the_launcher_script() {
     let verbs = |schedule: &str| {
         let (docs, _) = tekton_docs(&scheduled(schedule), ObjectKind::Run, None);
         let role = docs.iter().find(|d| d["kind"] == "Role").unwrap();
-        crate::validate::strings(&role["rules"][0]["verbs"])
+        crate::verify::strings(&role["rules"][0]["verbs"])
     };
     assert_eq!(verbs("{cron: \"0 3 * * *\"}"), ["create", "list"]);
     assert_eq!(verbs("{cron: \"0 3 * * *\", concurrency_policy: Forbid}"), ["create", "list"]);
