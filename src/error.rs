@@ -64,6 +64,7 @@ impl Error {
     }
 
     /// Attach a JSON path (keeps an already more precise one).
+    #[must_use]
     pub fn at(mut self, path: impl Into<String>) -> Self {
         if self.location.path.is_none() {
             self.location.path = Some(path.into());
@@ -72,6 +73,7 @@ impl Error {
     }
 
     /// Attach the input file name (keeps an existing one).
+    #[must_use]
     pub fn in_file(mut self, file: &str) -> Self {
         if self.location.file.is_none() {
             self.location.file = Some(file.to_string());
@@ -238,6 +240,7 @@ impl Warning {
         Warning { code: code.code, message: message.into(), path: None, step: None, engine: None }
     }
 
+    #[must_use]
     pub fn at(mut self, path: impl Into<String>) -> Self {
         self.path = Some(path.into());
         self

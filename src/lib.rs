@@ -45,7 +45,7 @@ pub fn load_ir(text: &str, file_name: &str, opts: &BuildOptions) -> Result<(Pipe
     let (raw, mut warnings) = snapshot::load(text, file_name, format).map_err(|e| e.in_file(file_name))?;
     let steps: Vec<(String, String)> = raw.steps.iter().map(|s| (s.name.clone(), s.path.clone())).collect();
     let steps = StepPaths(steps.iter().map(|(n, p)| (n.as_str(), p.as_str())).collect());
-    let built = ir::build(raw, opts, &mut warnings);
+    let built = ir::build(&raw, opts, &mut warnings);
     steps.name_warnings(&mut warnings);
     let pipeline = built.map_err(|e| steps.name_error(e.in_file(file_name)))?;
     Ok((pipeline, warnings))

@@ -78,7 +78,7 @@ impl Renderer {
         for doc in documents {
             let text = match doc.content {
                 Content::Template { template, mut context, embeds } => {
-                    for embed in embeds {
+                    for embed in &embeds {
                         self.embed(engine, embed, &mut context)?;
                     }
                     self.render(engine, template, &context)?
@@ -101,7 +101,7 @@ impl Renderer {
     }
 
     /// Render `embed` and put its text into `context`.
-    fn embed(&self, engine: &'static str, embed: Embed, context: &mut Value) -> Result<()> {
+    fn embed(&self, engine: &'static str, embed: &Embed, context: &mut Value) -> Result<()> {
         let text = self.render(engine, embed.template, &embed.context)?;
         if text.len() > embed.max_bytes {
             return Err((embed.too_large)(text.len()));
@@ -158,7 +158,7 @@ fn reject_unknown_templates(dir: &Path, templates: &[(String, &str)]) -> Result<
         for file in std::fs::read_dir(&engine).map_err(io)? {
             let file = file.map_err(io)?.path();
             let rel = file.strip_prefix(dir).unwrap_or(&file).to_string_lossy().replace('\\', "/");
-            if rel.ends_with(".j2") && !templates.iter().any(|(n, _)| *n == rel) {
+            if file.extension().is_some_and(|e| e == "j2") && !templates.iter().any(|(n, _)| *n == rel) {
                 let known: Vec<&str> = templates.iter().map(|(n, _)| n.as_str()).collect();
                 return Err(Error::invalid(
                     "template file",

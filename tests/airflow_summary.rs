@@ -37,6 +37,7 @@ fn file_args(p: &Pipeline, step: usize) -> Vec<String> {
 
 #[test]
 #[cfg_attr(zenc_skip_conformance, ignore = "ZENC_SKIP_CONFORMANCE=1: Airflow's DagBag import not run")]
+#[allow(clippy::too_many_lines)] // One fixture at a time, read top to bottom.
 fn airflow_reads_and_renders_what_we_meant() {
     let validate = common::conformance_dir().join("validate");
     // This test may run before any `validate` call has installed the Airflow venv.
@@ -134,7 +135,7 @@ fn airflow_reads_and_renders_what_we_meant() {
                     EnvValue::Kubernetes(v) => assert_eq!(got["value"], v.as_str(), "{at}: {}", e.name()),
                     EnvValue::RunId => assert_eq!(got["value"], RENDERED_RUN_ID, "{at}: {}", e.name()),
                     EnvValue::Secret { name, key } => {
-                        assert_eq!(got["valueFrom"]["secretKeyRef"], serde_json::json!({"name": name, "key": key}))
+                        assert_eq!(got["valueFrom"]["secretKeyRef"], serde_json::json!({"name": name, "key": key}));
                     }
                     EnvValue::ValueFrom(v) => assert_eq!(&got["valueFrom"], v, "{at}: {}", e.name()),
                 }

@@ -285,9 +285,11 @@ fn the_input_file_name_never_reaches_the_output() {
     std::fs::write(&renamed, &text).unwrap();
     for engine in zenc::Engine::ALL {
         let args = |path: &'static str| -> Vec<String> {
-            let mut v: Vec<String> =
-                ["compile", path, "--target", engine.name(), "-q"].iter().map(|s| s.to_string()).collect();
-            v.extend(SERVER.iter().map(|s| s.to_string()));
+            let mut v: Vec<String> = ["compile", path, "--target", engine.name(), "-q"]
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect();
+            v.extend(SERVER.iter().map(std::string::ToString::to_string));
             v
         };
         let run = |path: &str| {
@@ -436,6 +438,8 @@ mod special_files {
 
     #[test]
     fn a_symlink_is_followed_to_the_file_it_names() {
+        use std::os::unix::fs::PermissionsExt;
+
         let dir = tmp("symlink");
         std::fs::create_dir_all(dir.join("real")).unwrap();
         let link = dir.join("out.yaml");
@@ -447,7 +451,6 @@ mod special_files {
         assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link stays a link");
         assert_eq!(std::fs::read(dir.join("real/target.yaml")).unwrap(), diamond_argo());
         // Existing: replaced atomically in its own directory, mode kept.
-        use std::os::unix::fs::PermissionsExt;
         std::fs::write(dir.join("real/target.yaml"), "old").unwrap();
         std::fs::set_permissions(dir.join("real/target.yaml"), std::fs::Permissions::from_mode(0o640)).unwrap();
         let out = zenc(&compile_args(input.to_str().unwrap(), &["-o", link.to_str().unwrap()]));

@@ -34,17 +34,14 @@ struct Outputs {
 }
 
 fn write_outputs(engine: Engine) -> Outputs {
-    let (dir, temp) = match std::env::var_os("ZENC_CONFORMANCE_OUT") {
-        Some(out) => {
-            let dir = PathBuf::from(out).join(engine.name());
-            // Files of a fixture that no longer exists must not be checked again.
-            let _ = std::fs::remove_dir_all(&dir);
-            (dir, None)
-        }
-        None => {
-            let temp = tempfile::Builder::new().prefix("zenc-conformance-").tempdir().unwrap();
-            (temp.path().to_path_buf(), Some(temp))
-        }
+    let (dir, temp) = if let Some(out) = std::env::var_os("ZENC_CONFORMANCE_OUT") {
+        let dir = PathBuf::from(out).join(engine.name());
+        // Files of a fixture that no longer exists must not be checked again.
+        let _ = std::fs::remove_dir_all(&dir);
+        (dir, None)
+    } else {
+        let temp = tempfile::Builder::new().prefix("zenc-conformance-").tempdir().unwrap();
+        (temp.path().to_path_buf(), Some(temp))
     };
     std::fs::create_dir_all(&dir).unwrap();
     let mut fixtures: Vec<PathBuf> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ok"))

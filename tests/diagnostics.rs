@@ -352,6 +352,6 @@ fn every_code_explains_itself() {
         insta::assert_snapshot!(
             "explain-argo-catchup",
             String::from_utf8(zenc(&["explain", "argo-catchup"]).stdout).unwrap()
-        )
+        );
     });
 }

@@ -15,9 +15,8 @@ fn error_fixtures_fail_clearly() {
             None => Engine::ALL.to_vec(),
         };
         let opts = common::options(path);
-        let err = match compile(&text, &name, &engines, &opts) {
-            Ok(_) => panic!("{name} compiled, but it is an error fixture"),
-            Err(e) => e,
+        let Err(err) = compile(&text, &name, &engines, &opts) else {
+            panic!("{name} compiled, but it is an error fixture")
         };
         assert!(!err.is_internal(), "{name}: internal error {err}");
         common::settings(path).bind(|| insta::assert_snapshot!("error", format!("error: {err}")));

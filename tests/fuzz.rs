@@ -19,6 +19,10 @@
 //! reproducer (`<case>.json|yaml` + `<case>.args`) in `target/tmp/fuzz/` (or `$ZENC_FUZZ_OUT`);
 //! `current.*` there is the input being compiled, left behind if the process aborts.
 
+// Random numbers and wall-clock times are cast on purpose; the generators and the
+// driver loop read best top to bottom.
+#![allow(clippy::cast_possible_truncation, clippy::cast_precision_loss, clippy::too_many_lines)]
+
 mod common;
 
 use std::collections::BTreeMap;
@@ -90,7 +94,7 @@ fn hostile_strings() -> Vec<String> {
         "ZENML_STORE_PASSWORD", "ZENC_LBRACE", "PATH", "KFP_RUN_ID", "orchestrator.kubernetes", "orchestrator:k8s",
     ]
     .iter()
-    .map(|s| s.to_string())
+    .map(std::string::ToString::to_string)
     .collect();
     v.push("a".repeat(64));
     v.push("x".repeat(253));
@@ -108,7 +112,7 @@ fn hostile_numbers() -> Vec<Value> {
             .iter()
             .map(|&n| Value::from(n))
             .collect();
-    v.extend([i32::MAX as i64, i32::MAX as i64 + 1, i32::MIN as i64, i64::MAX, i64::MIN].map(Value::from));
+    v.extend([i64::from(i32::MAX), i64::from(i32::MAX) + 1, i64::from(i32::MIN), i64::MAX, i64::MIN].map(Value::from));
     v.extend([u64::MAX, 1 << 53, (1 << 53) + 1].map(Value::from));
     v.extend([0.5, -0.5, 1e-300, 1e308, -1e308, 0.1 + 0.2, 2.5e9].map(Value::from));
     v
@@ -231,7 +235,7 @@ fn random_path(rng: &mut Rng, v: &Value) -> Vec<Seg> {
     paths(v, &mut Vec::new(), false, &mut all);
     let interesting: Vec<&Vec<Seg>> = all.iter().filter(|(_, i)| *i).map(|(p, _)| p).collect();
     if !interesting.is_empty() && !rng.one_in(5) {
-        return rng.pick(&interesting).to_vec();
+        return (*rng.pick(&interesting)).clone();
     }
     rng.pick(&all).0.clone()
 }
@@ -311,7 +315,7 @@ fn mutate_graph(rng: &mut Rng, v: &mut Value, strings: &[String]) {
         1 => add_upstream(v, &a, &a),
         2 => {
             let to = rng.pick(strings).clone();
-            add_upstream(v, &a, &to)
+            add_upstream(v, &a, &to);
         }
         // Names that collide once sanitised for an engine, or that need hashing.
         3 => {
@@ -361,7 +365,7 @@ const TWEAK_CHARS: &[char] = &[
 
 fn tweak_string(rng: &mut Rng, s: &mut String) {
     let mut chars: Vec<char> = s.chars().collect();
-    for _ in 0..1 + rng.below(3) {
+    for _ in 0..=rng.below(3) {
         let at = rng.below(chars.len() + 1);
         match rng.below(5) {
             0 if at < chars.len() => chars[at] = *rng.pick(TWEAK_CHARS),
@@ -441,7 +445,7 @@ fn mutate_value(rng: &mut Rng, v: &mut Value, donors: &[Seed], strings: &[String
         4 => match node {
             Value::Array(a) if !a.is_empty() => {
                 let item = a[rng.below(a.len())].clone();
-                for _ in 0..1 + rng.below(3) {
+                for _ in 0..=rng.below(3) {
                     a.push(item.clone());
                 }
             }
@@ -490,7 +494,7 @@ fn mutate_value(rng: &mut Rng, v: &mut Value, donors: &[Seed], strings: &[String
             *node = match rng.below(3) {
                 0 => Value::from(rng.pick(strings).repeat(1 + rng.below(2000))),
                 1 => Value::Array(vec![node.clone(); 1 + rng.below(200)]),
-                _ => (0..1 + rng.below(100)).fold(node.clone(), |acc, _| Value::Array(vec![acc])),
+                _ => (0..=rng.below(100)).fold(node.clone(), |acc, _| Value::Array(vec![acc])),
             }
         }
         _ => *node = random_leaf(rng, strings, numbers),
@@ -499,7 +503,7 @@ fn mutate_value(rng: &mut Rng, v: &mut Value, donors: &[Seed], strings: &[String
 
 fn mutate_text(rng: &mut Rng, text: &str, strings: &[String]) -> String {
     let mut b = text.as_bytes().to_vec();
-    for _ in 0..1 + rng.below(4) {
+    for _ in 0..=rng.below(4) {
         let at = rng.below(b.len() + 1);
         match rng.below(7) {
             0 if !b.is_empty() => {
@@ -679,7 +683,7 @@ fn shape(message: &str) -> String {
             _ if quoted => {}
             '0'..='9' => {
                 if !out.ends_with('N') {
-                    out.push('N')
+                    out.push('N');
                 }
             }
             _ => out.push(c),
@@ -695,9 +699,7 @@ thread_local! {
 }
 
 fn out_dir() -> PathBuf {
-    std::env::var_os("ZENC_FUZZ_OUT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz"))
+    std::env::var_os("ZENC_FUZZ_OUT").map_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz"), PathBuf::from)
 }
 
 fn env_u64(name: &str) -> Option<u64> {
@@ -739,7 +741,7 @@ fn mutated_fixtures_never_crash_any_engine() {
         let msg = info
             .payload()
             .downcast_ref::<&str>()
-            .map(|s| s.to_string())
+            .map(std::string::ToString::to_string)
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_default();
         let at = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
@@ -777,13 +779,10 @@ fn mutated_fixtures_never_crash_any_engine() {
     while cases < iters && deadline.is_none_or(|d| Instant::now() < d) {
         cases += 1;
         let case = generate(&mut rng, &seeds, &strings, &numbers);
-        let opts = match common::options_with(Path::new(&case.name), &case.args) {
-            Ok(o) => o,
-            Err(_) => {
-                // A usage error (exit 2): the CLI stops before reading the input.
-                usage += 1;
-                continue;
-            }
+        let Ok(opts) = common::options_with(Path::new(&case.name), &case.args) else {
+            // A usage error (exit 2): the CLI stops before reading the input.
+            usage += 1;
+            continue;
         };
         save(&dir, "current", &case);
         case_start.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
@@ -798,7 +797,7 @@ fn mutated_fixtures_never_crash_any_engine() {
         }
         let failed = match result {
             Ok(Ok(compiled)) => {
-                valid += compiled.is_some() as u64;
+                valid += u64::from(compiled.is_some());
                 outputs += compiled.unwrap_or(0) as u64;
                 None
             }
@@ -832,12 +831,11 @@ fn mutated_fixtures_never_crash_any_engine() {
     );
     let mut new = 0;
     for (sig, (path, detail, n)) in &failures {
-        let note = match known(sig, detail) {
-            Some((_, fix)) => format!(" (known, fixed in {fix})"),
-            None => {
-                new += 1;
-                String::new()
-            }
+        let note = if let Some((_, fix)) = known(sig, detail) {
+            format!(" (known, fixed in {fix})")
+        } else {
+            new += 1;
+            String::new()
         };
         report.push_str(&format!("  {n:>5}× {sig}{note}\n         {}\n         {detail}\n", path.display()));
     }

@@ -65,6 +65,7 @@ impl Document {
     }
 
     /// This template document with `embed` rendered into its context first.
+    #[must_use]
     pub fn with_embed(mut self, embed: Embed) -> Document {
         if let Content::Template { embeds, .. } = &mut self.content {
             embeds.push(embed);

@@ -7,6 +7,7 @@
 #[macro_use]
 mod registry;
 mod document;
+pub mod duration;
 pub mod k8s;
 pub mod kfp;
 pub mod names;

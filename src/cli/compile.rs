@@ -160,7 +160,8 @@ pub(super) fn graph_command(args: &GraphArgs, source: &Source, reporter: &mut Re
 pub(super) fn compile_command(args: &CompileArgs, source: &Source, reporter: &mut Reporter) -> anyhow::Result<i32> {
     let resolved = settings(source, args.target, &args.engine, &args.build, &args.warnings, reporter)?;
     let Some(target) = resolved.target else {
-        return Err(usage("no target: pass --target argo|tekton|airflow|kubeflow|all, or set `target` in zenc.toml"));
+        let names: Vec<&str> = Engine::ALL.iter().map(|e| e.name()).collect();
+        return Err(usage(format!("no target: pass --target {}|all, or set `target` in zenc.toml", names.join("|"))));
     };
     let engines = target.engines();
     if target == Target::All && args.out_dir.is_none() {
@@ -186,40 +187,9 @@ pub(super) fn compile_command(args: &CompileArgs, source: &Source, reporter: &mu
     let names: Vec<&'static str> = engines.iter().map(|e| e.name()).collect();
     let mut summary = Summary::new("compile", p.name(), p.steps().len(), names);
     summary.warnings = reported;
-    let summarize = |reporter: &mut Reporter, summary: &Summary<'_>| {
-        let human = format!(
-            "wrote {}: pipeline `{}`, {}, {}",
-            summary.files.join(", "),
-            p.name().escape_debug(),
-            plural(p.steps().len(), "step"),
-            plural(summary.warnings, "warning")
-        );
-        reporter.summary(&human, summary);
-    };
-
     if let Some(stream) = stream {
-        // One stream, one document: a second file (a request body) cannot share it.
-        let (first, rest) = compiled.files.split_first().expect("a target writes at least one file");
-        for (_, artifact) in rest {
-            let message = format!(
-                "`{}` is not written to a stream, device or FIFO: pass -o FILE or --out-dir DIR to write it",
-                artifact.suffix
-            );
-            reporter.note(&codes::OUTPUT_SKIPPED, &message, None);
-        }
-        let shown = match &stream {
-            Destination::Through(path) => Some(path.display().to_string()),
-            _ => None,
-        };
-        write::write_all(&[(stream, first.1.content.as_str())])?;
-        // Stdout is the output itself: no summary beside it.
-        if let Some(path) = shown {
-            summary.files.push(path);
-            summarize(reporter, &summary);
-        }
-        return Ok(EXIT_OK);
+        return write_stream(stream, &compiled, summary, reporter);
     }
-
     let (targets, stale_optional) = plan_files(args, &engines, &compiled.files)?;
     if args.check {
         return check_files(&targets, &stale_optional, reporter);
@@ -237,8 +207,49 @@ pub(super) fn compile_command(args: &CompileArgs, source: &Source, reporter: &mu
             Some(&shown),
         );
     }
-    summarize(reporter, &summary);
+    summarize(p, &summary, reporter);
     Ok(EXIT_OK)
+}
+
+/// One stream, one document: the main spec goes to stdout, a device or a FIFO; a second file
+/// (a request body) cannot share it.
+fn write_stream(
+    stream: Destination,
+    compiled: &Compiled,
+    mut summary: Summary<'_>,
+    reporter: &mut Reporter,
+) -> anyhow::Result<i32> {
+    let (first, rest) = compiled.files.split_first().expect("a target writes at least one file");
+    for (_, artifact) in rest {
+        let message = format!(
+            "`{}` is not written to a stream, device or FIFO: pass -o FILE or --out-dir DIR to write it",
+            artifact.suffix
+        );
+        reporter.note(&codes::OUTPUT_SKIPPED, &message, None);
+    }
+    let shown = match &stream {
+        Destination::Through(path) => Some(path.display().to_string()),
+        _ => None,
+    };
+    write::write_all(&[(stream, first.1.content.as_str())])?;
+    // Stdout is the output itself: no summary beside it.
+    if let Some(path) = shown {
+        summary.files.push(path);
+        summarize(&compiled.pipeline, &summary, reporter);
+    }
+    Ok(EXIT_OK)
+}
+
+/// ``wrote FILES: pipeline `p`, N steps, M warnings``.
+fn summarize(p: &Pipeline, summary: &Summary<'_>, reporter: &mut Reporter) {
+    let human = format!(
+        "wrote {}: pipeline `{}`, {}, {}",
+        summary.files.join(", "),
+        p.name().escape_debug(),
+        plural(p.steps().len(), "step"),
+        plural(summary.warnings, "warning")
+    );
+    reporter.summary(&human, summary);
 }
 
 /// A file to write: the path as the user sees it, where it really goes, the content.

@@ -284,7 +284,7 @@ impl Resolver<'_> {
             Some(t) => Some(parse_target(t).map_err(|e| self.bad("target", e))?),
             None => None,
         };
-        Ok(pick(&mut self.entries, "target", flag, "--target", file, None, |t| string(&target_name(t))))
+        Ok(pick(&mut self.entries, "target", flag, "--target", file, None, |t| string(&target_name(*t))))
     }
 
     /// The flags' deployment options over the file's, which follow the same rules.
@@ -448,7 +448,7 @@ fn list_entry(key: &'static str, flags: &BTreeSet<String>, flag: &str, file: &BT
     Entry { key, value: Some(toml::Value::Array(all.into_iter().map(|c| string(c)).collect())), origins }
 }
 
-fn target_name(t: &Target) -> String {
+fn target_name(t: Target) -> String {
     match t {
         Target::One(e) => e.name().to_string(),
         Target::All => "all".into(),

@@ -26,7 +26,7 @@ struct Graph {
 impl Graph {
     fn new(p: &Pipeline) -> Graph {
         let resources: Vec<String> = p.steps().iter().map(|s| resources_text(s.resources())).collect();
-        let default_image = most_common(p.steps().iter().map(|s| s.image()));
+        let default_image = most_common(p.steps().iter().map(super::super::ir::Step::image));
         let default_resources = most_common(resources.iter().map(String::as_str));
         let mut legend = vec![format!("pipeline: {}", p.name())];
         if let Some(image) = default_image {
@@ -112,12 +112,17 @@ fn resources_text(r: &Resources) -> String {
     let keys: BTreeSet<&String> = r.requests().keys().chain(r.limits().keys()).collect();
     let parts: Vec<String> = keys
         .into_iter()
-        .map(|k| match (r.requests().get(k).map(|q| q.to_string()), r.limits().get(k).map(|q| q.to_string())) {
-            (Some(req), Some(lim)) if req == lim => format!("{k} {req}"),
-            (Some(req), Some(lim)) => format!("{k} {req} (limit {lim})"),
-            (Some(req), None) => format!("{k} {req} (no limit)"),
-            (None, Some(lim)) => format!("{k} (limit {lim})"),
-            (None, None) => unreachable!("the key comes from one of the maps"),
+        .map(|k| {
+            match (
+                r.requests().get(k).map(std::string::ToString::to_string),
+                r.limits().get(k).map(std::string::ToString::to_string),
+            ) {
+                (Some(req), Some(lim)) if req == lim => format!("{k} {req}"),
+                (Some(req), Some(lim)) => format!("{k} {req} (limit {lim})"),
+                (Some(req), None) => format!("{k} {req} (no limit)"),
+                (None, Some(lim)) => format!("{k} (limit {lim})"),
+                (None, None) => unreachable!("the key comes from one of the maps"),
+            }
         })
         .collect();
     parts.join(", ")

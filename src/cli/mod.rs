@@ -101,7 +101,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
                     UsageError::Text(message) => reporter.failure(&codes::USAGE, message, None),
                     UsageError::Value(err) => reporter.error(err),
                     UsageError::Config { file, message } => {
-                        reporter.failure(&codes::CONFIG, &format!("{file}: {message}"), Some(file))
+                        reporter.failure(&codes::CONFIG, &format!("{file}: {message}"), Some(file));
                     }
                 }
                 return EXIT_USAGE;

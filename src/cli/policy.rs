@@ -84,7 +84,7 @@ mod tests {
     use super::*;
 
     fn lists(deny_all: bool, deny: &[&str], allow: &[&str]) -> Lists {
-        let v = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let v = |xs: &[&str]| xs.iter().map(std::string::ToString::to_string).collect::<Vec<_>>();
         Lists::new(deny_all, &v(deny), &v(allow), ("-D", "-A")).unwrap()
     }
 

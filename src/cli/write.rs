@@ -211,7 +211,7 @@ fn remove_temp_files_on_signal() {}
 #[cfg(unix)]
 fn set_mode(tmp: &Path, target: &Path) {
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(target).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0o644);
+    let mode = std::fs::metadata(target).map_or(0o644, |m| m.permissions().mode() & 0o7777);
     let _ = std::fs::set_permissions(tmp, std::fs::Permissions::from_mode(mode));
 }
 

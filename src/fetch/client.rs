@@ -230,7 +230,7 @@ fn agent(verify_ssl: Option<&str>) -> Result<ureq::Agent, FetchError> {
     use ureq::tls::{RootCerts, TlsConfig};
     let mut tls = TlsConfig::builder();
     match verify_ssl.map(str::trim) {
-        None | Some("") | Some("true" | "True" | "1") => {}
+        None | Some("" | "true" | "True" | "1") => {}
         Some("false" | "False" | "0") => tls = tls.disable_verification(true),
         Some(path) => {
             let pem = std::fs::read(path)

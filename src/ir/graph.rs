@@ -158,7 +158,8 @@ mod tests {
     use super::*;
 
     fn run(steps: &[(&str, &[&str])]) -> Result<Vec<String>> {
-        let ups: Vec<Vec<String>> = steps.iter().map(|(_, u)| u.iter().map(|s| s.to_string()).collect()).collect();
+        let ups: Vec<Vec<String>> =
+            steps.iter().map(|(_, u)| u.iter().map(std::string::ToString::to_string).collect()).collect();
         let nodes: Vec<Node> = steps
             .iter()
             .zip(&ups)
@@ -229,7 +230,7 @@ mod tests {
     }
 
     fn strings(names: &[&str]) -> Vec<String> {
-        names.iter().map(|s| s.to_string()).collect()
+        names.iter().map(std::string::ToString::to_string).collect()
     }
 
     #[test]

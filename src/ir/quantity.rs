@@ -94,7 +94,8 @@ impl Quantity {
         if !cpus.is_finite() || cpus <= 0.0 || cpus > 1e9 {
             return None;
         }
-        // Whole millicores: Kubernetes' own CPU resolution.
+        // Whole millicores: Kubernetes' own CPU resolution; `cpus` is in (0, 1e9] here.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let milli = (cpus * 1000.0).round() as u64;
         if milli == 0 {
             return None;

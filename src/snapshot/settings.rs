@@ -82,6 +82,7 @@ impl Number {
         match self {
             Number::Int(i) => Some(i),
             // 2^100 bounds the cast; anything that large is out of every range anyway.
+            #[allow(clippy::cast_possible_truncation)]
             Number::Float(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 2f64.powi(100) => Some(f as i128),
             Number::Float(_) => None,
         }
@@ -122,7 +123,10 @@ impl<'de> Deserialize<'de> for Number {
                 Ok(Number::Int(v))
             }
             fn visit_u128<E>(self, v: u128) -> Result<Number, E> {
-                Ok(i128::try_from(v).map_or(Number::Float(v as f64), Number::Int))
+                // Beyond i128 only its size matters: it is out of every range.
+                #[allow(clippy::cast_precision_loss)]
+                let approx = v as f64;
+                Ok(i128::try_from(v).map_or(Number::Float(approx), Number::Int))
             }
             fn visit_f64<E>(self, v: f64) -> Result<Number, E> {
                 Ok(Number::Float(v))

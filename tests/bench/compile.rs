@@ -2,6 +2,9 @@
 //! to 100,000 steps, through every engine. Run with `cargo bench --bench compile` (release
 //! build); prints one table row per size with the median of several runs.
 
+// Timings are printed as floats.
+#![allow(clippy::cast_precision_loss)]
+
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};

@@ -33,7 +33,7 @@ pub fn options_with(path: &Path, extra: &[String]) -> Result<Options, String> {
     let mut args: Vec<String> =
         vec!["zenc".into(), "compile".into(), path.display().to_string(), "--target".into(), "argo".into()];
     if !extra.iter().any(|a| a == "--no-defaults") {
-        args.extend(DEFAULT_ARGS.iter().map(|s| s.to_string()));
+        args.extend(DEFAULT_ARGS.iter().map(std::string::ToString::to_string));
     }
     args.extend(extra.iter().filter(|a| *a != "--no-defaults").cloned());
     let cli = Cli::try_parse_from(&args).map_err(|e| e.to_string())?;
@@ -66,9 +66,10 @@ pub fn conformance_dir() -> PathBuf {
 
 /// Where `tests/conformance/setup` installs the validators' virtual environments.
 pub fn conformance_venvs() -> PathBuf {
-    std::env::var_os("CONFORMANCE_VENVS").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").expect("HOME or CONFORMANCE_VENVS")).join(".cache/zenc-conformance")
-    })
+    std::env::var_os("CONFORMANCE_VENVS").map_or_else(
+        || PathBuf::from(std::env::var_os("HOME").expect("HOME or CONFORMANCE_VENVS")).join(".cache/zenc-conformance"),
+        PathBuf::from,
+    )
 }
 
 /// Run `tests/conformance/setup --only <venvs>`: installs on first use (about 75 s), a no-op

@@ -5,7 +5,7 @@ use crate::backend::k8s::cron::{CronFields, Unsupported};
 use crate::backend::k8s;
 use crate::backend::names::{self, NameRule};
 use crate::error::Warning;
-use crate::ir::schedule::go_duration;
+use crate::backend::duration::go_duration;
 use crate::ir::{Pipeline, Schedule, Trigger};
 
 /// Schedule → CronWorkflow fields; `None` (plus a warning) when Argo has no cron form for it.

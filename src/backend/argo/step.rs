@@ -5,7 +5,7 @@ use serde_json::Value;
 use super::{Backoff, RetryStrategy, StepTemplate, RUN_ID};
 use crate::backend::k8s::{self, protect_braces, verbatim, EnvText, LBRACE};
 use crate::error::{Error, ErrorKind, Result};
-use crate::ir::schedule::go_duration;
+use crate::backend::duration::go_duration;
 use crate::ir::{Pipeline, Step};
 
 /// Escaping for Argo containers: `$` for Kubernetes, `{{` through `ZENC_LBRACE`.

@@ -21,7 +21,7 @@ pub struct CronFields {
 impl CronFields {
     pub fn of(s: &Schedule) -> CronFields {
         CronFields {
-            concurrency_policy: s.concurrency().map(|c| c.as_str()),
+            concurrency_policy: s.concurrency().map(crate::ir::schedule::Concurrency::as_str),
             starting_deadline_seconds: s.starting_deadline_seconds(),
             successful_jobs_history_limit: s.successful_history_limit(),
             failed_jobs_history_limit: s.failed_history_limit(),

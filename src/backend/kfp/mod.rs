@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::k8s::EnvEntry;
 use super::names::NameRule;
-use crate::ir::schedule::go_duration;
+use crate::backend::duration::go_duration;
 use crate::ir::Retry;
 
 /// `schemaVersion` of the IR kfp 2.x writes.

@@ -139,7 +139,7 @@ fn env_order(s: &Step, dropped: &mut Dropped) {
         .env()
         .iter()
         .filter(|e| !matches!(e.value(), EnvValue::Literal(_) | EnvValue::Kubernetes(_)))
-        .map(|e| e.name())
+        .map(super::super::ir::EnvVar::name)
         .collect();
     let refers_late = s.env().iter().any(|e| match e.value() {
         EnvValue::Kubernetes(v) => late.iter().any(|n| v.contains(&format!("$({n})"))),

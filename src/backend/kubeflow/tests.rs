@@ -39,7 +39,7 @@ fn quantities_are_kubernetes_strings() {
     let text = "name: p\nsnapshot_id: 11111111-2222-3333-4444-555555555555\nflavor: kubeflow\nimage: i\n\
                 steps: [{name: a, pod: {resources: {limits: {cpu: 500m, memory: 2Gi, nvidia.com/gpu: 2}, \
                 requests: {memory: 1Gi}}}}]\n";
-    let (p, _) = crate::load_ir(text, "p.yaml", &Default::default()).unwrap();
+    let (p, _) = crate::load_ir(text, "p.yaml", &crate::BuildOptions::default()).unwrap();
     let json = serde_json::to_value(resources(&p.steps()[0])).unwrap();
     assert_eq!(
         json,

@@ -10,7 +10,7 @@ use crate::backend::k8s::{self, EnvEntry};
 use crate::backend::names::{self, NameRule};
 use crate::backend::{EngineOptions, ObjectKind};
 use crate::error::Warning;
-use crate::ir::schedule::go_duration;
+use crate::backend::duration::go_duration;
 use crate::ir::{Concurrency, Pipeline, Schedule, Trigger};
 
 /// CronJob names: Kubernetes appends an 11-character suffix to the Jobs it creates.

@@ -4,7 +4,7 @@ use super::escape::{tekton_reference, TektonText, DOLLAR};
 use super::{ParamSpec, ParamValue, StepContext, TaskContext, DISPLAY, RUN_ID, RUN_ID_PARAM};
 use crate::backend::k8s::{self, verbatim, EnvText};
 use crate::error::{Error, ErrorKind, Result};
-use crate::ir::schedule::go_duration;
+use crate::backend::duration::go_duration;
 use crate::ir::{EnvValue, Pipeline, Step};
 
 /// The pipeline task of step `s`, named `name`, after the tasks `run_after`.
@@ -20,7 +20,7 @@ pub fn lower(p: &Pipeline, s: &Step, name: &str, run_after: Vec<String>) -> Resu
     let task = TaskContext {
         name: name.to_string(),
         run_after,
-        retries: s.retry().map(|r| r.limit()),
+        retries: s.retry().map(crate::ir::Retry::limit),
         timeout: s.timeout_seconds().map(go_duration),
         params: vec![ParamValue { name: RUN_ID_PARAM, value: RUN_ID }],
         param_specs: vec![ParamSpec { name: RUN_ID_PARAM, kind: "string" }],

@@ -1,0 +1,203 @@
+//! One step: image, command, environment, pod settings, resources, retries.
+
+use super::env::environment;
+use super::pod::pod_settings;
+use super::range::{ranged, ranged_opt, BACKOFF, DURATION, RETRIES};
+use super::resources::{apply_pod_resources, resources};
+use super::BuildOptions;
+use crate::diagnostic::codes;
+use crate::error::{Error, ErrorKind, Result, Warning};
+use crate::ir::{Resources, Retry, Step};
+use crate::snapshot::{key_path, RawPipeline, RawStep};
+
+/// ZenML's step entrypoint (zenml/entrypoints/base_entrypoint_configuration.py).
+pub const ENTRYPOINT_COMMAND: [&str; 3] = ["python", "-m", "zenml.entrypoints.entrypoint"];
+
+pub(super) const STEP_ENTRYPOINT: &str = "zenml.entrypoints.step_entrypoint_configuration.StepEntrypointConfiguration";
+
+pub(super) const DYNAMIC_ENTRYPOINT: &str =
+    "zenml.pipelines.dynamic.entrypoint_configuration.DynamicPipelineEntrypointConfiguration";
+
+/// Name of the single step of a dynamic pipeline.
+pub const DYNAMIC_STEP_NAME: &str = "orchestrator";
+
+pub(super) struct StepContext<'a> {
+    pub(super) raw: &'a RawPipeline,
+    pub(super) opts: &'a BuildOptions,
+    pub(super) run_id_env: &'a str,
+    pub(super) engine_retries: bool,
+}
+
+/// The single orchestration container of a dynamic pipeline (zenml.md §1).
+pub(super) fn dynamic(ctx: &StepContext, warnings: &mut Vec<Warning>) -> Result<Step> {
+    let raw = ctx.raw;
+    let image = raw.image.clone().or_else(|| ctx.opts.image.clone()).ok_or_else(|| {
+        Error::new(ErrorKind::MissingImage { steps: vec![DYNAMIC_STEP_NAME.into()] })
+            .at("resources.build.metadata.images")
+    })?;
+    check_image(&image, "resources.build.metadata.images.orchestrator")?;
+    warnings.push(Warning::new(
+        &codes::DYNAMIC_PIPELINE,
+        "dynamic pipeline: compiled to one orchestration container that launches the steps itself at run time through the stack's orchestrator",
+    ));
+    if let Some(flavor) = raw.flavor.as_deref().filter(|f| ["kubeflow", "tekton", "airflow"].contains(f)) {
+        warnings.push(Warning::new(
+            &codes::DYNAMIC_PIPELINE_FLAVOR,
+            format!("ZenML's `{flavor}` orchestrator cannot run dynamic pipelines: the orchestration container will fail unless the stack uses an orchestrator that can (kubernetes)"),
+        ));
+    }
+    let rs = RawStep {
+        name: DYNAMIC_STEP_NAME.into(),
+        path: "metadata.pipeline_configuration".into(),
+        orchestrator: raw.orchestrator.clone(),
+        orchestrator_path: raw.orchestrator_path.clone(),
+        pod_path: format!("{}.pod_settings", raw.orchestrator_path),
+        timeout_path: format!("{}.active_deadline_seconds", raw.orchestrator_path),
+        environment_path: "metadata.pipeline_configuration.environment".into(),
+        ..RawStep::default()
+    };
+    let env = environment(ctx, &rs, warnings)?;
+    let (pod, env_from) = pod_settings(&rs.orchestrator, &rs.orchestrator_path, &rs.pod_path, true, warnings)?;
+    let mut resources = Resources::default();
+    apply_pod_resources(&rs, &mut resources, warnings)?;
+    Ok(Step {
+        name: DYNAMIC_STEP_NAME.into(),
+        path: "metadata.pipeline_configuration".into(),
+        image,
+        command: ENTRYPOINT_COMMAND.map(String::from).to_vec(),
+        args: vec![
+            "--entrypoint_config_source".into(),
+            DYNAMIC_ENTRYPOINT.into(),
+            "--snapshot_id".into(),
+            raw.snapshot_id.clone(),
+        ],
+        env,
+        env_from,
+        resources,
+        retry: None,
+        zenml_retry: None,
+        upstream: Vec::new(),
+        timeout_seconds: timeout(&rs)?,
+        pod,
+    })
+}
+
+/// One static step; `None` when it has no image (collected into one error by the caller).
+pub(super) fn build(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<Option<Step>> {
+    if rs.name.is_empty() {
+        return Err(Error::invalid("step name", "", "a non-empty name").at(rs.path.clone()));
+    }
+    let Some(image) = rs.image.clone().or_else(|| ctx.opts.image.clone()) else {
+        return Ok(None);
+    };
+    check_image(&image, &rs.path)?;
+    let (command, args) = match (&rs.command, &rs.args) {
+        (Some(cmd), args) if !cmd.is_empty() => (cmd.clone(), args.clone().unwrap_or_default()),
+        (_, Some(args)) => (ENTRYPOINT_COMMAND.map(String::from).to_vec(), args.clone()),
+        _ => (
+            ENTRYPOINT_COMMAND.map(String::from).to_vec(),
+            vec![
+                "--entrypoint_config_source".into(),
+                STEP_ENTRYPOINT.into(),
+                "--snapshot_id".into(),
+                ctx.raw.snapshot_id.clone(),
+                "--step_name".into(),
+                rs.name.clone(),
+            ],
+        ),
+    };
+    let env = environment(ctx, rs, warnings)?;
+    let (pod, env_from) = pod_settings(&rs.orchestrator, &rs.orchestrator_path, &rs.pod_path, false, warnings)?;
+    let resources = resources(rs, warnings)?;
+    let zenml_retry = zenml_retry(rs, warnings)?;
+    let retry = if ctx.engine_retries { engine_retry(rs, zenml_retry)? } else { None };
+    Ok(Some(Step {
+        name: rs.name.clone(),
+        path: rs.path.clone(),
+        image,
+        command,
+        args,
+        env,
+        env_from,
+        resources,
+        retry,
+        zenml_retry,
+        upstream: rs.upstream.clone(),
+        timeout_seconds: timeout(rs)?,
+        pod,
+    }))
+}
+
+/// The step's own retry config, checked.
+fn zenml_retry(rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<Option<Retry>> {
+    let Some(r) = &rs.retry else { return Ok(None) };
+    for (key, _) in r.extra.iter() {
+        warnings.push(
+            Warning::new(&codes::SETTING_IGNORED, format!("retry setting `{key}` is not known"))
+                .at(key_path(&rs.retry_path, key)),
+        );
+    }
+    let at = |field: &str| format!("{}.{field}", rs.retry_path);
+    let limit = ranged(r.max_retries, "max_retries", &RETRIES, &at("max_retries"))?;
+    Ok(Some(Retry {
+        limit: u32::try_from(limit).expect("RETRIES fits u32"),
+        delay_seconds: ranged_opt(r.delay, "retry delay", &DURATION, &at("delay"))?.unwrap_or(0),
+        backoff_factor: ranged_opt(r.backoff, "retry backoff", &BACKOFF, &at("backoff"))?.unwrap_or(0),
+    }))
+}
+
+/// The retries the engine performs, when the flavor leaves them to it: like ZenML's Kubernetes
+/// orchestrator, whose Job has `backoffLimit = max_retries + backoff_limit_margin`.
+fn engine_retry(rs: &RawStep, zenml_retry: Option<Retry>) -> Result<Option<Retry>> {
+    let margin_path = format!("{}.backoff_limit_margin", rs.orchestrator_path);
+    let margin = ranged_opt(rs.orchestrator.backoff_limit_margin, "backoff_limit_margin", &RETRIES, &margin_path)?
+        .map_or(0, |m| u32::try_from(m).expect("RETRIES fits u32"));
+    let max = zenml_retry.map_or(0, |r| r.limit);
+    let limit = Some(max + margin).filter(|l| u64::from(*l) <= RETRIES.hi).ok_or_else(|| {
+        Error::invalid(
+            "retry limit",
+            format!("max_retries {max} + backoff_limit_margin {margin}"),
+            format!("at most {} retries in all ({})", RETRIES.hi, RETRIES.why),
+        )
+        .at(rs.retry_path.clone())
+    })?;
+    Ok((limit > 0).then(|| Retry {
+        limit,
+        delay_seconds: zenml_retry.map_or(0, |r| r.delay_seconds),
+        backoff_factor: zenml_retry.map_or(0, |r| r.backoff_factor),
+    }))
+}
+
+/// Step deadline; 0 means none (ZenML's `active_deadline_seconds` default is none).
+pub(super) fn timeout(rs: &RawStep) -> Result<Option<u64>> {
+    Ok(ranged_opt(rs.orchestrator.active_deadline_seconds, "step timeout", &DURATION, &rs.timeout_path)?
+        .filter(|t| *t > 0))
+}
+
+pub(super) fn check_image(image: &str, path: &str) -> Result<()> {
+    if image.is_empty() || image.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::invalid(
+            "image",
+            image,
+            "an image reference without spaces, e.g. `registry.example.com/team/app:1.0`",
+        )
+        .at(path));
+    }
+    Ok(())
+}
+
+pub(super) fn check_snapshot_id(id: &str, path: &str) -> Result<()> {
+    let groups: Vec<&str> = id.split('-').collect();
+    let lens = [8, 4, 4, 4, 12];
+    let ok = groups.len() == 5
+        && groups.iter().zip(lens).all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()));
+    if !ok {
+        return Err(Error::invalid(
+            "snapshot id",
+            id,
+            "a UUID such as `0b9bd5a0-4c61-4a8b-9f5b-2d1f6f0c7a11` (ZenML requires one)",
+        )
+        .at(path));
+    }
+    Ok(())
+}
