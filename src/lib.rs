@@ -1,4 +1,4 @@
-//! zenc: compiles ZenML pipeline snapshots into Argo, Tekton, Airflow and Kubeflow specs.
+//! zenc: compiles ZenML pipeline snapshots into native workflow-engine specs.
 //!
 //! snapshot text → `snapshot::load` → `ir::build` (a `Pipeline` exists only if valid) →
 //! `backend::<engine>` lowering into documents → `render` (strict, auto-escaped templates) →

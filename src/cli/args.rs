@@ -10,7 +10,7 @@ use crate::diagnostic::codes;
 use crate::ir::{syntax, BuildOptions, SecretRef};
 use crate::{Error, Options};
 
-/// Compile ZenML pipeline snapshots into Argo, Tekton, Airflow and Kubeflow specs.
+/// Compile ZenML pipeline snapshots into native workflow-engine specs (`--target`).
 #[derive(Debug, Parser)]
 #[command(name = "zenc", version, about, long_about = None, after_help = super::help::AFTER_HELP)]
 pub struct Cli {
@@ -72,6 +72,18 @@ pub enum Target {
     All,
 }
 
+/// `--target`'s help: `what`, with `{engines}` and `{files}` replaced by the engines of the
+/// registry and the files some of them write beside the spec.
+fn target_help(what: &str) -> String {
+    let names: Vec<&str> = Engine::ALL.iter().map(|e| e.name()).collect();
+    let files: Vec<String> =
+        Engine::ALL.iter().flat_map(|e| e.optional_suffixes()).map(|s| format!("`<stem>.{s}`")).collect();
+    what.replace("{engines}", &names.join(", ")).replace("{files}", &files.join(", "))
+}
+
+const TARGET_COMPILE: &str = "Target engine ({engines}), or `all` with --out-dir; required unless zenc.toml sets \
+     `target`. With a schedule, some also write {files} (beside -o FILE; not printed on stdout)";
+
 pub(super) fn parse_target(s: &str) -> Result<Target, String> {
     if s == "all" {
         return Ok(Target::All);
@@ -87,10 +99,10 @@ pub struct CompileArgs {
     /// Snapshot file (`.json` = ZenML snapshot, `.yaml` = zenc pipeline), or `-` for stdin; with
     /// --server, a snapshot id or name.
     pub input: String,
-    /// Target engine (argo, tekton, airflow, kubeflow), or `all` with --out-dir; required unless
-    /// zenc.toml sets `target`. Kubeflow with a schedule also writes
-    /// `<stem>.kubeflow.recurring-run.json` (beside -o FILE; not printed on stdout).
-    #[arg(long, short = 't', value_parser = parse_target)]
+    /// Target engine (from the engine registry), or `all` with --out-dir; required unless
+    /// zenc.toml sets `target`. A schedule's request body (Kubeflow's recurring run) is a
+    /// second file beside -o FILE, not printed on stdout.
+    #[arg(long, short = 't', value_parser = parse_target, help = target_help(TARGET_COMPILE))]
     pub target: Option<Target>,
     /// Write the output to FILE (`-` = stdout) instead of stdout. A regular file is replaced
     /// atomically (a symlink: the file it points to); a device or FIFO is written through.
