@@ -8,6 +8,7 @@
 mod registry;
 mod document;
 pub mod duration;
+pub mod interval;
 pub mod k8s;
 pub mod kfp;
 pub mod names;

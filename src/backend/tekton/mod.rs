@@ -9,7 +9,7 @@
 pub mod codes;
 mod context;
 mod escape;
-pub mod interval;
+
 mod run;
 mod schedule;
 mod task;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::interval::interval_cron;
+use crate::backend::interval::interval_cron;
 use super::{codes, CronContext, KUBECTL_IMAGE, LAUNCHER_SCRIPT, MANIFEST_KEY};
 use crate::backend::k8s::cron::{CronFields, Unsupported};
 use crate::backend::k8s::{self, EnvEntry};

@@ -1,4 +1,5 @@
-//! Interval schedules as exact cron expressions, where one exists.
+//! Interval schedules as exact cron expressions, where one exists (Tekton's CronJob, Vertex AI's
+//! schedules: engines whose schedules are cron only).
 
 use crate::ir::UtcDateTime;
 
