@@ -7,6 +7,7 @@
 #[macro_use]
 mod registry;
 mod document;
+pub mod dropped;
 pub mod duration;
 pub mod interval;
 pub mod k8s;

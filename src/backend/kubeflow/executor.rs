@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::codes;
-use super::Dropped;
+use crate::backend::dropped::Dropped;
 use crate::backend::k8s::{self, EnvEntry, LBRACE};
 use crate::backend::kfp::{Accelerator, Container, ResourceSpec};
 use crate::error::{Error, ErrorKind, Result};

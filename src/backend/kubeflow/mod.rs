@@ -8,12 +8,11 @@ pub mod recurring_run;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
-
 use platform::PlatformSpec;
 use recurring_run::{PipelineAndPlatform, RecurringRun, RecurringRunBody};
 
 use super::kfp::{self, CachingOptions, Component, ComponentRef, Executor, Named, PipelineInfo, RetryPolicy, Task, TaskInfo};
+use super::dropped::Dropped;
 use super::names::{self, StepNames};
 use super::{Backend, Document, EngineOptions};
 use crate::diagnostic::Code;
@@ -185,28 +184,5 @@ fn pipeline_warnings(p: &Pipeline, warnings: &mut Vec<Warning>) {
             &codes::RUN_SETTINGS,
             "KFP picks the namespace (from the experiment) and the service account when a run is created, not in the IR: pass them to `kfp run create` / the Kubeflow UI",
         ));
-    }
-}
-
-/// What the PlatformSpec cannot carry, collected over all steps and warned once per code (in
-/// code order), with the message of its first occurrence and every step it concerns.
-#[derive(Default)]
-pub struct Dropped {
-    items: BTreeMap<&'static str, (&'static Code, String, Vec<String>)>,
-}
-
-impl Dropped {
-    pub fn add(&mut self, code: &'static Code, what: impl Into<String>, step: &str) {
-        let entry = self.items.entry(code.code).or_insert_with(|| (code, what.into(), Vec::new()));
-        if !entry.2.iter().any(|s| s == step) {
-            entry.2.push(step.to_string());
-        }
-    }
-
-    fn warn(self, warnings: &mut Vec<Warning>) {
-        for (code, what, steps) in self.items.into_values() {
-            let steps: Vec<String> = steps.iter().map(|s| format!("`{s}`")).collect();
-            warnings.push(Warning::new(code, format!("{what} (steps {})", steps.join(", "))));
-        }
     }
 }

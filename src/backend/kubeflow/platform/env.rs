@@ -6,7 +6,8 @@ use super::{
     ConfigMapAsEnv, ConfigMapKeyToEnv, ConstantParameter, ExecutorConfig, FieldPathAsEnv, SecretAsEnv,
     SecretKeyToEnv,
 };
-use crate::backend::kubeflow::{codes, Dropped, RUN_ID_FIELD_PATH};
+use crate::backend::dropped::Dropped;
+use crate::backend::kubeflow::{codes, RUN_ID_FIELD_PATH};
 use crate::ir::{EnvValue, Step};
 
 /// The step's run id, `secretKeyRef`, `configMapKeyRef` and `fieldRef` variables.

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::Dropped;
+use crate::backend::dropped::Dropped;
 use crate::backend::kfp::{by_name, Named};
 use crate::backend::k8s;
 use crate::ir::{Pipeline, Step};

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use crate::backend::kubeflow::{codes, Dropped};
+use crate::backend::dropped::Dropped;
+use crate::backend::kubeflow::codes;
 use crate::ir::Step;
 
 /// A Kubernetes toleration as KFP's `Toleration` (same field names).

@@ -3,7 +3,8 @@
 use serde_json::Value;
 
 use super::{ConfigMapAsVolume, ConstantParameter, EmptyDirMount, ExecutorConfig, PvcMount, SecretAsVolume};
-use crate::backend::kubeflow::{codes, Dropped};
+use crate::backend::dropped::Dropped;
+use crate::backend::kubeflow::codes;
 use crate::ir::Step;
 
 /// Every mount of the step, with the volume it names; volumes without a mount are dropped.
