@@ -130,3 +130,10 @@ fn airflow_accepts_every_fixture() {
 fn kubeflow_accepts_every_fixture() {
     check(Engine::Kubeflow, "core,kfp", "kubeflow");
 }
+
+#[test]
+#[cfg_attr(zenc_skip_conformance, ignore = "ZENC_SKIP_CONFORMANCE=1: Vertex AI's validators not run")]
+fn vertex_accepts_every_fixture() {
+    // Vertex AI runs the KFP v2 IR: KFP's own proto and loader check it (one document).
+    check(Engine::Vertex, "core,kfp", "kubeflow");
+}

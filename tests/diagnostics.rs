@@ -342,7 +342,8 @@ fn every_code_explains_itself() {
     let out = zenc(&["explain", "catchup"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("did you mean `argo-catchup`, `tekton-catchup`, `airflow-catchup-start`?"),
+        stderr(&out)
+            .contains("did you mean `argo-catchup`, `tekton-catchup`, `airflow-catchup-start`, `vertex-catchup`?"),
         "{}",
         stderr(&out)
     );

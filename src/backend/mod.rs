@@ -30,6 +30,8 @@ engines! {
     airflow::Airflow,
     /// Kubeflow Pipelines: KFP v2 IR (PipelineSpec + Kubernetes PlatformSpec).
     kubeflow::Kubeflow,
+    /// Vertex AI Pipelines: KFP v2 IR (PipelineSpec).
+    vertex::Vertex,
 }
 
 /// One engine: how the IR becomes its documents.
