@@ -46,9 +46,12 @@ pub fn lower(s: &Step, warnings: &mut Vec<Warning>) -> Result<Option<ResourceSpe
         .map(|l| {
             gpu_type(l).ok_or_else(|| {
                 Error::invalid(
-                    format!("GPU type (node selector `{ACCELERATOR_LABEL}`) for {DISPLAY}"),
+                    format!("{DISPLAY} GPU type"),
                     l,
-                    format!("a GKE GPU label such as `nvidia-tesla-t4` or `nvidia-l4`, or one of {}", GPU_TYPES.join(", ")),
+                    format!(
+                        "a GKE GPU label such as `nvidia-tesla-t4` or `nvidia-l4`, or one of {}, in node selector `{ACCELERATOR_LABEL}`",
+                        GPU_TYPES.join(", ")
+                    ),
                 )
                 .at(s.path())
             })
