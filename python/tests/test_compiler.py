@@ -27,6 +27,15 @@ def test_writes_the_spec_and_the_recurring_run_and_reports_warnings(zenc_bin, tm
     assert compiled.command[1:4] == ["compile", str(snapshot), "--target"]
 
 
+def test_vertex_writes_the_spec_and_the_schedule_body(zenc_bin, tmp_path):
+    snapshot = tmp_path / "nightly.json"
+    snapshot.write_bytes((FIXTURES / "ok" / "schedule_cron.json").read_bytes())
+    compiled = compiler.compile_file(snapshot, "vertex", tmp_path / "out", FLAGS, binary=zenc_bin)
+    assert [p.name for p in compiled.files] == ["nightly.vertex.yaml", "nightly.vertex.schedule.json"]
+    codes = {w.split("]")[0] for w in compiled.warnings}
+    assert {"warning[vertex-schedule", "warning[vertex-secret"} <= codes, compiled.warnings
+
+
 def test_compile_snapshot_writes_the_json_it_compiles(zenc_bin, tmp_path):
     import json
 

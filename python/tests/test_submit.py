@@ -207,3 +207,15 @@ def test_none_says_how_to_submit_by_hand(zenc_bin, tmp_path):
     assert "recurring-run.json (plus `experiment_id`)" in submit.submit(
         ZencOrchestratorConfig(target="kubeflow"), kf, snapshot()
     ).summary
+    vx = compiled(zenc_bin, tmp_path, "line_two_steps.json", "vertex")
+    assert f'template_path="{vx.spec}"' in submit.submit(ZencOrchestratorConfig(target="vertex"), vx, snapshot()).summary
+    vx_cron = compiled(zenc_bin, tmp_path, "schedule_cron.json", "vertex")
+    assert "vertex.schedule.json (plus `createPipelineJobRequest.parent`" in submit.submit(
+        ZencOrchestratorConfig(target="vertex"), vx_cron, snapshot()
+    ).summary
+
+
+def test_vertex_is_written_only(zenc_bin):
+    for mode in ("kubectl", "argo", "kfp"):
+        with pytest.raises(ValueError, match="cannot deploy the `vertex` target"):
+            ZencOrchestratorConfig(target="vertex", submit=mode)

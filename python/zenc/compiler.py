@@ -19,6 +19,7 @@ SPEC_SUFFIX = {
     "tekton": "tekton.yaml",
     "airflow": "airflow.py",
     "kubeflow": "kubeflow.yaml",
+    "vertex": "vertex.yaml",
 }
 
 #: Options the caller of ``compile_file`` decides; an extra flag may not set them again.

@@ -13,10 +13,11 @@ if TYPE_CHECKING:
 #: The flavor name; zenc reads it from the snapshot's stack to pick the run-id variable.
 ZENC_ORCHESTRATOR_FLAVOR = "zenc"
 #: The variable zenc sets in every step container of a `zenc`-flavor stack to the engine's
-#: run id (Argo `workflow.uid`, Tekton PipelineRun uid, Airflow `run_id`, KFP run id).
+#: run id (Argo `workflow.uid`, Tekton PipelineRun uid, Airflow `run_id`, KFP run id, Vertex AI
+#: PipelineJob id).
 ZENC_RUN_ID_ENV = "ZENML_ZENC_RUN_ID"
 
-Target = Literal["argo", "tekton", "airflow", "kubeflow"]
+Target = Literal["argo", "tekton", "airflow", "kubeflow", "vertex"]
 SubmitMode = Literal["none", "kubectl", "argo", "airflow", "kfp"]
 
 
@@ -65,7 +66,8 @@ class ZencOrchestratorConfig(BaseOrchestratorConfig, ZencOrchestratorSettings):
     below choose the engine and how the compiled spec is deployed.
     """
 
-    #: Engine to compile for.
+    #: Engine to compile for (`vertex`: submit `none` only; submit the spec with
+    #: google-cloud-aiplatform, see zenc's README).
     target: Target = "argo"
     #: ``run`` (one run per pipeline call) or ``template`` (Argo WorkflowTemplate / Tekton
     #: Pipeline with a fixed name, to start later).
@@ -127,7 +129,7 @@ class ZencOrchestratorConfig(BaseOrchestratorConfig, ZencOrchestratorSettings):
 
     @property
     def is_schedulable(self) -> bool:
-        """zenc compiles ZenML schedules into the engine's (CronWorkflow, CronJob, DAG schedule, recurring run)."""
+        """zenc compiles ZenML schedules into the engine's (CronWorkflow, CronJob, DAG schedule, recurring run, Vertex AI schedule body)."""
         return True
 
     @property
@@ -154,7 +156,7 @@ class ZencOrchestratorFlavor(BaseOrchestratorFlavor):
 
     @property
     def display_name(self) -> str:
-        return "zenc (Argo, Tekton, Airflow, Kubeflow)"
+        return "zenc (Argo, Tekton, Airflow, Kubeflow, Vertex AI)"
 
     @property
     def docs_url(self) -> Optional[str]:

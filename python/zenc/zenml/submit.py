@@ -96,6 +96,14 @@ def manual_hint(cfg: "ZencOrchestratorConfig", compiled: Compiled) -> str:
             how += f" or `argo submit {spec}`"
     elif cfg.target == "airflow":
         how = f"copy {spec} into Airflow's dags folder"
+    elif cfg.target == "vertex":
+        schedule = [p for p in compiled.files[1:] if p.name.endswith(".vertex.schedule.json")]
+        how = (
+            f"`aiplatform.PipelineJob(display_name=…, template_path=\"{spec}\", pipeline_root=\"gs://…\", "
+            "enable_caching=False).submit(service_account=…)`"
+        )
+        if schedule:
+            how = f"POST {schedule[0]} (plus `createPipelineJobRequest.parent` and the pipeline root) to the Vertex AI API's …/schedules"
     else:
         recurring = [p for p in compiled.files[1:] if p.name.endswith(".recurring-run.json")]
         how = f"`kfp run create --experiment-name <EXPERIMENT> --package-file {spec}`"
