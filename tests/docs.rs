@@ -1,4 +1,4 @@
-//! Documentation that cannot rot: README's code table is `src/diagnostic.rs`'s, every code the
+//! Documentation that cannot rot: README's code table is the code tables', every code the
 //! sources report is in it, README's command-line examples run, and `--help`, the completions
 //! and the man page come from the binary.
 
@@ -11,7 +11,8 @@ use std::process::{Command, Output, Stdio};
 use zenc::diagnostic::{self, Severity};
 
 const ZENC: &str = env!("CARGO_BIN_EXE_zenc");
-const START: &str = "<!-- codes:start: generated from src/diagnostic.rs -->\n";
+const START: &str =
+    "<!-- codes:start: generated from the code tables (src/diagnostic/codes.rs, src/backend/*/codes.rs) -->\n";
 const END: &str = "<!-- codes:end -->";
 
 fn root() -> &'static Path {
