@@ -77,10 +77,9 @@ impl Renderer {
         let mut files: Vec<Artifact> = Vec::new();
         for doc in documents {
             let text = match doc.content {
-                Content::Template { template, mut context, embeds } => {
-                    for embed in &embeds {
-                        self.embed(engine, embed, &mut context)?;
-                    }
+                Content::Template { template, context } => self.render_value(engine, template, context)?,
+                Content::Embedding { template, mut context, embed } => {
+                    self.embed(engine, &embed, &mut context)?;
                     self.render(engine, template, &context)?
                 }
                 Content::Json(body) => {
@@ -102,7 +101,7 @@ impl Renderer {
 
     /// Render `embed` and put its text into `context`.
     fn embed(&self, engine: &'static str, embed: &Embed, context: &mut Value) -> Result<()> {
-        let text = self.render(engine, embed.template, &embed.context)?;
+        let text = self.render_value(engine, embed.template, embed.context.clone())?;
         if text.len() > embed.max_bytes {
             return Err((embed.too_large)(text.len()));
         }
@@ -115,6 +114,11 @@ impl Renderer {
 
     /// Render `<engine>/<template>` with `ctx`.
     pub fn render<S: Serialize>(&self, engine: &'static str, template: &str, ctx: &S) -> Result<String> {
+        self.render_value(engine, template, JValue::from(minijinja::value::Serde(ctx)))
+    }
+
+    /// Render `<engine>/<template>` with a context already converted for the templates.
+    fn render_value(&self, engine: &'static str, template: &str, ctx: JValue) -> Result<String> {
         let name = format!("{engine}/{template}");
         let blame = |e: minijinja::Error| match self.user.get(&name) {
             Some(path) => {
@@ -123,7 +127,7 @@ impl Renderer {
             None => template_error(&name, &e),
         };
         let t = self.env.get_template(&name).map_err(blame)?;
-        let out = t.render(JValue::from(minijinja::value::Serde(ctx))).map_err(blame)?;
+        let out = t.render(ctx).map_err(blame)?;
         // Our templates are proven by the tests; a user's copy is checked on every use, so a
         // broken one is reported, not written. (The Airflow `.py` would need a Python parser.)
         if let Some(path) = self.user.get(&name).filter(|_| name.ends_with(".yaml.j2")) {

@@ -26,8 +26,10 @@ pub struct Document {
 /// How a document becomes text.
 #[derive(Debug, Clone)]
 pub enum Content {
-    /// `templates/<engine>/<template>` rendered with `context`, after the `embeds` were put into it.
-    Template { template: &'static str, context: Value, embeds: Vec<Embed> },
+    /// `templates/<engine>/<template>` rendered with `context`.
+    Template { template: &'static str, context: minijinja::Value },
+    /// The same, after `embed` was rendered into the context (held as JSON to insert into).
+    Embedding { template: &'static str, context: Value, embed: Embed },
     /// A JSON request body, pretty-printed with sorted keys.
     Json(Value),
 }
@@ -41,35 +43,35 @@ pub struct Embed {
     /// Key of the text in that object.
     pub key: &'static str,
     pub template: &'static str,
-    pub context: Value,
+    pub context: minijinja::Value,
     /// Most bytes the text may have.
     pub max_bytes: usize,
     /// The error for a text of this many bytes, above `max_bytes`.
     pub too_large: fn(usize) -> Error,
 }
 
-/// A context as the JSON the templates read. Contexts are our own plain data.
-pub fn context_value<S: Serialize>(context: &S) -> Value {
-    serde_json::to_value(context).expect("contexts are plain data with string keys")
+/// A context as templates read it. Contexts are our own plain data.
+pub fn template_context<S: Serialize>(context: &S) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(context))
+}
+
+fn json<S: Serialize>(value: &S) -> Value {
+    serde_json::to_value(value).expect("contexts are plain data with string keys")
 }
 
 impl Document {
     /// `template` of the engine's folder with `context`, into the file `file`.
     pub fn template<S: Serialize>(file: &'static str, template: &'static str, context: &S) -> Document {
-        Document { file, content: Content::Template { template, context: context_value(context), embeds: Vec::new() } }
+        Document { file, content: Content::Template { template, context: template_context(context) } }
+    }
+
+    /// `template` with `context`, after `embed` was rendered into it.
+    pub fn embedding<S: Serialize>(file: &'static str, template: &'static str, context: &S, embed: Embed) -> Document {
+        Document { file, content: Content::Embedding { template, context: json(context), embed } }
     }
 
     /// `body` as a JSON file.
     pub fn json<S: Serialize>(file: &'static str, body: &S) -> Document {
-        Document { file, content: Content::Json(context_value(body)) }
-    }
-
-    /// This template document with `embed` rendered into its context first.
-    #[must_use]
-    pub fn with_embed(mut self, embed: Embed) -> Document {
-        if let Content::Template { embeds, .. } = &mut self.content {
-            embeds.push(embed);
-        }
-        self
+        Document { file, content: Content::Json(json(body)) }
     }
 }

@@ -14,7 +14,7 @@ pub mod k8s;
 pub mod kfp;
 pub mod names;
 
-pub use document::{context_value, Artifact, Content, Document, Embed};
+pub use document::{template_context, Artifact, Content, Document, Embed};
 
 use crate::diagnostic::Code;
 use crate::error::{Result, Warning};

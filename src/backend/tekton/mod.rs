@@ -129,11 +129,11 @@ impl Backend for Tekton {
                     at: "/data",
                     key: MANIFEST_KEY,
                     template: "pipelinerun.yaml.j2",
-                    context: super::context_value(run),
+                    context: super::template_context(run),
                     max_bytes: CONFIGMAP_MAX_BYTES - LAUNCHER_SCRIPT.len(),
                     too_large: manifest_too_large,
                 };
-                docs.push(Document::template(FILE, "schedule.yaml.j2", &**cron).with_embed(manifest));
+                docs.push(Document::embedding(FILE, "schedule.yaml.j2", &**cron, manifest));
                 docs
             }
         }
