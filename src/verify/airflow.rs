@@ -12,30 +12,70 @@ use crate::backend::k8s::STEP_NAME_ANNOTATION;
 use crate::backend::Artifact;
 use crate::error::Result;
 
-/// Python code that prints, as JSON, the literal keyword arguments of every
-/// `KubernetesPodOperator(...)` call of the file on stdin, and the `a >> b` edges.
+/// Python code that prints, as JSON, the keyword arguments every `KubernetesPodOperator(...)`
+/// call of the file on stdin ends up with (its own, then the DAG's `default_args`), module
+/// constants resolved, and the upstream tasks of its `set_upstream([...])`. Only literals,
+/// constant names, `*` / `**` unpacking and calls are understood; anything else is an error
+/// (`ast.literal_eval`'s).
 const AST_PROBE: &str = r#"
 import ast, json, sys
 tree = ast.parse(sys.stdin.read())
-out = []
-lit = lambda kw, k, d: ast.literal_eval(kw[k]) if k in kw else d
+names = {}
+def ev(n):
+    if isinstance(n, ast.Constant):
+        return n.value
+    if isinstance(n, ast.Name):
+        return names[n.id]
+    if isinstance(n, ast.List):
+        out = []
+        for e in n.elts:
+            out += ev(e.value) if isinstance(e, ast.Starred) else [ev(e)]
+        return out
+    if isinstance(n, ast.Dict):
+        out = {}
+        for k, v in zip(n.keys, n.values):
+            if k is None:
+                out.update(ev(v))
+            else:
+                out[ev(k)] = ev(v)
+        return out
+    if isinstance(n, ast.Call):
+        return {"call": ast.unparse(n.func), "args": [ev(a) for a in n.args],
+                "kw": {k.arg: ev(k.value) for k in n.keywords}}
+    return ast.literal_eval(n)
+for node in tree.body:
+    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        names[node.targets[0].id] = ev(node.value)
+defaults = {}
 for node in ast.walk(tree):
-    if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "KubernetesPodOperator":
-        kw = {k.arg: k.value for k in node.keywords}
-        env = []
-        for e in kw["env_vars"].elts if "env_vars" in kw else []:
-            ek = {k.arg: ast.literal_eval(k.value) for k in e.keywords}
-            env.append([ek["name"], ek["value"]])
-        secrets = [[ast.literal_eval(a) for a in s.args] for s in kw["secrets"].elts] if "secrets" in kw else []
-        res = {k.arg: ast.literal_eval(k.value) for k in kw["container_resources"].keywords} if "container_resources" in kw else {}
-        out.append({"task_id": lit(kw, "task_id", None), "image": lit(kw, "image", None),
-                    "cmds": lit(kw, "cmds", []), "arguments": lit(kw, "arguments", []), "env": env,
-                    "secrets": secrets, "labels": lit(kw, "labels", {}), "annotations": lit(kw, "annotations", {}),
-                    "resources": res})
-edges = [(ast.literal_eval(n.left.slice), ast.literal_eval(n.right.slice)) for n in ast.walk(tree)
-         if isinstance(n, ast.BinOp) and isinstance(n.op, ast.RShift)]
+    if isinstance(node, ast.With):
+        for item in node.items:
+            call = item.context_expr
+            if isinstance(call, ast.Call) and getattr(call.func, "id", None) == "DAG":
+                defaults = {k.arg: ev(k.value) for k in call.keywords}.get("default_args", {})
+out = []
+upstream = {}
+for node in ast.walk(tree):
+    if not isinstance(node, ast.Call):
+        continue
+    if getattr(node.func, "id", None) == "KubernetesPodOperator":
+        kw = {**defaults, **{k.arg: ev(k.value) for k in node.keywords}}
+        env = kw.get("env_vars") or []
+        if isinstance(env, dict):
+            env = [[k, v] for k, v in env.items()]
+        else:
+            env = [[e["kw"]["name"], e["kw"]["value"]] for e in env]
+        res = kw.get("container_resources")
+        out.append({"task_id": kw["task_id"], "image": kw.get("image"), "cmds": kw.get("cmds", []),
+                    "arguments": kw.get("arguments", []), "env": env,
+                    "secrets": [s["args"] for s in kw.get("secrets", [])],
+                    "labels": kw.get("labels", {}), "annotations": kw.get("annotations", {}),
+                    "resources": res["kw"] if res else {}})
+    elif getattr(node.func, "attr", None) == "set_upstream":
+        task = ev(node.func.value.slice)
+        upstream[task] = upstream.get(task, []) + [ev(u.slice) for u in node.args[0].elts]
 for op in out:
-    op["upstream"] = [u for u, d in edges if d == op["task_id"]]
+    op["upstream"] = upstream.get(op["task_id"], [])
 json.dump(out, sys.stdout)
 "#;
 

@@ -29,7 +29,11 @@ pub struct DagContext {
     pub uses_secrets: bool,
     /// Some task needs the `PodGenerator` import.
     pub uses_pod_spec: bool,
-    /// One KubernetesPodOperator per step, in topological order.
+    /// Module constants: what the tasks share, written once.
+    pub shared: Shared,
+    /// `default_args`: the value most tasks have, for each operator argument that has one.
+    pub defaults: DefaultArgs,
+    /// One KubernetesPodOperator per step, in topological order: what differs from `defaults`.
     pub tasks: Vec<TaskContext>,
 }
 
@@ -55,29 +59,82 @@ pub struct DagSchedule {
     pub is_paused_upon_creation: Option<bool>,
 }
 
-/// One `KubernetesPodOperator`. Strings marked *templated* are already Jinja-protected.
+/// Values several tasks share, as module constants (`_ENV`, `_SECRETS`, …). Sharing is safe
+/// where Airflow renders a copy: a dict or list field renders into a new one, `env_vars` as a
+/// dict becomes fresh `V1EnvVar`s per task, `Secret`s are not templated. A `V1EnvVar` list would
+/// be rendered in place, so it is never shared.
+#[derive(Debug, Default, Serialize)]
+pub struct Shared {
+    /// `_ENV`: the most common environment, as a dict (templated); `None` when every task keeps
+    /// an ordered list.
+    pub env: Option<Vec<EnvPair>>,
+    /// `_SECRETS`: the most common non-empty secret list.
+    pub secrets: Option<Vec<SecretEnv>>,
+    /// `_RESOURCES`: the most common resources. Rendered in place, which changes nothing:
+    /// quantities have no Jinja in them.
+    pub container_resources: Option<ContainerResources>,
+    /// `_ARGS`: the arguments every task starts with (templated; empty: none).
+    pub args: Vec<String>,
+    /// `_LABELS`: the pod labels every task has (values templated; empty: none).
+    pub labels: BTreeMap<String, String>,
+    /// `_ANNOTATIONS`: the pod annotations every task has (values templated; empty: none).
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// `default_args` of the DAG. The three shared values that are module constants (`_ENV`,
+/// `_SECRETS`, `_RESOURCES`) are in it whenever [`Shared`] has them.
+#[derive(Debug, Default, Serialize)]
+pub struct DefaultArgs {
+    /// The namespace of every pod (templated).
+    pub namespace: Option<String>,
+    /// The most common image (templated).
+    pub image: Option<String>,
+    /// The most common command (templated).
+    pub cmds: Option<Vec<String>>,
+    /// The most common number of retries.
+    pub retries: Option<u32>,
+    /// What every task has for these; `None` when they differ or none has one.
+    pub node_selector: Option<BTreeMap<String, String>>,
+    pub service_account_name: Option<String>,
+    pub image_pull_secrets: Option<Vec<String>>,
+    pub schedulername: Option<String>,
+    pub priority_class_name: Option<String>,
+    /// Seconds the pod gets to stop.
+    pub termination_grace_period: Option<u64>,
+    /// Seconds before a retry.
+    pub retry_delay_seconds: Option<u64>,
+    /// Airflow 3: delay multiplier (number); Airflow 2: `True` (factor 2).
+    pub retry_exponential_backoff: Option<Value>,
+    /// Task deadline in seconds.
+    pub execution_timeout_seconds: Option<u64>,
+}
+
+/// One `KubernetesPodOperator`: its ids and what differs from [`DefaultArgs`] (`None` or empty:
+/// not written, the default applies). Strings marked *templated* are already Jinja-protected.
 #[derive(Debug, Serialize)]
 pub struct TaskContext {
     pub task_id: String,
     /// Pod name stem (templated; KPO adds a random suffix).
     pub name: String,
-    pub namespace: Option<String>,
     /// Container image (templated).
-    pub image: String,
+    pub image: Option<String>,
     /// Container command (templated).
-    pub cmds: Vec<String>,
-    /// Container arguments (templated).
+    pub cmds: Option<Vec<String>>,
+    /// Container arguments after `_ARGS` (templated).
     pub arguments: Vec<String>,
-    /// `V1EnvVar(name, value)` entries (templated), in order.
-    pub env_vars: Vec<EnvPair>,
-    /// Secret-backed variables (`Secret("env", …)`, not templated).
-    pub secrets: Vec<SecretEnv>,
+    /// Environment; `None`: `_ENV` as it is.
+    pub env: Option<TaskEnv>,
+    /// Secret-backed variables (`Secret("env", …)`, not templated); `Some([])`: none.
+    pub secrets: Option<Vec<SecretEnv>>,
+    /// Resources of this task only.
     pub container_resources: Option<ContainerResources>,
+    /// No resources, where `_RESOURCES` is the default.
+    pub no_container_resources: bool,
     /// Node selector (values templated).
     pub node_selector: BTreeMap<String, String>,
-    /// Pod labels (values templated).
+    /// Pod labels besides `_LABELS` (values templated).
     pub labels: BTreeMap<String, String>,
-    /// Pod annotations (values templated).
+    /// Pod annotations besides `_ANNOTATIONS` (values templated).
     pub annotations: BTreeMap<String, String>,
     pub service_account_name: Option<String>,
     pub image_pull_secrets: Vec<String>,
@@ -88,28 +145,32 @@ pub struct TaskContext {
     /// Kubernetes API JSON (camelCase) of a base pod for everything the operator has no typed
     /// argument for (tolerations, affinity, volumes, `valueFrom`, …); not templated.
     pub full_pod_spec: Option<Value>,
-    /// `retries`, `retry_delay`, `retry_exponential_backoff`.
-    #[serde(flatten)]
-    pub retry: TaskRetry,
+    /// Retries after the first attempt (0 when ZenML retries in-process).
+    pub retries: Option<u32>,
+    /// Seconds before a retry.
+    pub retry_delay_seconds: Option<u64>,
+    /// Airflow 3: delay multiplier (number); Airflow 2: `True` (factor 2).
+    pub retry_exponential_backoff: Option<Value>,
     /// Task deadline in seconds.
     pub execution_timeout_seconds: Option<u64>,
     /// Task ids that must finish first.
     pub upstream: Vec<String>,
 }
 
-/// A task's retry arguments.
+/// A task's `env_vars` when it is not `_ENV`.
 #[derive(Debug, Serialize)]
-pub struct TaskRetry {
-    /// Retries after the first attempt (0 when ZenML retries in-process).
-    pub retries: u32,
-    /// Seconds before a retry.
-    pub retry_delay_seconds: Option<u64>,
-    /// Airflow 3: delay multiplier (number); Airflow 2: `True` (factor 2).
-    pub retry_exponential_backoff: Option<Value>,
+pub struct TaskEnv {
+    /// A dict that starts from `_ENV` (`{**_ENV, …}`); `vars` are what it adds or changes.
+    pub extends_shared: bool,
+    /// A `V1EnvVar` list instead of a dict: a value refers to another variable (`$(VAR)`),
+    /// so the order is kept exactly.
+    pub ordered: bool,
+    /// Name and value (templated), in order.
+    pub vars: Vec<EnvPair>,
 }
 
 /// `k8s.V1ResourceRequirements(requests=…, limits=…)`: either side may be absent.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct ContainerResources {
     /// Requests by resource name, Kubernetes quantities (`500m`, `2Gi`).
     pub requests: Option<BTreeMap<String, String>>,
@@ -118,14 +179,14 @@ pub struct ContainerResources {
 }
 
 /// A literal environment variable.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct EnvPair {
     pub name: String,
     pub value: String,
 }
 
 /// `Secret("env", deploy_target, secret, key)`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct SecretEnv {
     pub env: String,
     pub secret: String,

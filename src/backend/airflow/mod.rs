@@ -4,6 +4,7 @@ pub mod codes;
 mod context;
 pub mod jinja;
 mod schedule;
+mod share;
 mod task;
 
 pub use context::*;
@@ -38,9 +39,10 @@ impl Backend for Airflow {
     /// | IR                          | Airflow                                                      |
     /// |-----------------------------|--------------------------------------------------------------|
     /// | pipeline name               | `dag_id` (sanitised, ≤250)                                   |
-    /// | step                        | `KubernetesPodOperator(task_id=…)`; upstream → `a >> b`      |
+    /// | step                        | `KubernetesPodOperator(task_id=…)`; upstream → `set_upstream([…])` |
     /// | step.image/command/args     | `image`, `cmds`, `arguments` (Jinja-protected, `$$`)         |
-    /// | env Literal/Kubernetes      | `env_vars=[k8s.V1EnvVar(name, value)]`                       |
+    /// | env Literal/Kubernetes      | `env_vars={name: value}`; `[k8s.V1EnvVar(name, value)]` when a value has `$(` |
+    /// | values tasks share          | module constants `_ENV`, `_SECRETS`, `_RESOURCES`, `_ARGS`, `_LABELS`, `_ANNOTATIONS`; `default_args` (`share.rs`) |
     /// | env RunId                   | `"{{ run_id }}"`                                             |
     /// | env Secret                  | `secrets=[Secret("env", NAME, secret, key)]`                 |
     /// | env ValueFrom, env_from     | `full_pod_spec` container `base`                             |
@@ -65,7 +67,7 @@ impl Backend for Airflow {
                 "Airflow keeps DAG runs in its database (pods are deleted when a task ends); `ttl_seconds_after_finished` ignored",
             ));
         }
-        let tasks: Vec<TaskContext> = p
+        let tasks: Vec<task::Operator> = p
             .steps()
             .iter()
             .zip(task_ids.names().iter().zip(pod_names.names()))
@@ -73,6 +75,9 @@ impl Backend for Airflow {
                 task::lower(p, s, task_id, pod_name, task_ids.upstream(s), airflow2, warnings)
             })
             .collect();
+        let uses_secrets = tasks.iter().any(|t| !t.secrets.is_empty());
+        let uses_pod_spec = tasks.iter().any(|t| t.full_pod_spec.is_some());
+        let (shared, defaults, tasks) = share::share(tasks, p.namespace().map(protect_jinja));
         Ok(DagContext {
             header: super::header(p),
             docstring: format!(
@@ -86,8 +91,10 @@ impl Backend for Airflow {
             fail_fast,
             tags: tags(p, warnings),
             description: p.description().map(String::from),
-            uses_secrets: tasks.iter().any(|t| !t.secrets.is_empty()),
-            uses_pod_spec: tasks.iter().any(|t| t.full_pod_spec.is_some()),
+            uses_secrets,
+            uses_pod_spec,
+            shared,
+            defaults,
             tasks,
             schedule: p.schedule().map(|s| schedule::lower(s, warnings)).unwrap_or_default(),
         })

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use super::jinja::{literal, protect_jinja};
-use super::{codes, ContainerResources, EnvPair, SecretEnv, TaskContext, TaskRetry, RUN_ID};
+use super::{codes, ContainerResources, EnvPair, SecretEnv, RUN_ID};
 use crate::backend::k8s;
 use crate::error::Warning;
 use crate::ir::{EnvValue, Pipeline, Quantity, Step};
@@ -13,6 +13,58 @@ use crate::ir::{EnvValue, Pipeline, Quantity, Step};
 /// The KPO's container name: `full_pod_spec` is merged into the operator's pod by index, and
 /// the operator's own container is called `base`.
 const BASE_CONTAINER: &str = "base";
+
+/// Every argument of one step's operator, before `share` takes out what tasks have in common.
+/// Strings marked *templated* are already Jinja-protected.
+#[derive(Debug)]
+pub struct Operator {
+    pub task_id: String,
+    /// Pod name stem (templated).
+    pub name: String,
+    /// Container image (templated).
+    pub image: String,
+    /// Container command (templated).
+    pub cmds: Vec<String>,
+    /// Container arguments (templated).
+    pub arguments: Vec<String>,
+    /// Literal variables (templated), in order.
+    pub env: Vec<EnvPair>,
+    /// A value refers to another variable (a pod-settings `$(VAR)`): the order must be kept.
+    pub env_ordered: bool,
+    /// Secret-backed variables (not templated).
+    pub secrets: Vec<SecretEnv>,
+    pub container_resources: Option<ContainerResources>,
+    /// Node selector (values templated).
+    pub node_selector: BTreeMap<String, String>,
+    /// Pod labels (values templated).
+    pub labels: BTreeMap<String, String>,
+    /// Pod annotations (values templated).
+    pub annotations: BTreeMap<String, String>,
+    pub service_account_name: Option<String>,
+    pub image_pull_secrets: Vec<String>,
+    pub schedulername: Option<String>,
+    pub priority_class_name: Option<String>,
+    /// Seconds the pod gets to stop.
+    pub termination_grace_period: Option<u64>,
+    /// Kubernetes API JSON of a base pod (not templated).
+    pub full_pod_spec: Option<Value>,
+    pub retry: TaskRetry,
+    /// Task deadline in seconds.
+    pub execution_timeout_seconds: Option<u64>,
+    /// Task ids that must finish first.
+    pub upstream: Vec<String>,
+}
+
+/// A task's retry arguments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskRetry {
+    /// Retries after the first attempt (0 when ZenML retries in-process).
+    pub retries: u32,
+    /// Seconds before a retry.
+    pub retry_delay_seconds: Option<u64>,
+    /// Airflow 3: delay multiplier (number); Airflow 2: `True` (factor 2).
+    pub retry_exponential_backoff: Option<Value>,
+}
 
 /// The operator of step `s`.
 pub fn lower(
@@ -23,8 +75,10 @@ pub fn lower(
     upstream: Vec<String>,
     airflow2: bool,
     warnings: &mut Vec<Warning>,
-) -> TaskContext {
-    let (env_vars, secrets, value_from) = env(s);
+) -> Operator {
+    let (env, secrets, value_from) = env(s);
+    // Kubernetes expands `$(VAR)` from the variables before it, so such a value needs its order.
+    let env_ordered = s.env().iter().any(|e| matches!(e.value(), EnvValue::Kubernetes(v) if v.contains("$(")));
     let (full_pod_spec, priority_class_name) = full_pod_spec(s, value_from);
     let protect_values =
         |m: &BTreeMap<String, String>| m.iter().map(|(k, v)| (k.clone(), protect_jinja(v))).collect::<BTreeMap<_, _>>();
@@ -32,14 +86,14 @@ pub fn lower(
     annotations.insert(k8s::STEP_NAME_ANNOTATION.into(), protect_jinja(s.name()));
     let mut labels = protect_values(&k8s::pod_labels(p, s));
     labels.extend(k8s::managed_labels());
-    TaskContext {
+    Operator {
         task_id: task_id.to_string(),
         name: pod_name.to_string(),
-        namespace: p.namespace().map(protect_jinja),
         image: protect_jinja(s.image()),
         cmds: s.command().iter().map(|c| literal(c)).collect(),
         arguments: s.args().iter().map(|a| literal(a)).collect(),
-        env_vars,
+        env,
+        env_ordered,
         secrets,
         container_resources: container_resources(s),
         node_selector: protect_values(s.pod().node_selector()),

@@ -1,0 +1,191 @@
+//! What the tasks of a DAG have in common, written once: module constants for the shared
+//! values and `default_args` for the most common ones, so each operator call says only what is
+//! its own. This is what makes a large DAG file quick to import: Airflow re-parses it on every
+//! DAG-processor loop, and building thousands of `V1EnvVar` objects (each copies the Kubernetes
+//! client's configuration) and one `>>` per edge is where the time went.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
+
+use super::task::Operator;
+use super::{DefaultArgs, EnvPair, Shared, TaskContext, TaskEnv};
+
+/// Splits `tasks` into the shared constants, `default_args` and each task's own arguments.
+/// `namespace` is the pipeline's (templated): the same for every pod.
+pub fn share(tasks: Vec<Operator>, namespace: Option<String>) -> (Shared, DefaultArgs, Vec<TaskContext>) {
+    let dict_envs: Vec<&Vec<_>> = tasks.iter().filter(|t| !t.env_ordered).map(|t| &t.env).collect();
+    let shared = Shared {
+        env: most_common(dict_envs.iter().copied()).cloned(),
+        secrets: most_common(tasks.iter().map(|t| &t.secrets)).filter(|s| !s.is_empty()).cloned(),
+        container_resources: most_common(tasks.iter().map(|t| &t.container_resources)).cloned().flatten(),
+        args: common_prefix(tasks.iter().map(|t| t.arguments.as_slice())),
+        labels: common_entries(tasks.iter().map(|t| &t.labels)),
+        annotations: common_entries(tasks.iter().map(|t| &t.annotations)),
+    };
+    let defaults = DefaultArgs {
+        namespace,
+        image: most_common(tasks.iter().map(|t| &t.image)).cloned(),
+        cmds: most_common(tasks.iter().map(|t| &t.cmds)).cloned(),
+        retries: most_common(tasks.iter().map(|t| &t.retry.retries)).copied(),
+        node_selector: all_equal(tasks.iter().map(|t| &t.node_selector)).filter(|m| !m.is_empty()).cloned(),
+        service_account_name: all_equal(tasks.iter().map(|t| &t.service_account_name)).cloned().flatten(),
+        image_pull_secrets: all_equal(tasks.iter().map(|t| &t.image_pull_secrets)).filter(|v| !v.is_empty()).cloned(),
+        schedulername: all_equal(tasks.iter().map(|t| &t.schedulername)).cloned().flatten(),
+        priority_class_name: all_equal(tasks.iter().map(|t| &t.priority_class_name)).cloned().flatten(),
+        termination_grace_period: all_equal(tasks.iter().map(|t| &t.termination_grace_period)).copied().flatten(),
+        retry_delay_seconds: all_equal(tasks.iter().map(|t| &t.retry.retry_delay_seconds)).copied().flatten(),
+        retry_exponential_backoff: all_equal(tasks.iter().map(|t| &t.retry.retry_exponential_backoff))
+            .cloned()
+            .flatten(),
+        execution_timeout_seconds: all_equal(tasks.iter().map(|t| &t.execution_timeout_seconds)).copied().flatten(),
+    };
+    let tasks = tasks.into_iter().map(|t| own(t, &shared, &defaults)).collect();
+    (shared, defaults, tasks)
+}
+
+/// What task `t` sets itself. A field `default_args` has is written when the task differs
+/// (an empty value explicitly: `secrets=[]`, `container_resources=None`); one it does not
+/// have is written when the task has a value, as before sharing.
+fn own(t: Operator, shared: &Shared, d: &DefaultArgs) -> TaskContext {
+    TaskContext {
+        image: differs(&t.image, d.image.as_ref()).then_some(t.image),
+        cmds: differs(&t.cmds, d.cmds.as_ref()).then_some(t.cmds),
+        arguments: t.arguments[shared.args.len()..].to_vec(),
+        env: env(t.env, t.env_ordered, shared.env.as_ref()),
+        secrets: (shared.secrets.as_ref() != Some(&t.secrets) && !(shared.secrets.is_none() && t.secrets.is_empty()))
+            .then_some(t.secrets),
+        no_container_resources: shared.container_resources.is_some() && t.container_resources.is_none(),
+        container_resources: t.container_resources.filter(|r| shared.container_resources.as_ref() != Some(r)),
+        node_selector: unless_default(Some(t.node_selector), d.node_selector.is_some()).unwrap_or_default(),
+        labels: without(t.labels, &shared.labels),
+        annotations: without(t.annotations, &shared.annotations),
+        service_account_name: unless_default(t.service_account_name, d.service_account_name.is_some()),
+        image_pull_secrets: unless_default(Some(t.image_pull_secrets), d.image_pull_secrets.is_some()).unwrap_or_default(),
+        schedulername: unless_default(t.schedulername, d.schedulername.is_some()),
+        priority_class_name: unless_default(t.priority_class_name, d.priority_class_name.is_some()),
+        termination_grace_period: unless_default(t.termination_grace_period, d.termination_grace_period.is_some()),
+        full_pod_spec: t.full_pod_spec,
+        retries: differs(&t.retry.retries, d.retries.as_ref()).then_some(t.retry.retries),
+        retry_delay_seconds: unless_default(t.retry.retry_delay_seconds, d.retry_delay_seconds.is_some()),
+        retry_exponential_backoff: unless_default(t.retry.retry_exponential_backoff, d.retry_exponential_backoff.is_some()),
+        execution_timeout_seconds: unless_default(t.execution_timeout_seconds, d.execution_timeout_seconds.is_some()),
+        upstream: t.upstream,
+        task_id: t.task_id,
+        name: t.name,
+    }
+}
+
+/// The task's value unless it is the default (fields with a most common default).
+fn differs<T: PartialEq>(value: &T, default: Option<&T>) -> bool {
+    default != Some(value)
+}
+
+/// The task's value of a field every task agrees on when `default_args` has it: nothing.
+fn unless_default<T>(value: Option<T>, in_default_args: bool) -> Option<T> {
+    if in_default_args {
+        None
+    } else {
+        value
+    }
+}
+
+/// The task's `env_vars`: `None` when it is `_ENV`; `{**_ENV, …}` with what it adds or changes
+/// when it has every variable of `_ENV` (a dict's order does not matter: no value refers to
+/// another); else the whole environment, as a dict or, when `ordered`, a `V1EnvVar` list.
+fn env(vars: Vec<EnvPair>, ordered: bool, shared: Option<&Vec<EnvPair>>) -> Option<TaskEnv> {
+    if ordered {
+        return Some(TaskEnv { extends_shared: false, ordered, vars });
+    }
+    let Some(shared) = shared else { return Some(TaskEnv { extends_shared: false, ordered, vars }) };
+    if &vars == shared {
+        return None;
+    }
+    let has_all = shared.iter().all(|s| vars.iter().any(|v| v.name == s.name));
+    if !has_all {
+        return Some(TaskEnv { extends_shared: false, ordered, vars });
+    }
+    let vars = vars.into_iter().filter(|v| !shared.contains(v)).collect();
+    Some(TaskEnv { extends_shared: true, ordered, vars })
+}
+
+/// The value most of `values` have; the first of them on a tie. `None` when there are none.
+fn most_common<'a, T: Eq + Hash + 'a>(values: impl Iterator<Item = &'a T>) -> Option<&'a T> {
+    let mut counts: HashMap<&T, (usize, usize)> = HashMap::new();
+    for (i, v) in values.enumerate() {
+        counts.entry(v).or_insert((0, i)).0 += 1;
+    }
+    // Most tasks first, then the earliest: deterministic whatever the hash order.
+    counts.into_iter().max_by(|(_, (n, i)), (_, (m, j))| n.cmp(m).then(j.cmp(i))).map(|(v, _)| v)
+}
+
+/// The value all of `values` have; `None` when they differ or there are none.
+fn all_equal<'a, T: PartialEq + 'a>(mut values: impl Iterator<Item = &'a T>) -> Option<&'a T> {
+    let first = values.next()?;
+    values.all(|v| v == first).then_some(first)
+}
+
+/// The arguments every task starts with.
+fn common_prefix<'a>(mut lists: impl Iterator<Item = &'a [String]>) -> Vec<String> {
+    let Some(first) = lists.next() else { return Vec::new() };
+    let len = lists.fold(first.len(), |len, l| first[..len].iter().zip(l).take_while(|(a, b)| a == b).count());
+    first[..len].to_vec()
+}
+
+/// The key-value pairs every map has.
+fn common_entries<'a>(mut maps: impl Iterator<Item = &'a BTreeMap<String, String>>) -> BTreeMap<String, String> {
+    let Some(first) = maps.next() else { return BTreeMap::new() };
+    let mut common = first.clone();
+    for m in maps {
+        common.retain(|k, v| m.get(k) == Some(v));
+    }
+    common
+}
+
+/// `map` without the entries `shared` has.
+fn without(mut map: BTreeMap<String, String>, shared: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    map.retain(|k, v| shared.get(k) != Some(v));
+    map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(s: &[&str]) -> Vec<String> {
+        s.iter().map(|s| (*s).to_string()).collect()
+    }
+
+    #[test]
+    fn most_common_breaks_ties_by_first_seen() {
+        assert_eq!(most_common(["b", "a", "a", "b", "c"].iter()), Some(&"b"));
+        assert_eq!(most_common(["c", "a", "a"].iter()), Some(&"a"));
+        assert_eq!(most_common(std::iter::empty::<&u32>()), None);
+    }
+
+    #[test]
+    fn common_prefix_stops_at_the_first_difference() {
+        let a = strings(&["--x", "1", "--step", "a"]);
+        let b = strings(&["--x", "1", "--step", "b"]);
+        let c = strings(&["--x", "2"]);
+        assert_eq!(common_prefix([a.as_slice(), b.as_slice()].into_iter()), strings(&["--x", "1", "--step"]));
+        assert_eq!(common_prefix([a.as_slice(), b.as_slice(), c.as_slice()].into_iter()), strings(&["--x"]));
+        assert_eq!(common_prefix([a.as_slice(), a.as_slice()].into_iter()), a);
+        assert_eq!(common_prefix(std::iter::empty()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn env_extends_the_shared_dict_only_when_it_has_every_variable() {
+        let pair = |n: &str, v: &str| EnvPair { name: n.into(), value: v.into() };
+        let shared = vec![pair("A", "1"), pair("B", "2")];
+        assert!(env(shared.clone(), false, Some(&shared)).is_none());
+        let changed = env(vec![pair("A", "1"), pair("B", "3"), pair("C", "4")], false, Some(&shared)).unwrap();
+        assert!(changed.extends_shared);
+        assert_eq!(changed.vars, vec![pair("B", "3"), pair("C", "4")]);
+        let missing = env(vec![pair("A", "1")], false, Some(&shared)).unwrap();
+        assert!(!missing.extends_shared);
+        assert_eq!(missing.vars, vec![pair("A", "1")]);
+        let ordered = env(shared.clone(), true, Some(&shared)).unwrap();
+        assert!(ordered.ordered && !ordered.extends_shared);
+        assert_eq!(ordered.vars, shared);
+    }
+}
