@@ -24,6 +24,7 @@ import tempfile
 import time
 
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="zenc-airflow-bench-"))
+os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "ERROR")
 import logging  # noqa: E402
 
 logging.disable(logging.WARNING)
@@ -129,6 +130,7 @@ def main():
     ap.add_argument("steps", nargs="*", type=int, default=[1000, 5000])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--zenc", default=os.path.join(ROOT, "target/release/zenc"))
+    ap.add_argument("--before", help="another zenc binary (e.g. an older release) to time as well")
     opts = ap.parse_args()
     work = tempfile.mkdtemp(prefix="zenc-airflow-bench-")
     rows = []
@@ -136,29 +138,35 @@ def main():
         snap = snapshot(n)
         src = os.path.join(work, f"layered_{n}.json")
         json.dump(snap, open(src, "w"))
-        zenc = os.path.join(work, f"zenc_{n}.py")
-        subprocess.run([opts.zenc, "compile", src, "--target", "airflow", "--zenml-url", URL,
-                        "--zenml-secret", SECRET, "-q", "-o", zenc], check=True)
+        def compile_with(binary, out):
+            subprocess.run([binary, "compile", src, "--target", "airflow", "--zenml-url", URL,
+                            "--zenml-secret", SECRET, "-q", "-o", out], check=True)
+            return out
+        zenc = compile_with(opts.zenc, os.path.join(work, f"zenc_{n}.py"))
         image = snap["resources"]["build"]["metadata"]["images"]["orchestrator"]["image"]
         hand = os.path.join(work, f"hand_{n}.py")
         open(hand, "w").write(
             hand_written(n, snap["id"], snap["resources"]["stack"]["id"], snap["body"]["project_id"], image))
         files = [zenc, hand]
-        (_, a), (_, b) = load(zenc), load(hand)  # warm-up: imports, .pyc
-        assert tasks_of(a) == tasks_of(b), f"{n} steps: the two DAGs differ"
-        del a, b
+        if opts.before:
+            files.append(compile_with(opts.before, os.path.join(work, f"before_{n}.py")))
+        want = tasks_of(load(hand)[1])  # also the warm-up: imports, .pyc
+        for f in files[:1] + files[2:]:
+            assert tasks_of(load(f)[1]) == want, f"{n} steps: {f} and {hand} differ"
         times = {f: [] for f in files}
         for _ in range(opts.rounds):
             for f in random.sample(files, len(files)):
                 times[f].append(load(f)[0])
         med = {f: statistics.median(ts) for f, ts in times.items()}
-        rows.append((n, *(os.path.getsize(f) for f in files), med[zenc], med[hand]))
-        print(f"{n} steps: zenc {med[zenc]:.2f} s, hand-written {med[hand]:.2f} s "
-              f"(medians of {opts.rounds}; all: {times[zenc]} / {times[hand]})", file=sys.stderr, flush=True)
-    print("| layered steps | zenc's DAG file | hand-written | zenc import (median) | hand-written import | ratio |")
-    print("|---|---|---|---|---|---|")
-    for n, zs, hs, zt, ht in rows:
-        print(f"| {n:,} | {zs / 1e6:.2f} MB | {hs / 1e6:.2f} MB | {zt:.2f} s | {ht:.2f} s | {zt / ht:.2f} |")
+        rows.append((n, [(os.path.getsize(f), med[f]) for f in files]))
+        runs = "; ".join(f"{os.path.basename(f)}: " + ", ".join(f"{t:.2f}" for t in times[f]) for f in files)
+        print(f"{n} steps, seconds per import: {runs}", file=sys.stderr, flush=True)
+    head = ["zenc", "hand-written", "zenc --before"][:len(files)]
+    print("| layered steps | " + " | ".join(f"{h}: file, import (median)" for h in head) + " | zenc / hand-written |")
+    print("|---" * (len(head) + 2) + "|")
+    for n, cols in rows:
+        cells = " | ".join(f"{size / 1e6:.2f} MB, {t:.2f} s" for size, t in cols)
+        print(f"| {n:,} | {cells} | {cols[0][1] / cols[1][1]:.2f} |")
 
 
 if __name__ == "__main__":

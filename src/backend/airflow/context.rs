@@ -73,6 +73,9 @@ pub struct Shared {
     /// `_RESOURCES`: the most common resources. Rendered in place, which changes nothing:
     /// quantities have no Jinja in them.
     pub container_resources: Option<ContainerResources>,
+    /// `_POD_SPEC`: the most common base pod (Kubernetes API JSON). Not templated; the operator
+    /// merges it into a deep copy of its own pod and never changes it.
+    pub full_pod_spec: Option<Value>,
     /// `_ARGS`: the arguments every task starts with (templated; empty: none).
     pub args: Vec<String>,
     /// `_LABELS`: the pod labels every task has (values templated; empty: none).
@@ -81,8 +84,8 @@ pub struct Shared {
     pub annotations: BTreeMap<String, String>,
 }
 
-/// `default_args` of the DAG. The three shared values that are module constants (`_ENV`,
-/// `_SECRETS`, `_RESOURCES`) are in it whenever [`Shared`] has them.
+/// `default_args` of the DAG. The shared values that are module constants (`_ENV`,
+/// `_SECRETS`, `_RESOURCES`, `_POD_SPEC`) are in it whenever [`Shared`] has them.
 #[derive(Debug, Default, Serialize)]
 pub struct DefaultArgs {
     /// The namespace of every pod (templated).
@@ -143,8 +146,11 @@ pub struct TaskContext {
     /// Seconds the pod gets to stop.
     pub termination_grace_period: Option<u64>,
     /// Kubernetes API JSON (camelCase) of a base pod for everything the operator has no typed
-    /// argument for (tolerations, affinity, volumes, `valueFrom`, …); not templated.
+    /// argument for (tolerations, affinity, volumes, `valueFrom`, …) of this task only; not
+    /// templated.
     pub full_pod_spec: Option<Value>,
+    /// No base pod, where `_POD_SPEC` is the default.
+    pub no_full_pod_spec: bool,
     /// Retries after the first attempt (0 when ZenML retries in-process).
     pub retries: Option<u32>,
     /// Seconds before a retry.

@@ -7,6 +7,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 
+use serde_json::Value;
+
 use super::task::Operator;
 use super::{DefaultArgs, EnvPair, Shared, TaskContext, TaskEnv};
 
@@ -14,10 +16,16 @@ use super::{DefaultArgs, EnvPair, Shared, TaskContext, TaskEnv};
 /// `namespace` is the pipeline's (templated): the same for every pod.
 pub fn share(tasks: Vec<Operator>, namespace: Option<String>) -> (Shared, DefaultArgs, Vec<TaskContext>) {
     let dict_envs: Vec<&Vec<_>> = tasks.iter().filter(|t| !t.env_ordered).map(|t| &t.env).collect();
+    // JSON values do not hash: count base pods by their text.
+    let pod_specs: Vec<Option<String>> = tasks.iter().map(|t| t.full_pod_spec.as_ref().map(Value::to_string)).collect();
+    let pod_spec = most_common(pod_specs.iter())
+        .and_then(|text| pod_specs.iter().position(|p| p == text))
+        .and_then(|i| tasks[i].full_pod_spec.clone());
     let shared = Shared {
         env: most_common(dict_envs.iter().copied()).cloned(),
         secrets: most_common(tasks.iter().map(|t| &t.secrets)).filter(|s| !s.is_empty()).cloned(),
         container_resources: most_common(tasks.iter().map(|t| &t.container_resources)).cloned().flatten(),
+        full_pod_spec: pod_spec,
         args: common_prefix(tasks.iter().map(|t| t.arguments.as_slice())),
         labels: common_entries(tasks.iter().map(|t| &t.labels)),
         annotations: common_entries(tasks.iter().map(|t| &t.annotations)),
@@ -64,7 +72,8 @@ fn own(t: Operator, shared: &Shared, d: &DefaultArgs) -> TaskContext {
         schedulername: unless_default(t.schedulername, d.schedulername.is_some()),
         priority_class_name: unless_default(t.priority_class_name, d.priority_class_name.is_some()),
         termination_grace_period: unless_default(t.termination_grace_period, d.termination_grace_period.is_some()),
-        full_pod_spec: t.full_pod_spec,
+        no_full_pod_spec: shared.full_pod_spec.is_some() && t.full_pod_spec.is_none(),
+        full_pod_spec: t.full_pod_spec.filter(|p| shared.full_pod_spec.as_ref() != Some(p)),
         retries: differs(&t.retry.retries, d.retries.as_ref()).then_some(t.retry.retries),
         retry_delay_seconds: unless_default(t.retry.retry_delay_seconds, d.retry_delay_seconds.is_some()),
         retry_exponential_backoff: unless_default(t.retry.retry_exponential_backoff, d.retry_exponential_backoff.is_some()),
@@ -108,35 +117,54 @@ fn env(vars: Vec<EnvPair>, ordered: bool, shared: Option<&Vec<EnvPair>>) -> Opti
     Some(TaskEnv { extends_shared: true, ordered, vars })
 }
 
-/// The value most of `values` have; the first of them on a tie. `None` when there are none.
+/// The value most of `values` have, if at least two have it; the first of them on a tie.
 fn most_common<'a, T: Eq + Hash + 'a>(values: impl Iterator<Item = &'a T>) -> Option<&'a T> {
     let mut counts: HashMap<&T, (usize, usize)> = HashMap::new();
     for (i, v) in values.enumerate() {
         counts.entry(v).or_insert((0, i)).0 += 1;
     }
     // Most tasks first, then the earliest: deterministic whatever the hash order.
-    counts.into_iter().max_by(|(_, (n, i)), (_, (m, j))| n.cmp(m).then(j.cmp(i))).map(|(v, _)| v)
+    counts
+        .into_iter()
+        .filter(|(_, (n, _))| *n >= 2)
+        .max_by(|(_, (n, i)), (_, (m, j))| n.cmp(m).then(j.cmp(i)))
+        .map(|(v, _)| v)
 }
 
-/// The value all of `values` have; `None` when they differ or there are none.
+/// The value all of `values` have, if there are at least two; `None` when they differ.
 fn all_equal<'a, T: PartialEq + 'a>(mut values: impl Iterator<Item = &'a T>) -> Option<&'a T> {
     let first = values.next()?;
-    values.all(|v| v == first).then_some(first)
+    let mut count = 1;
+    values.all(|v| {
+        count += 1;
+        v == first
+    })
+    .then_some(first)
+    .filter(|_| count >= 2)
 }
 
-/// The arguments every task starts with.
+/// The arguments every task starts with; none for fewer than two tasks.
 fn common_prefix<'a>(mut lists: impl Iterator<Item = &'a [String]>) -> Vec<String> {
     let Some(first) = lists.next() else { return Vec::new() };
+    let mut lists = lists.peekable();
+    if lists.peek().is_none() {
+        return Vec::new();
+    }
     let len = lists.fold(first.len(), |len, l| first[..len].iter().zip(l).take_while(|(a, b)| a == b).count());
     first[..len].to_vec()
 }
 
-/// The key-value pairs every map has.
+/// The key-value pairs every map has; none for fewer than two maps.
 fn common_entries<'a>(mut maps: impl Iterator<Item = &'a BTreeMap<String, String>>) -> BTreeMap<String, String> {
     let Some(first) = maps.next() else { return BTreeMap::new() };
     let mut common = first.clone();
+    let mut count = 1;
     for m in maps {
+        count += 1;
         common.retain(|k, v| m.get(k) == Some(v));
+    }
+    if count < 2 {
+        common.clear();
     }
     common
 }
@@ -156,10 +184,17 @@ mod tests {
     }
 
     #[test]
-    fn most_common_breaks_ties_by_first_seen() {
-        assert_eq!(most_common(["b", "a", "a", "b", "c"].iter()), Some(&"b"));
+    fn shared_means_two_tasks_or_more() {
+        assert_eq!(most_common(["b", "a", "a", "b", "c"].iter()), Some(&"b"), "a tie: the first seen");
         assert_eq!(most_common(["c", "a", "a"].iter()), Some(&"a"));
+        assert_eq!(most_common(["a", "b", "c"].iter()), None);
         assert_eq!(most_common(std::iter::empty::<&u32>()), None);
+        assert_eq!(all_equal([1, 1].iter()), Some(&1));
+        assert_eq!(all_equal([1, 2].iter()), None);
+        assert_eq!(all_equal([1].iter()), None);
+        let one = BTreeMap::from([("k".to_string(), "v".to_string())]);
+        assert!(common_entries([&one].into_iter()).is_empty());
+        assert_eq!(common_entries([&one, &one].into_iter()), one);
     }
 
     #[test]
@@ -170,6 +205,7 @@ mod tests {
         assert_eq!(common_prefix([a.as_slice(), b.as_slice()].into_iter()), strings(&["--x", "1", "--step"]));
         assert_eq!(common_prefix([a.as_slice(), b.as_slice(), c.as_slice()].into_iter()), strings(&["--x"]));
         assert_eq!(common_prefix([a.as_slice(), a.as_slice()].into_iter()), a);
+        assert_eq!(common_prefix([a.as_slice()].into_iter()), Vec::<String>::new());
         assert_eq!(common_prefix(std::iter::empty()), Vec::<String>::new());
     }
 
