@@ -4,7 +4,7 @@
 //! DAG-processor loop, and building thousands of `V1EnvVar` objects (each copies the Kubernetes
 //! client's configuration) and one `>>` per edge is where the time went.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::Hash;
 
 use serde_json::Value;
@@ -109,11 +109,12 @@ fn env(vars: Vec<EnvPair>, ordered: bool, shared: Option<&Vec<EnvPair>>) -> Opti
     if &vars == shared {
         return None;
     }
-    let has_all = shared.iter().all(|s| vars.iter().any(|v| v.name == s.name));
-    if !has_all {
+    let names: HashSet<&str> = vars.iter().map(|v| v.name.as_str()).collect();
+    if !shared.iter().all(|s| names.contains(s.name.as_str())) {
         return Some(TaskEnv { extends_shared: false, ordered, vars });
     }
-    let vars = vars.into_iter().filter(|v| !shared.contains(v)).collect();
+    let same: HashSet<&EnvPair> = shared.iter().collect();
+    let vars = vars.iter().filter(|v| !same.contains(v)).cloned().collect();
     Some(TaskEnv { extends_shared: true, ordered, vars })
 }
 
