@@ -118,7 +118,8 @@ fn run(plan: &Plan) {
                     shape.name(),
                     mb(input_bytes),
                     ms(wall),
-                    usage.map_or("–".into(), |u| ms(u.cpu)),
+                    // GNU time counts CPU in hundredths of a second.
+                    usage.map_or("–".into(), |u| if u.cpu.is_zero() { "<10 ms".into() } else { ms(u.cpu) }),
                     mb(text.len()),
                     mib(largest),
                     usage.map_or("–".into(), |u| mb(u.peak)),
