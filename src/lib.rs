@@ -44,7 +44,7 @@ pub fn load_ir(text: &str, file_name: &str, opts: &BuildOptions) -> Result<(Pipe
     let format = Format::detect(file_name, text);
     let (raw, mut warnings) = snapshot::load(text, file_name, format).map_err(|e| e.in_file(file_name))?;
     let steps: Vec<(String, String)> = raw.steps.iter().map(|s| (s.name.clone(), s.path.clone())).collect();
-    let steps = StepPaths(steps.iter().map(|(n, p)| (n.as_str(), p.as_str())).collect());
+    let steps: StepPaths = steps.iter().map(|(n, p)| (n.as_str(), p.as_str())).collect();
     let built = ir::build(&raw, opts, &mut warnings);
     steps.name_warnings(&mut warnings);
     let pipeline = built.map_err(|e| steps.name_error(e.in_file(file_name)))?;
@@ -73,7 +73,7 @@ pub fn compile_ir(
     renderer: &render::Renderer,
     warnings: &mut Vec<Warning>,
 ) -> Result<Vec<Artifact>> {
-    let steps = StepPaths(pipeline.steps().iter().map(|s| (s.name(), s.path())).collect());
+    let steps: StepPaths = pipeline.steps().iter().map(|s| (s.name(), s.path())).collect();
     let before = warnings.len();
     let result =
         engine.documents(pipeline, opts, warnings).and_then(|docs| renderer.render_documents(engine.name(), docs));
@@ -87,19 +87,27 @@ pub fn compile_ir(
     })
 }
 
-/// Step names and input paths (`metadata.step_configurations.train`, `steps[1]`), to tell
+/// Step names by input path (`metadata.step_configurations.train`, `steps[1]`), to tell
 /// which step a diagnostic's path is in.
-struct StepPaths<'a>(Vec<(&'a str, &'a str)>);
+struct StepPaths<'a>(std::collections::HashMap<&'a str, &'a str>);
+
+impl<'a> FromIterator<(&'a str, &'a str)> for StepPaths<'a> {
+    fn from_iter<I: IntoIterator<Item = (&'a str, &'a str)>>(steps: I) -> Self {
+        StepPaths(steps.into_iter().map(|(name, path)| (path, name)).collect())
+    }
+}
 
 impl StepPaths<'_> {
     /// The step whose path is a whole prefix of `path` (`steps[1]` is no prefix of
-    /// `steps[10]`); the longest, should one step's path contain another's.
+    /// `steps[10]`); the longest, should one step's path contain another's. Looked up by
+    /// each prefix that ends before a `.` or `[`: one warning per step stays linear.
     fn step_at(&self, path: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .filter(|(_, p)| path.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '['])))
-            .max_by_key(|(_, p)| p.len())
-            .map(|(name, _)| *name)
+        let ends = path.match_indices(['.', '[']).map(|(i, _)| i).chain([path.len()]);
+        let mut found = None;
+        for end in ends {
+            found = self.0.get(&path[..end]).copied().or(found);
+        }
+        found
     }
 
     fn name_warnings(&self, warnings: &mut [Warning]) {
@@ -115,5 +123,31 @@ impl StepPaths<'_> {
             e.location.step = e.location.path.as_deref().and_then(|p| self.step_at(p)).map(String::from);
         }
         e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StepPaths;
+
+    #[test]
+    fn a_path_names_the_step_whose_whole_path_prefixes_it() {
+        let steps: StepPaths = [
+            ("one", "steps[1]"),
+            ("ten", "steps[10]"),
+            ("dotted", "metadata.step_configurations[\"a.b\"]"),
+            ("outer", "metadata.step_configurations.x"),
+            ("inner", "metadata.step_configurations.x.config.y"),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(steps.step_at("steps[1].resources"), Some("one"));
+        assert_eq!(steps.step_at("steps[10]"), Some("ten"));
+        assert_eq!(steps.step_at("steps[100]"), None);
+        assert_eq!(steps.step_at("metadata.step_configurations[\"a.b\"].config.retry"), Some("dotted"));
+        assert_eq!(steps.step_at("metadata.step_configurations[\"a"), None);
+        assert_eq!(steps.step_at("metadata.step_configurations.xy"), None);
+        assert_eq!(steps.step_at("metadata.step_configurations.x.config.y[0]"), Some("inner"));
+        assert_eq!(steps.step_at("metadata.step_configurations.x.config"), Some("outer"));
     }
 }

@@ -3,6 +3,7 @@
 //! `*.yaml.j2` values print as YAML-safe JSON (a subset of YAML), `*.py.j2` values as Python
 //! literals. Nothing reaches the output unescaped except through filters that validate first.
 
+use std::fmt::Write;
 use std::path::Path;
 
 use minijinja::value::Value as JValue;
@@ -30,6 +31,9 @@ pub struct Renderer {
 
 impl Renderer {
     /// The embedded templates, optionally overridden by `<dir>/<engine>/<file>` copies.
+    /// Embedded templates are compiled when first used (a run renders one or two of them;
+    /// `compile_all` proves they all parse); a user's copy is compiled here, so a broken one is
+    /// reported before anything is rendered.
     pub fn new(override_dir: Option<&Path>) -> Result<Renderer> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -46,9 +50,8 @@ impl Renderer {
         env.add_filter("comment", comment);
         env.add_filter("py_ident", py_ident);
         let templates = templates();
-        for (name, source) in &templates {
-            env.add_template_owned(name.clone(), *source).map_err(|e| template_error(name, &e))?;
-        }
+        let embedded: std::collections::HashMap<String, &'static str> = templates.iter().cloned().collect();
+        env.set_loader(move |name| Ok(embedded.get(name).map(|source| (*source).to_string())));
         let mut user = std::collections::BTreeMap::new();
         if let Some(dir) = override_dir {
             reject_unknown_templates(dir, &templates)?;
@@ -69,6 +72,14 @@ impl Renderer {
             }
         }
         Ok(Renderer { env, user })
+    }
+
+    /// Compile every embedded template now (the tests' proof that they all parse).
+    pub fn compile_all(&self) -> Result<()> {
+        for (name, _) in templates() {
+            self.env.get_template(&name).map_err(|e| template_error(&name, &e))?;
+        }
+        Ok(())
     }
 
     /// Render an engine's documents into its files: the documents of one file joined with
@@ -139,7 +150,11 @@ impl Renderer {
                 ));
             }
         }
-        Ok(if out.ends_with('\n') { out } else { out + "\n" })
+        let mut out = out;
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        Ok(out)
     }
 }
 
@@ -189,12 +204,9 @@ fn format_value(
     if value.is_safe() {
         return out.write_str(value.as_str().unwrap_or_default()).map_err(minijinja::Error::from);
     }
-    let json: Value = serde_json::to_value(value).map_err(|e| {
-        minijinja::Error::new(minijinja::ErrorKind::BadSerialization, format!("value cannot be written: {e}"))
-    })?;
-    let text = match state.auto_escape() {
-        AutoEscape::Custom(kind) if kind == "yaml" => yaml_flow(&json),
-        AutoEscape::Custom(kind) if kind == "py" => python_literal(&json),
+    let lang = match state.auto_escape() {
+        AutoEscape::Custom(kind) if kind == "yaml" => Lang::Yaml,
+        AutoEscape::Custom(kind) if kind == "py" => Lang::Python,
         _ => {
             return Err(minijinja::Error::new(
                 minijinja::ErrorKind::InvalidOperation,
@@ -202,61 +214,142 @@ fn format_value(
             ))
         }
     };
-    out.write_str(&text).map_err(minijinja::Error::from)
+    write_template_value(value, lang, out)
 }
 
-/// How one output language spells the scalars; lists and maps are the same flow syntax
-/// (`[a, b]`, `{"k": v}`) in YAML and Python.
-struct Spelling {
-    null: &'static str,
-    bools: [&'static str; 2],
-    string: fn(&str, &mut String),
+/// Write a template value straight into the output, as `write_flow` would write
+/// `serde_json::to_value(value)` (maps with sorted keys, as serde_json's map keeps them),
+/// without building that copy. What has no direct spelling here (numbers, bytes, a map with
+/// a key that is not a string) goes through serde_json, so it is written exactly as before.
+fn write_template_value(
+    value: &JValue,
+    lang: Lang,
+    out: &mut minijinja::Output,
+) -> std::result::Result<(), minijinja::Error> {
+    use minijinja::value::ValueKind;
+    let io = |e: std::fmt::Error| minijinja::Error::from(e);
+    match value.kind() {
+        ValueKind::Undefined | ValueKind::None => out.write_str(lang.null()).map_err(io),
+        ValueKind::Bool => out.write_str(lang.boolean(value.is_true())).map_err(io),
+        ValueKind::String => lang.string(value.as_str().unwrap_or_default(), out).map_err(io),
+        ValueKind::Seq | ValueKind::Iterable => {
+            out.write_str("[").map_err(io)?;
+            for (i, item) in value.try_iter()?.enumerate() {
+                if i > 0 {
+                    out.write_str(", ").map_err(io)?;
+                }
+                write_template_value(&item, lang, out)?;
+            }
+            out.write_str("]").map_err(io)
+        }
+        ValueKind::Map => {
+            let pairs = value.as_object().and_then(minijinja::value::DynObject::try_iter_pairs);
+            let mut entries: Vec<(JValue, JValue)> = pairs.map(Iterator::collect).unwrap_or_default();
+            if !entries.iter().all(|(k, _)| k.kind() == ValueKind::String) {
+                return write_through_json(value, lang, out);
+            }
+            // A template map's keys are unique (struct fields, map keys).
+            entries.sort_by(|(a, _), (b, _)| a.as_str().cmp(&b.as_str()));
+            out.write_str("{").map_err(io)?;
+            for (i, (key, item)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.write_str(", ").map_err(io)?;
+                }
+                lang.string(key.as_str().unwrap_or_default(), out).map_err(io)?;
+                out.write_str(": ").map_err(io)?;
+                write_template_value(item, lang, out)?;
+            }
+            out.write_str("}").map_err(io)
+        }
+        _ => write_through_json(value, lang, out),
+    }
 }
 
-const YAML: Spelling = Spelling { null: "null", bools: ["false", "true"], string: yaml_string };
-const PYTHON: Spelling = Spelling { null: "None", bools: ["False", "True"], string: python_string };
+fn write_through_json(
+    value: &JValue,
+    lang: Lang,
+    out: &mut minijinja::Output,
+) -> std::result::Result<(), minijinja::Error> {
+    let json: Value = serde_json::to_value(value).map_err(|e| {
+        minijinja::Error::new(minijinja::ErrorKind::BadSerialization, format!("value cannot be written: {e}"))
+    })?;
+    write_flow(&json, lang, out).map_err(minijinja::Error::from)
+}
+
+/// The output language of a template: how it spells the scalars. Lists and maps are the same
+/// flow syntax (`[a, b]`, `{"k": v}`) in YAML and Python.
+#[derive(Clone, Copy)]
+enum Lang {
+    Yaml,
+    Python,
+}
+
+impl Lang {
+    fn null(self) -> &'static str {
+        match self {
+            Lang::Yaml => "null",
+            Lang::Python => "None",
+        }
+    }
+
+    fn boolean(self, b: bool) -> &'static str {
+        match (self, b) {
+            (Lang::Yaml, false) => "false",
+            (Lang::Yaml, true) => "true",
+            (Lang::Python, false) => "False",
+            (Lang::Python, true) => "True",
+        }
+    }
+
+    fn string<W: Write>(self, s: &str, out: &mut W) -> std::fmt::Result {
+        match self {
+            Lang::Yaml => yaml_string(s, out),
+            Lang::Python => python_string(s, out),
+        }
+    }
+}
 
 /// JSON flow syntax that every YAML 1.1/1.2 parser reads back as the same value.
 pub fn yaml_flow(v: &Value) -> String {
     let mut out = String::new();
-    write_flow(v, &YAML, &mut out);
+    write_flow(v, Lang::Yaml, &mut out).expect("writing to a String");
     out
 }
 
 /// A Python literal: `None`, `True`, ints, ASCII-only strings, lists, dicts.
 pub fn python_literal(v: &Value) -> String {
     let mut out = String::new();
-    write_flow(v, &PYTHON, &mut out);
+    write_flow(v, Lang::Python, &mut out).expect("writing to a String");
     out
 }
 
-fn write_flow(v: &Value, spelling: &Spelling, out: &mut String) {
+fn write_flow<W: Write>(v: &Value, lang: Lang, out: &mut W) -> std::fmt::Result {
     match v {
-        Value::Null => out.push_str(spelling.null),
-        Value::Bool(b) => out.push_str(spelling.bools[usize::from(*b)]),
-        Value::Number(n) => out.push_str(&n.to_string()),
-        Value::String(s) => (spelling.string)(s, out),
+        Value::Null => out.write_str(lang.null()),
+        Value::Bool(b) => out.write_str(lang.boolean(*b)),
+        Value::Number(n) => write!(out, "{n}"),
+        Value::String(s) => lang.string(s, out),
         Value::Array(items) => {
-            out.push('[');
+            out.write_str("[")?;
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push_str(", ");
+                    out.write_str(", ")?;
                 }
-                write_flow(item, spelling, out);
+                write_flow(item, lang, out)?;
             }
-            out.push(']');
+            out.write_str("]")
         }
         Value::Object(map) => {
-            out.push('{');
+            out.write_str("{")?;
             for (i, (k, item)) in map.iter().enumerate() {
                 if i > 0 {
-                    out.push_str(", ");
+                    out.write_str(", ")?;
                 }
-                (spelling.string)(k, out);
-                out.push_str(": ");
-                write_flow(item, spelling, out);
+                lang.string(k, out)?;
+                out.write_str(": ")?;
+                write_flow(item, lang, out)?;
             }
-            out.push('}');
+            out.write_str("}")
         }
     }
 }
@@ -264,44 +357,67 @@ fn write_flow(v: &Value, spelling: &Spelling, out: &mut String) {
 /// A double-quoted scalar. Beyond JSON's escapes it escapes what YAML does not allow raw in
 /// a stream (DEL, C1 controls, U+FFFE/FFFF) and what YAML 1.1 reads as a line break
 /// (NEL, U+2028, U+2029) or strips (BOM).
-fn yaml_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
+fn yaml_string<W: Write>(s: &str, out: &mut W) -> std::fmt::Result {
+    escaped(s, out, |c, out| {
+        Some(match c {
+            '"' => out.write_str("\\\""),
+            '\\' => out.write_str("\\\\"),
+            '\n' => out.write_str("\\n"),
+            '\t' => out.write_str("\\t"),
+            '\r' => out.write_str("\\r"),
             c if (c as u32) < 0x20
                 || ('\u{7f}'..='\u{9f}').contains(&c)
                 || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}') =>
             {
-                out.push_str(&format!("\\u{:04x}", c as u32));
+                write!(out, "\\u{:04x}", c as u32)
             }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+            _ => return None,
+        })
+    })
 }
 
 /// An ASCII-only Python string literal (the DAG file stays ASCII whatever the input).
-fn python_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            ' '..='~' => out.push(c),
-            c if (c as u32) <= 0xff => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if (c as u32) <= 0xffff => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push_str(&format!("\\U{:08x}", c as u32)),
+fn python_string<W: Write>(s: &str, out: &mut W) -> std::fmt::Result {
+    escaped(s, out, |c, out| {
+        Some(match c {
+            '"' => out.write_str("\\\""),
+            '\\' => out.write_str("\\\\"),
+            '\n' => out.write_str("\\n"),
+            '\t' => out.write_str("\\t"),
+            '\r' => out.write_str("\\r"),
+            ' '..='~' => return None,
+            c if (c as u32) <= 0xff => write!(out, "\\x{:02x}", c as u32),
+            c if (c as u32) <= 0xffff => write!(out, "\\u{:04x}", c as u32),
+            c => write!(out, "\\U{:08x}", c as u32),
+        })
+    })
+}
+
+/// `s` in double quotes, each character that `escape` writes (returning `Some`) replaced by
+/// what it wrote; the runs in between are copied whole.
+fn escaped<W: Write>(
+    s: &str,
+    out: &mut W,
+    escape: impl Fn(char, &mut W) -> Option<std::fmt::Result>,
+) -> std::fmt::Result {
+    out.write_str("\"")?;
+    let mut copied = 0;
+    for (i, c) in s.char_indices() {
+        // Plain ASCII is never escaped by either language.
+        if c.is_ascii() && !c.is_ascii_control() && c != '"' && c != '\\' {
+            continue;
+        }
+        out.write_str(&s[copied..i])?;
+        match escape(c, out) {
+            Some(written) => {
+                written?;
+                copied = i + c.len_utf8();
+            }
+            None => copied = i,
         }
     }
-    out.push('"');
+    out.write_str(&s[copied..])?;
+    out.write_str("\"")
 }
 
 /// One comment line of YAML or Python. Every character that could end the line, that a YAML

@@ -34,7 +34,8 @@ fn every_engine_has_a_template_folder() {
 
 #[test]
 fn templates_compile() {
-    Renderer::new(None).expect("all built-in templates parse");
+    // Embedded templates compile on first use: compile them all here.
+    Renderer::new(None).unwrap().compile_all().expect("all built-in templates parse");
 }
 
 #[test]

@@ -1,5 +1,7 @@
 //! A ZenML snapshot (`PipelineSnapshotResponse` JSON) as a `RawPipeline`.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 use super::parse::typed;
@@ -102,10 +104,17 @@ pub(super) fn pipeline(snap: model::Snapshot, warnings: &mut Vec<Warning>) -> Re
     )?;
     let images = resources.build.as_ref().and_then(|b| b.metadata.as_ref()).map(|m| &m.images);
     let pipeline_image = images.and_then(|i| i.get("orchestrator")).map(|b| b.image.clone());
-    let mut steps = Vec::new();
+    // Looked up once per step: a map, not the ordered list (keys are unique).
+    let images: Option<HashMap<&str, &model::BuildItem>> =
+        images.map(|i| i.iter().map(|(k, v)| (k.as_str(), v)).collect());
+    let found = Found {
+        images: images.as_ref(),
+        pipeline_image: pipeline_image.as_deref(),
+        component_name,
+        flavor: flavor.as_deref(),
+    };
+    let mut steps = Vec::with_capacity(metadata.step_configurations.0.len());
     for (name, step) in metadata.step_configurations.iter() {
-        let found =
-            Found { images, pipeline_image: pipeline_image.as_deref(), component_name, flavor: flavor.as_deref() };
         steps.push(self::step(name, step, &found, warnings)?);
     }
     Ok(RawPipeline {
@@ -150,7 +159,8 @@ fn legacy_flavor(pc: &model::PipelineConfiguration) -> Option<String> {
 
 /// What the snapshot says about every step: build images, the orchestrator component.
 struct Found<'a> {
-    images: Option<&'a OrderedMap<model::BuildItem>>,
+    /// Build images by key (`<step>.orchestrator`).
+    images: Option<&'a HashMap<&'a str, &'a model::BuildItem>>,
     pipeline_image: Option<&'a str>,
     component_name: Option<&'a str>,
     flavor: Option<&'a str>,
@@ -175,7 +185,7 @@ fn step(name: &str, step: &model::Step, found: &Found, warnings: &mut Vec<Warnin
     };
     let image = found
         .images
-        .and_then(|i| i.get(&format!("{name}.orchestrator")))
+        .and_then(|i| i.get(format!("{name}.orchestrator").as_str()))
         .map(|b| b.image.clone())
         .or_else(|| found.pipeline_image.map(String::from))
         .or_else(|| skip_build_image(settings));

@@ -28,7 +28,12 @@ pub(super) fn without_values(message: &str) -> String {
     out
 }
 
+/// Paths are tracked only once parsing failed: the second parse, of the same text, fails the
+/// same way and says where (tracking every key costs a third of the parse).
 pub(super) fn json<T: DeserializeOwned>(text: &str) -> Result<T> {
+    if let Ok(value) = T::deserialize(&mut serde_json::Deserializer::from_str(text)) {
+        return Ok(value);
+    }
     let de = &mut serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -86,6 +91,9 @@ pub(super) fn yaml<T: DeserializeOwned>(text: &str) -> Result<T> {
             message: format!("`[`/`{{` collections nested more than {MAX_YAML_DEPTH} levels deep"),
         }));
     }
+    if let Ok(value) = T::deserialize(serde_yaml::Deserializer::from_str(text)) {
+        return Ok(value);
+    }
     let de = serde_yaml::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -100,6 +108,9 @@ pub(super) fn yaml<T: DeserializeOwned>(text: &str) -> Result<T> {
 
 /// Deserialize a JSON sub-value, reporting errors at `base` + the inner path.
 pub(super) fn typed<T: DeserializeOwned>(value: &Value, base: &str) -> Result<T> {
+    if let Ok(typed) = T::deserialize(value) {
+        return Ok(typed);
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let inner = e.path().to_string();
         let path = if inner == "." { base.to_string() } else { format!("{base}.{inner}") };
