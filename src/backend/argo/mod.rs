@@ -2,17 +2,20 @@
 
 pub mod codes;
 mod context;
+mod nest;
 mod schedule;
+mod share;
+mod size;
 mod step;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 pub use context::*;
 
 use super::k8s;
 use super::names::{self, NameRule, StepNames};
 use super::{Backend, Document, EngineOptions, ObjectKind};
-use crate::error::{Result, Warning};
+use crate::error::{Error, ErrorKind, Result, Warning};
 use crate::ir::{FailureMode, Pipeline};
 
 /// The Argo Workflows target.
@@ -65,7 +68,8 @@ impl Backend for Argo {
 ///
 /// | IR                        | Argo                                                      |
 /// |---------------------------|-----------------------------------------------------------|
-/// | step                      | container template + DAG task (`dependencies`)            |
+/// | step                      | DAG task (`dependencies`) running a container template, shared by steps that differ only in name (`share`) |
+/// | over 200 steps            | nested DAG templates of ≤200 tasks (`nest`)               |
 /// | step.env (RunId)          | `{{workflow.uid}}`                                        |
 /// | step.resources            | `container.resources`                                     |
 /// | step.retry                | `retryStrategy{limit, retryPolicy: Always, backoff}`      |
@@ -77,15 +81,37 @@ impl Backend for Argo {
 /// | parallelism, ttl          | `spec.parallelism`, `spec.ttlStrategy`                    |
 fn lower_workflow(p: &Pipeline, kind: &'static str, warnings: &mut Vec<Warning>) -> Result<WorkflowContext> {
     let names = StepNames::assign(p, &STEP_RULE, &[DAG_TEMPLATE], "Argo")?;
-    let tasks = p
+    let fail_fast = fail_fast(p, warnings);
+    let per_step =
+        p.steps().iter().zip(names.names()).map(|(s, name)| step::template(p, s, name)).collect::<Result<Vec<_>>>()?;
+    let mut taken = HashSet::from([DAG_TEMPLATE.to_string()]);
+    let shared = share::share(p.steps(), per_step, &mut taken);
+    let tasks: Vec<DagTask> = p
         .steps()
         .iter()
         .zip(names.names())
-        .map(|(s, name)| DagTask { name: name.clone(), template: name.clone(), dependencies: names.upstream(s) })
+        .zip(shared.uses)
+        .map(|((s, name), (template, arguments))| DagTask {
+            name: name.clone(),
+            template,
+            dependencies: names.upstream(s),
+            arguments,
+        })
         .collect();
-    let fail_fast = fail_fast(p, warnings);
-    let steps =
-        p.steps().iter().zip(names.names()).map(|(s, name)| step::template(p, s, name)).collect::<Result<Vec<_>>>()?;
+    let (dags, partition) = nest::nest(tasks, fail_fast, &mut taken);
+    let templates = dags.len() + shared.templates.len();
+    if templates > nest::MAX_ITEMS {
+        return Err(Error::new(ErrorKind::Unsupported {
+            engine: "Argo",
+            what: format!(
+                "this pipeline in one Workflow: it needs {templates} templates ({} for steps with different settings, {} DAGs), and Argo 4's CRDs allow at most {}",
+                shared.templates.len(),
+                dags.len(),
+                nest::MAX_ITEMS
+            ),
+            help: "give steps the same settings where they can share them (image, resources, pod settings), or split the pipeline".into(),
+        }));
+    }
     for key in dropped_annotations(p) {
         warnings.push(Warning::new(
             &codes::ANNOTATION_DROPPED,
@@ -101,7 +127,7 @@ fn lower_workflow(p: &Pipeline, kind: &'static str, warnings: &mut Vec<Warning>)
     } else {
         (Some(names::sanitize(p.name(), &NameRule::dns_label(63))), None)
     };
-    Ok(WorkflowContext {
+    let workflow = WorkflowContext {
         header: super::header(p),
         kind,
         name,
@@ -113,9 +139,13 @@ fn lower_workflow(p: &Pipeline, kind: &'static str, warnings: &mut Vec<Warning>)
         parallelism: p.parallelism(),
         image_pull_secrets: pull_secrets.into_iter().map(|name| NameRef { name }).collect(),
         ttl_seconds_after_completion: p.ttl_seconds_after_finished(),
-        dag: DagTemplate { name: DAG_TEMPLATE, fail_fast, tasks },
-        steps,
-    })
+        entrypoint: DAG_TEMPLATE,
+        dags,
+        steps: shared.templates,
+    };
+    size::check(&workflow, p.steps().len(), warnings)?;
+    warnings.extend(partition.and_then(|part| part.warning(p)));
+    Ok(workflow)
 }
 
 /// Argo's `failFast`: stop scheduling after the first failure.
@@ -161,3 +191,6 @@ fn pipeline_annotations(p: &Pipeline) -> BTreeMap<String, String> {
 fn dropped_annotations(p: &Pipeline) -> Vec<String> {
     all_annotations(p).into_iter().filter(|(_, v)| v.contains("{{")).map(|(k, _)| k).collect()
 }
+
+#[cfg(test)]
+mod tests;

@@ -47,6 +47,7 @@ pub fn template(p: &Pipeline, s: &Step, name: &str) -> Result<StepTemplate> {
     let pod_spec_patch = (!extra.is_empty()).then(|| serde_json::to_string(&extra).expect("JSON values serialize"));
     let t = StepTemplate {
         name: name.to_string(),
+        inputs: Vec::new(),
         labels: k8s::pod_labels(p, s),
         annotations,
         image: s.image().to_string(),
