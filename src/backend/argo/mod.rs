@@ -15,7 +15,7 @@ pub use context::*;
 use super::k8s;
 use super::names::{self, NameRule, StepNames};
 use super::{Backend, Document, EngineOptions, ObjectKind};
-use crate::error::{Error, ErrorKind, Result, Warning};
+use crate::error::{Result, Warning};
 use crate::ir::{FailureMode, Pipeline};
 
 /// The Argo Workflows target.
@@ -99,19 +99,6 @@ fn lower_workflow(p: &Pipeline, kind: &'static str, warnings: &mut Vec<Warning>)
         })
         .collect();
     let (dags, partition) = nest::nest(tasks, fail_fast, &mut taken);
-    let templates = dags.len() + shared.templates.len();
-    if templates > nest::MAX_ITEMS {
-        return Err(Error::new(ErrorKind::Unsupported {
-            engine: "Argo",
-            what: format!(
-                "this pipeline in one Workflow: it needs {templates} templates ({} for steps with different settings, {} DAGs), and Argo 4's CRDs allow at most {}",
-                shared.templates.len(),
-                dags.len(),
-                nest::MAX_ITEMS
-            ),
-            help: "give steps the same settings where they can share them (image, resources, pod settings), or split the pipeline".into(),
-        }));
-    }
     for key in dropped_annotations(p) {
         warnings.push(Warning::new(
             &codes::ANNOTATION_DROPPED,
@@ -143,7 +130,9 @@ fn lower_workflow(p: &Pipeline, kind: &'static str, warnings: &mut Vec<Warning>)
         dags,
         steps: shared.templates,
     };
+    // The size first: past it, no partition helps.
     size::check(&workflow, p.steps().len(), warnings)?;
+    nest::check_templates(&workflow)?;
     warnings.extend(partition.and_then(|part| part.warning(p)));
     Ok(workflow)
 }

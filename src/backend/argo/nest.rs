@@ -14,8 +14,8 @@
 use std::collections::{HashMap, HashSet};
 
 use super::share::unique_name;
-use super::{codes, DagTask, DagTemplate, DAG_TEMPLATE};
-use crate::error::Warning;
+use super::{codes, DagTask, DagTemplate, WorkflowContext, DAG_TEMPLATE};
+use crate::error::{Error, ErrorKind, Result, Warning};
 use crate::ir::Pipeline;
 
 /// Argo 4's CRD limit on `spec.templates` and on `dag.tasks` of one template (`maxItems`).
@@ -96,6 +96,23 @@ pub fn nest(tasks: Vec<DagTask>, fail_fast: bool, taken: &mut HashSet<String>) -
         dags.push(DagTemplate { name: names[g].clone(), fail_fast, tasks });
     }
     (dags, Some(Partition { names, members, group_of, upstream, group_deps }))
+}
+
+/// At most 200 templates in all: DAGs and container templates.
+pub fn check_templates(w: &WorkflowContext) -> Result<()> {
+    let templates = w.dags.len() + w.steps.len();
+    if templates <= MAX_ITEMS {
+        return Ok(());
+    }
+    Err(Error::new(ErrorKind::Unsupported {
+        engine: "Argo",
+        what: format!(
+            "this pipeline in one Workflow: it needs {templates} templates ({} DAGs, {} for steps with settings of their own), and Argo 4's CRDs allow at most {MAX_ITEMS}",
+            w.dags.len(),
+            w.steps.len(),
+        ),
+        help: "give steps the same image, resources and pod settings where they can share them, or split the pipeline".into(),
+    }))
 }
 
 /// Level packing (module doc): step indices per group, each group in step order.

@@ -174,3 +174,19 @@ fn a_step_unlike_the_others_keeps_its_own_template_and_names_never_collide() {
     assert_eq!(used, ["zenml-step-2", "zenml-step", "zenml-step-2"]);
     assert!(tasks[1].get("arguments").is_none(), "a template of its own takes no parameters");
 }
+
+#[test]
+fn more_templates_than_argo_allows_are_refused_with_the_count() {
+    let steps: Vec<String> = (0..201).map(|i| format!("{{name: s{i}, image: \"img:{i}\"}}")).collect();
+    let text = format!(
+        "name: p\nsnapshot_id: 11111111-2222-3333-4444-555555555555\nflavor: kubernetes\nimage: i:1\nsteps: [{}]\n",
+        steps.join(", ")
+    );
+    let err = argo_unchecked(&text).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Argo cannot express this pipeline in one Workflow: it needs 204 templates (3 DAGs, 201 for steps with settings \
+         of their own), and Argo 4's CRDs allow at most 200\n  --> p.yaml\n  = help: give steps the same image, \
+         resources and pod settings where they can share them, or split the pipeline"
+    );
+}
