@@ -85,7 +85,7 @@ fn lower_workflow(p: &Pipeline, kind: &'static str, warnings: &mut Vec<Warning>)
     let per_step =
         p.steps().iter().zip(names.names()).map(|(s, name)| step::template(p, s, name)).collect::<Result<Vec<_>>>()?;
     let mut taken = HashSet::from([DAG_TEMPLATE.to_string()]);
-    let shared = share::share(p.steps(), per_step, &mut taken);
+    let shared = share::share(p.steps(), per_step, &mut taken, step::reject_templating)?;
     let tasks: Vec<DagTask> = p
         .steps()
         .iter()

@@ -17,6 +17,7 @@ use super::step::ArgoText;
 use super::{Param, StepTemplate};
 use crate::backend::k8s::{self, EnvText};
 use crate::backend::names;
+use crate::error::Result;
 use crate::ir::Step;
 
 /// Input of a name that is a valid label value: argument, label and annotation at once.
@@ -43,7 +44,15 @@ pub struct Shared {
 /// Groups the per-step templates (named after their tasks) by what they hold besides the step
 /// name, in first-use order. A group of one keeps its step's template as it was; a larger one
 /// becomes a template named `zenml-step` (`-2`, … for further groups; never a name in `taken`).
-pub fn share(steps: &[Step], per_step: Vec<StepTemplate>, taken: &mut HashSet<String>) -> Shared {
+///
+/// `check` sees the first step of each group with its own template: the others differ only in
+/// fields zenc fills with the name, never with `{{`, so they get the same verdict.
+pub fn share(
+    steps: &[Step],
+    per_step: Vec<StepTemplate>,
+    taken: &mut HashSet<String>,
+    check: impl Fn(&Step, &StepTemplate) -> Result<()>,
+) -> Result<Shared> {
     struct Group {
         template: StepTemplate,
         task_name: String,
@@ -60,6 +69,9 @@ pub fn share(steps: &[Step], per_step: Vec<StepTemplate>, taken: &mut HashSet<St
         let g = match keys.entry(key) {
             Entry::Occupied(e) => *e.get(),
             Entry::Vacant(e) => {
+                let mut own = t.clone();
+                fill(&mut own, &args);
+                check(s, &own)?;
                 groups.push(Group { template: t, task_name, first_args: args.clone(), members: 0 });
                 *e.insert(groups.len() - 1)
             }
@@ -91,7 +103,7 @@ pub fn share(steps: &[Step], per_step: Vec<StepTemplate>, taken: &mut HashSet<St
             (t.name.clone(), if t.inputs.is_empty() { Vec::new() } else { args })
         })
         .collect();
-    Shared { templates, uses }
+    Ok(Shared { templates, uses })
 }
 
 /// `base`, or `base-2`, `base-3`, … : the first not in `taken` (then taken).
