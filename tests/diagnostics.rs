@@ -299,8 +299,18 @@ fn a_progress_line_shows_on_a_terminal_only_for_big_inputs() {
     let dir = tmp("progress");
     let big = dir.join("big.yaml");
     std::fs::write(&big, chain(5_001)).unwrap();
-    let args =
-        ["check", big.to_str().unwrap(), "-t", "argo", "--zenml-url", "https://z.example.com", "-A", "no-zenml-secret"];
+    let args = [
+        "check",
+        big.to_str().unwrap(),
+        "-t",
+        "argo",
+        "--zenml-url",
+        "https://z.example.com",
+        "-A",
+        "no-zenml-secret",
+        "-A",
+        "argo-workflow-size",
+    ];
     // Not a terminal: no progress line.
     let out = zenc(&args);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

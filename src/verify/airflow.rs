@@ -114,6 +114,7 @@ fn view(op: &Value) -> Result<TaskView> {
         name: op["task_id"].as_str().unwrap_or_default().to_string(),
         step: op["annotations"][STEP_NAME_ANNOTATION].as_str().map(render).transpose()?,
         upstream: strings(&op["upstream"]),
+        group_waits: Vec::new(),
         image: text(&op["image"])?,
         argv,
         env,

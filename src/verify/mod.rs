@@ -32,6 +32,9 @@ pub struct TaskView {
     pub step: Option<String>,
     /// Engine names of the tasks it waits for.
     pub upstream: Vec<String>,
+    /// Tasks it also waits for as part of a group (Argo's nested DAGs): a superset of the
+    /// steps it depends on there.
+    pub group_waits: Vec<String>,
     pub image: String,
     /// Command and arguments after the engine's substitution and Kubernetes' expansion.
     pub argv: Vec<String>,
@@ -131,12 +134,12 @@ fn in_step_order<'a>(p: &Pipeline, views: &'a [TaskView]) -> Result<Vec<&'a Task
         .collect()
 }
 
-/// The edges read back are exactly `spec.upstream_steps`.
+/// The edges read back are exactly `spec.upstream_steps`; an upstream step in a group the task
+/// waits for as a whole (Argo's nested DAGs) counts as an edge.
 fn check_graph(p: &Pipeline, views: &[&TaskView]) -> Result<()> {
     let step_of: HashMap<&str, &str> = views.iter().zip(p.steps()).map(|(v, s)| (v.name.as_str(), s.name())).collect();
-    for (step, view) in p.steps().iter().zip(views) {
-        let mut got = view
-            .upstream
+    let steps = |view: &TaskView, names: &[String]| {
+        names
             .iter()
             .map(|d| {
                 step_of
@@ -144,13 +147,17 @@ fn check_graph(p: &Pipeline, views: &[&TaskView]) -> Result<()> {
                     .copied()
                     .ok_or_else(|| bug(format!("task `{}` waits for unknown `{d}`", view.name)))
             })
-            .collect::<Result<Vec<&str>>>()?;
-        let mut want: Vec<&str> = step.upstream().iter().map(String::as_str).collect();
-        got.sort_unstable();
-        got.dedup();
-        want.sort_unstable();
-        want.dedup();
-        if got != want {
+            .collect::<Result<std::collections::HashSet<&str>>>()
+    };
+    for (step, view) in p.steps().iter().zip(views) {
+        let got = steps(view, &view.upstream)?;
+        let group = steps(view, &view.group_waits)?;
+        let want: std::collections::HashSet<&str> = step.upstream().iter().map(String::as_str).collect();
+        if !got.is_subset(&want) || want.iter().any(|w| !got.contains(w) && !group.contains(w)) {
+            let mut got: Vec<&str> = got.into_iter().collect();
+            let mut want: Vec<&str> = want.into_iter().collect();
+            got.sort_unstable();
+            want.sort_unstable();
             return Err(bug(format!("step `{}` waits for {got:?}, the input says {want:?}", step.name())));
         }
     }
@@ -305,6 +312,7 @@ mod tests {
             name: name.into(),
             step: None,
             upstream: upstream.iter().map(std::string::ToString::to_string).collect(),
+            group_waits: Vec::new(),
             image: "i".into(),
             argv: Vec::new(),
             env: Vec::new(),

@@ -75,6 +75,7 @@ fn view(t: &Value) -> Result<TaskView> {
     Ok(TaskView {
         step: metadata["annotations"][STEP_NAME_ANNOTATION].as_str().map(String::from),
         upstream: strings(&t["runAfter"]),
+        group_waits: Vec::new(),
         image: c["image"].as_str().unwrap_or_default().to_string(),
         argv: argv(&c["command"], &c["args"], &env, replace),
         env,

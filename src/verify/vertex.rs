@@ -50,6 +50,7 @@ fn view(name: &str, task: &Value, spec: &Value) -> Result<TaskView> {
         name: name.to_string(),
         step: task["taskInfo"]["name"].as_str().map(String::from),
         upstream: strings(&task["dependentTasks"]),
+        group_waits: Vec::new(),
         image: c["image"].as_str().unwrap_or_default().to_string(),
         argv,
         env,

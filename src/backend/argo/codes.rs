@@ -20,6 +20,16 @@ pub const INTERVAL_ANCHOR: Code = Code::warning("argo-interval-anchor", "an inte
         "Argo's `@every 6h` counts from when the controller loads the CronWorkflow, not from \
          the schedule's start time, so runs happen at other times of day than in \
          ZenML.\n\nUse a cron schedule to fix the times of day.");
+pub const NESTED_DAG: Code = Code::warning("argo-nested-dag", "over 200 steps: nested DAGs make some steps wait for steps they do not depend on",
+        "Argo 4's CRDs allow at most 200 tasks per DAG template, so zenc runs larger pipelines as \
+         groups of at most 200 steps, each group a DAG template that the entrypoint DAG runs as \
+         one task. Inside a group every dependency is exact; a group starts only when every \
+         group it depends on has finished. For chains and fans that changes nothing; for other \
+         shapes some steps start later than they could, and a failed step stops the groups after \
+         its own (with `continue_on_failure`, steps there that do not depend on it do not run \
+         either).\n\nThe warning names the first steps that wait longer. Nothing to do if that is \
+         acceptable; otherwise split the pipeline, or compile it for Airflow, which has no such \
+         limit.");
 pub const RUN_ONCE: Code = Code::warning("argo-run-once", "a run-once schedule: emitted a WorkflowTemplate to submit at that time",
         "Argo has no one-off schedule. The output is a WorkflowTemplate, and nothing runs \
          unless someone submits it.\n\nAt the time shown, run `argo submit --from \
@@ -29,4 +39,16 @@ pub const SCHEDULE_WINDOW: Code = Code::warning("argo-schedule-window", "schedul
          schedule's start and end are not carried.\n\nApply it at the start time and delete \
          (or suspend) it at the end.");
 
-pub const CODES: &[Code] = &[ANNOTATION_DROPPED, CATCHUP, FAIL_FAST, INTERVAL_ANCHOR, RUN_ONCE, SCHEDULE_WINDOW];
+pub const WORKFLOW_SIZE: Code = Code::warning("argo-workflow-size", "the running Workflow will exceed the Argo controller's default 1 MiB `MAX_WORKFLOW_SIZE`",
+        "Argo's workflow-controller refuses to keep a Workflow whose spec and status together \
+         exceed `MAX_WORKFLOW_SIZE` (default 1 MiB): the run fails with \"workflow is longer than \
+         maximum allowed size\" once its status has grown. zenc estimates the Workflow as the \
+         compact JSON of the spec plus about 110 bytes of status per step (a run from a \
+         WorkflowTemplate also copies the template's spec into its status).\n\nSet \
+         `MAX_WORKFLOW_SIZE=1572864` (etcd's limit) in the workflow-controller's environment, or \
+         offload node status to a database (`persistence.nodeStatusOffLoad: true` in the \
+         workflow-controller ConfigMap). Above 1.5 MiB zenc refuses the pipeline: etcd stores no \
+         larger object.");
+
+pub const CODES: &[Code] =
+    &[ANNOTATION_DROPPED, CATCHUP, FAIL_FAST, INTERVAL_ANCHOR, NESTED_DAG, RUN_ONCE, SCHEDULE_WINDOW, WORKFLOW_SIZE];

@@ -30,8 +30,11 @@ pub struct WorkflowContext {
     pub image_pull_secrets: Vec<NameRef>,
     /// Seconds a finished workflow is kept.
     pub ttl_seconds_after_completion: Option<u64>,
-    pub dag: DagTemplate,
-    /// One container template per step, in DAG order.
+    /// Name of the entrypoint DAG template.
+    pub entrypoint: &'static str,
+    /// DAG templates: the entrypoint, then (over 200 steps) one per group of steps.
+    pub dags: Vec<DagTemplate>,
+    /// Container templates: one per set of steps that differ only in name, in first-use order.
     pub steps: Vec<StepTemplate>,
 }
 
@@ -41,10 +44,10 @@ pub struct NameRef {
     pub name: String,
 }
 
-/// The entrypoint DAG template.
+/// A DAG template: the entrypoint, or one group of steps.
 #[derive(Debug, Serialize)]
 pub struct DagTemplate {
-    pub name: &'static str,
+    pub name: String,
     /// Argo's `failFast`: stop scheduling after the first failure.
     pub fail_fast: bool,
     pub tasks: Vec<DagTask>,
@@ -56,12 +59,25 @@ pub struct DagTask {
     pub template: String,
     /// Task names that must succeed first.
     pub dependencies: Vec<String>,
+    /// Values of the template's input parameters.
+    pub arguments: Vec<Param>,
 }
 
-/// A container template for one step.
-#[derive(Debug, Serialize)]
+/// An Argo parameter: a task's argument or (without a value) a template's input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Param {
+    pub name: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// A container template: of one step, or shared by steps that differ only in name (which
+/// then arrives as input parameters).
+#[derive(Debug, Clone, Serialize)]
 pub struct StepTemplate {
     pub name: String,
+    /// Input parameters (names only) of a shared template.
+    pub inputs: Vec<Param>,
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
     pub image: String,
@@ -87,7 +103,7 @@ pub struct StepTemplate {
     pub active_deadline_seconds: Option<u64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct RetryStrategy {
     /// Retries after the first attempt.
     pub limit: u32,
@@ -96,7 +112,7 @@ pub struct RetryStrategy {
     pub backoff: Option<Backoff>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Backoff {
     /// First delay, Go duration (`10s`).
     pub duration: String,

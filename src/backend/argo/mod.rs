@@ -2,10 +2,13 @@
 
 pub mod codes;
 mod context;
+mod nest;
 mod schedule;
+mod share;
+mod size;
 mod step;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 pub use context::*;
 
@@ -65,7 +68,8 @@ impl Backend for Argo {
 ///
 /// | IR                        | Argo                                                      |
 /// |---------------------------|-----------------------------------------------------------|
-/// | step                      | container template + DAG task (`dependencies`)            |
+/// | step                      | DAG task (`dependencies`) running a container template, shared by steps that differ only in name (`share`) |
+/// | over 200 steps            | nested DAG templates of ≤200 tasks (`nest`)               |
 /// | step.env (RunId)          | `{{workflow.uid}}`                                        |
 /// | step.resources            | `container.resources`                                     |
 /// | step.retry                | `retryStrategy{limit, retryPolicy: Always, backoff}`      |
@@ -77,15 +81,24 @@ impl Backend for Argo {
 /// | parallelism, ttl          | `spec.parallelism`, `spec.ttlStrategy`                    |
 fn lower_workflow(p: &Pipeline, kind: &'static str, warnings: &mut Vec<Warning>) -> Result<WorkflowContext> {
     let names = StepNames::assign(p, &STEP_RULE, &[DAG_TEMPLATE], "Argo")?;
-    let tasks = p
+    let fail_fast = fail_fast(p, warnings);
+    let per_step =
+        p.steps().iter().zip(names.names()).map(|(s, name)| step::template(p, s, name)).collect::<Result<Vec<_>>>()?;
+    let mut taken = HashSet::from([DAG_TEMPLATE.to_string()]);
+    let shared = share::share(p.steps(), per_step, &mut taken, step::reject_templating)?;
+    let tasks: Vec<DagTask> = p
         .steps()
         .iter()
         .zip(names.names())
-        .map(|(s, name)| DagTask { name: name.clone(), template: name.clone(), dependencies: names.upstream(s) })
+        .zip(shared.uses)
+        .map(|((s, name), (template, arguments))| DagTask {
+            name: name.clone(),
+            template,
+            dependencies: names.upstream(s),
+            arguments,
+        })
         .collect();
-    let fail_fast = fail_fast(p, warnings);
-    let steps =
-        p.steps().iter().zip(names.names()).map(|(s, name)| step::template(p, s, name)).collect::<Result<Vec<_>>>()?;
+    let (dags, partition) = nest::nest(tasks, fail_fast, &mut taken);
     for key in dropped_annotations(p) {
         warnings.push(Warning::new(
             &codes::ANNOTATION_DROPPED,
@@ -101,7 +114,7 @@ fn lower_workflow(p: &Pipeline, kind: &'static str, warnings: &mut Vec<Warning>)
     } else {
         (Some(names::sanitize(p.name(), &NameRule::dns_label(63))), None)
     };
-    Ok(WorkflowContext {
+    let workflow = WorkflowContext {
         header: super::header(p),
         kind,
         name,
@@ -113,9 +126,15 @@ fn lower_workflow(p: &Pipeline, kind: &'static str, warnings: &mut Vec<Warning>)
         parallelism: p.parallelism(),
         image_pull_secrets: pull_secrets.into_iter().map(|name| NameRef { name }).collect(),
         ttl_seconds_after_completion: p.ttl_seconds_after_finished(),
-        dag: DagTemplate { name: DAG_TEMPLATE, fail_fast, tasks },
-        steps,
-    })
+        entrypoint: DAG_TEMPLATE,
+        dags,
+        steps: shared.templates,
+    };
+    // The size first: past it, no partition helps.
+    size::check(&workflow, p.steps().len(), warnings)?;
+    nest::check_templates(&workflow)?;
+    warnings.extend(partition.and_then(|part| part.warning(p)));
+    Ok(workflow)
 }
 
 /// Argo's `failFast`: stop scheduling after the first failure.
@@ -161,3 +180,6 @@ fn pipeline_annotations(p: &Pipeline) -> BTreeMap<String, String> {
 fn dropped_annotations(p: &Pipeline) -> Vec<String> {
     all_annotations(p).into_iter().filter(|(_, v)| v.contains("{{")).map(|(k, _)| k).collect()
 }
+
+#[cfg(test)]
+mod tests;

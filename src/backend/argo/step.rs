@@ -23,7 +23,8 @@ impl EnvText for ArgoText {
     }
 }
 
-/// The container template of step `s`, named `name`.
+/// The container template of step `s`, named `name`; `reject_templating` is left to the
+/// caller, who runs it once per set of alike steps.
 pub fn template(p: &Pipeline, s: &Step, name: &str) -> Result<StepTemplate> {
     LBRACE.reserve(s, "Argo", "`{{` past Argo's templating")?;
     let text = ArgoText;
@@ -47,6 +48,7 @@ pub fn template(p: &Pipeline, s: &Step, name: &str) -> Result<StepTemplate> {
     let pod_spec_patch = (!extra.is_empty()).then(|| serde_json::to_string(&extra).expect("JSON values serialize"));
     let t = StepTemplate {
         name: name.to_string(),
+        inputs: Vec::new(),
         labels: k8s::pod_labels(p, s),
         annotations,
         image: s.image().to_string(),
@@ -68,7 +70,6 @@ pub fn template(p: &Pipeline, s: &Step, name: &str) -> Result<StepTemplate> {
         retry_strategy: retry_strategy(s),
         active_deadline_seconds: s.timeout_seconds(),
     };
-    reject_templating(s, &t)?;
     Ok(t)
 }
 
@@ -87,7 +88,7 @@ fn retry_strategy(s: &Step) -> Option<RetryStrategy> {
 
 /// Argo substitutes `{{…}}` in every template field and offers no escape. Env values,
 /// command and args are protected above; anywhere else a `{{` is refused.
-fn reject_templating(s: &Step, t: &StepTemplate) -> Result<()> {
+pub fn reject_templating(s: &Step, t: &StepTemplate) -> Result<()> {
     let fields = serde_json::json!({
         "image": t.image,
         "labels": t.labels,

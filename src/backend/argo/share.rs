@@ -1,0 +1,163 @@
+//! Steps that differ only in their name share one container template, which gets the name as
+//! input parameters: a pipeline of 5,000 alike steps is one template, not 5,000.
+//!
+//! Argo fills `{{inputs.parameters.x}}` anywhere in a template, metadata included, inserting
+//! the value JSON-escaped; the whole template is then templated again with the globals and once
+//! more on the pod (`workflow/common/util.go SubstituteParams`, `substitutePodParams`), so a
+//! value must never hold `{{`. A name that is a valid label value (`[A-Za-z0-9._-]`, the usual
+//! Python identifier) has no `{`, `$`, quote or newline: one parameter serves the argument,
+//! the label and the annotation. Any other name passes each field already escaped as a
+//! per-step template would write it: the argument with `$$` and `$(ZENC_LBRACE)`, the label
+//! sanitised, the annotation raw (absent when the name holds `{{`).
+
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
+
+use super::step::ArgoText;
+use super::{Param, StepTemplate};
+use crate::backend::k8s::{self, EnvText};
+use crate::backend::names;
+use crate::error::Result;
+use crate::ir::Step;
+
+/// Input of a name that is a valid label value: argument, label and annotation at once.
+const STEP_NAME: &str = "step-name";
+/// Inputs of any other name: the escaped argument and the sanitised label (the annotation
+/// takes `step-name`).
+const STEP_ARG: &str = "step-arg";
+const STEP_LABEL: &str = "step-label";
+/// Name of the first shared template (then `zenml-step-2`, …).
+const SHARED: &str = "zenml-step";
+
+/// `{{inputs.parameters.<name>}}`.
+pub fn input_ref(name: &str) -> String {
+    format!("{{{{inputs.parameters.{name}}}}}")
+}
+
+/// The container templates and, per step, the template it runs and its arguments.
+pub struct Shared {
+    pub templates: Vec<StepTemplate>,
+    /// Per step, in step order: template name and the values of its inputs.
+    pub uses: Vec<(String, Vec<Param>)>,
+}
+
+/// Groups the per-step templates (named after their tasks) by what they hold besides the step
+/// name, in first-use order. A group of one keeps its step's template as it was; a larger one
+/// becomes a template named `zenml-step` (`-2`, … for further groups; never a name in `taken`).
+///
+/// `check` sees the first step of each group with its own template: the others differ only in
+/// fields zenc fills with the name, never with `{{`, so they get the same verdict.
+pub fn share(
+    steps: &[Step],
+    per_step: Vec<StepTemplate>,
+    taken: &mut HashSet<String>,
+    check: impl Fn(&Step, &StepTemplate) -> Result<()>,
+) -> Result<Shared> {
+    struct Group {
+        template: StepTemplate,
+        task_name: String,
+        first_args: Vec<Param>,
+        members: usize,
+    }
+    let mut keys: HashMap<String, usize> = HashMap::new();
+    let mut groups: Vec<Group> = Vec::new();
+    let mut uses: Vec<(usize, Vec<Param>)> = Vec::with_capacity(steps.len());
+    for (s, mut t) in steps.iter().zip(per_step) {
+        let args = parametrize(s, &mut t);
+        let task_name = std::mem::take(&mut t.name);
+        let key = serde_json::to_string(&t).expect("a template serializes");
+        let g = match keys.entry(key) {
+            Entry::Occupied(e) => *e.get(),
+            Entry::Vacant(e) => {
+                let mut own = t.clone();
+                fill(&mut own, &args);
+                check(s, &own)?;
+                groups.push(Group { template: t, task_name, first_args: args.clone(), members: 0 });
+                *e.insert(groups.len() - 1)
+            }
+        };
+        groups[g].members += 1;
+        uses.push((g, args));
+    }
+    taken.extend(groups.iter().filter(|g| g.members == 1).map(|g| g.task_name.clone()));
+    let mut shared = 0;
+    let templates: Vec<StepTemplate> = groups
+        .into_iter()
+        .map(|mut g| {
+            if g.members == 1 {
+                fill(&mut g.template, &g.first_args);
+                g.template.inputs.clear();
+                g.template.name = g.task_name;
+            } else {
+                shared += 1;
+                let base = if shared == 1 { SHARED.to_string() } else { format!("{SHARED}-{shared}") };
+                g.template.name = unique_name(&base, taken);
+            }
+            g.template
+        })
+        .collect();
+    let uses = uses
+        .into_iter()
+        .map(|(g, args)| {
+            let t = &templates[g];
+            (t.name.clone(), if t.inputs.is_empty() { Vec::new() } else { args })
+        })
+        .collect();
+    Ok(Shared { templates, uses })
+}
+
+/// `base`, or `base-2`, `base-3`, … : the first not in `taken` (then taken).
+pub fn unique_name(base: &str, taken: &mut HashSet<String>) -> String {
+    let mut name = base.to_string();
+    let mut n = 1;
+    while taken.contains(&name) {
+        n += 1;
+        name = format!("{base}-{n}");
+    }
+    taken.insert(name.clone());
+    name
+}
+
+/// Replaces the step name in `t`'s `--step_name` argument, `zenml.io/step` label and
+/// `zenml.io/step-name` annotation by input references; returns the inputs' values. A field
+/// that does not hold what zenc writes for the name (a pod-settings label of that key) stays.
+fn parametrize(s: &Step, t: &mut StepTemplate) -> Vec<Param> {
+    let name = s.name();
+    let plain = !name.is_empty() && names::is_label_value(name);
+    let (arg_input, label_input) = if plain { (STEP_NAME, STEP_NAME) } else { (STEP_ARG, STEP_LABEL) };
+    let mut params: Vec<Param> = Vec::new();
+    let mut use_input = |input: &'static str, value: String| {
+        if !params.iter().any(|p| p.name == input) {
+            params.push(Param { name: input, value: Some(value) });
+        }
+        input_ref(input)
+    };
+    let arg = ArgoText.literal(name);
+    for i in 1..t.args.len() {
+        if t.args[i - 1] == "--step_name" && t.args[i] == arg {
+            t.args[i] = use_input(arg_input, arg.clone());
+        }
+    }
+    let [_, _, step_label] = crate::ir::POD_SELECTOR_LABELS;
+    let label = names::label_value(name);
+    if let Some(v) = t.labels.get_mut(step_label).filter(|v| **v == label) {
+        *v = use_input(label_input, label);
+    }
+    if let Some(v) = t.annotations.get_mut(k8s::STEP_NAME_ANNOTATION).filter(|v| *v == name) {
+        *v = use_input(STEP_NAME, name.to_string());
+    }
+    params.sort_by_key(|p| p.name);
+    t.inputs = params.iter().map(|p| Param { name: p.name, value: None }).collect();
+    params
+}
+
+/// Argo's input substitution on the fields `parametrize` replaced: `parametrize` undone.
+fn fill(t: &mut StepTemplate, params: &[Param]) {
+    for p in params {
+        let (placeholder, value) = (input_ref(p.name), p.value.clone().unwrap_or_default());
+        let fields = t.args.iter_mut().chain(t.labels.values_mut()).chain(t.annotations.values_mut());
+        for v in fields.filter(|v| **v == placeholder) {
+            v.clone_from(&value);
+        }
+    }
+}

@@ -1,0 +1,320 @@
+//! How large the Workflow will be in etcd, and the two limits that matter: etcd stores at most
+//! 1.5 MiB per object (`--max-request-bytes`), and Argo's controller keeps a Workflow's spec
+//! plus status under `MAX_WORKFLOW_SIZE` (1 MiB by default).
+//!
+//! Kubernetes stores a custom resource as compact JSON: the size is that of the emitted object
+//! (counted from the context below, field for field as the template writes it, without
+//! building it) plus the status a run adds — about 110 bytes per step (measured on simulated
+//! node status: ≈63 bytes compressed per node, twice with retries, ≈47 bytes in
+//! `taskResultsCompletionStatus`). A run of a WorkflowTemplate holds the template's spec in its
+//! status, so the same numbers apply to `--kind template` and schedules.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{codes, DagTask, DagTemplate, Param, StepTemplate, WorkflowContext};
+use crate::backend::k8s::{EnvEntry, ResourceRequirements};
+use crate::error::{Error, ErrorKind, Result, Warning};
+
+/// Bytes of run-time status per step (module doc).
+pub const STATUS_PER_STEP: usize = 110;
+/// Status and server fields of any Workflow (phase, times, conditions, managedFields, uid).
+const STATUS_FIXED: usize = 2_048;
+/// Argo's default `MAX_WORKFLOW_SIZE`.
+pub const CONTROLLER_LIMIT: usize = 1024 * 1024;
+/// etcd's default `--max-request-bytes`.
+pub const ETCD_LIMIT: usize = 1536 * 1024;
+
+/// Bytes of the compact JSON of the object the template writes for `w`.
+pub fn spec_bytes(w: &WorkflowContext) -> usize {
+    let templates: Vec<TemplateJson> = w
+        .dags
+        .iter()
+        .map(TemplateJson::dag)
+        .chain(w.steps.iter().map(TemplateJson::container))
+        .collect();
+    let object = WorkflowJson {
+        api_version: "argoproj.io/v1alpha1",
+        kind: w.kind,
+        metadata: Metadata {
+            name: w.name.as_deref(),
+            generate_name: w.generate_name.as_deref(),
+            namespace: w.namespace.as_deref(),
+            labels: &w.labels,
+            annotations: &w.annotations,
+        },
+        spec: Spec {
+            entrypoint: w.entrypoint,
+            service_account_name: w.service_account_name.as_deref(),
+            parallelism: w.parallelism,
+            image_pull_secrets: &w.image_pull_secrets,
+            ttl_strategy: w.ttl_seconds_after_completion.map(|s| Ttl { seconds_after_completion: s }),
+            templates,
+        },
+    };
+    json_len(&object)
+}
+
+/// Warns above the controller's limit, refuses above etcd's (spec + estimated status).
+pub fn check(w: &WorkflowContext, steps: usize, warnings: &mut Vec<Warning>) -> Result<()> {
+    let spec = spec_bytes(w);
+    let status = STATUS_FIXED + STATUS_PER_STEP * steps;
+    let total = spec + status;
+    let object = if w.kind == "Workflow" { "the Workflow" } else { "each run's Workflow" };
+    let sizes = format!(
+        "{object} will hold ≈{} in etcd once running (spec {} + ≈{} of run-time status, ≈{STATUS_PER_STEP} B per step)",
+        mib(total),
+        mib(spec),
+        mib(status)
+    );
+    if total > ETCD_LIMIT {
+        let per_step = spec.div_ceil(steps) + STATUS_PER_STEP;
+        return Err(Error::new(ErrorKind::Unsupported {
+            engine: "Argo",
+            what: format!("this pipeline of {steps} steps in one Workflow: {sizes}, and etcd stores at most {} per object", mib(ETCD_LIMIT)),
+            help: format!(
+                "split the pipeline (≈{} steps of this one fit), or compile it for Airflow, whose DAG file has no such limit",
+                ETCD_LIMIT.saturating_sub(STATUS_FIXED) / per_step
+            ),
+        }));
+    }
+    if total > CONTROLLER_LIMIT {
+        warnings.push(Warning::new(
+            &codes::WORKFLOW_SIZE,
+            format!(
+                "{sizes}, over the Argo controller's default limit of {}: set `MAX_WORKFLOW_SIZE=1572864` in the workflow-controller's environment, or offload node status (`persistence.nodeStatusOffLoad: true`)",
+                mib(CONTROLLER_LIMIT)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `1.42 MiB`.
+fn mib(bytes: usize) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    let m = bytes as f64 / (1024.0 * 1024.0);
+    format!("{m:.2} MiB")
+}
+
+/// Bytes `value` takes as compact JSON, counted without keeping them.
+fn json_len(value: &impl Serialize) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).expect("the context serializes");
+    count.0
+}
+
+// The object as `templates/argo/workflow.yaml.j2` writes it: same keys, same omissions.
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WorkflowJson<'a> {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: Metadata<'a>,
+    spec: Spec<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Metadata<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    generate_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace: Option<&'a str>,
+    labels: &'a BTreeMap<String, String>,
+    annotations: &'a BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Spec<'a> {
+    entrypoint: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service_account_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parallelism: Option<u32>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    image_pull_secrets: &'a [super::NameRef],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ttl_strategy: Option<Ttl>,
+    templates: Vec<TemplateJson<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Ttl {
+    seconds_after_completion: u64,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum TemplateJson<'a> {
+    Dag(DagJson<'a>),
+    Container(Box<ContainerJson<'a>>),
+}
+
+impl<'a> TemplateJson<'a> {
+    fn dag(d: &'a DagTemplate) -> Self {
+        TemplateJson::Dag(DagJson {
+            name: &d.name,
+            dag: DagBody { fail_fast: d.fail_fast, tasks: d.tasks.iter().map(Task::of).collect() },
+        })
+    }
+
+    fn container(t: &'a StepTemplate) -> Self {
+        TemplateJson::Container(Box::new(ContainerJson {
+            name: &t.name,
+            inputs: (!t.inputs.is_empty()).then_some(Parameters { parameters: &t.inputs }),
+            metadata: Meta { labels: &t.labels, annotations: &t.annotations },
+            service_account_name: t.service_account_name.as_deref(),
+            node_selector: &t.node_selector,
+            affinity: t.affinity.as_ref(),
+            tolerations: &t.tolerations,
+            scheduler_name: t.scheduler_name.as_deref(),
+            priority_class_name: t.priority_class_name.as_deref(),
+            volumes: &t.volumes,
+            pod_spec_patch: t.pod_spec_patch.as_deref(),
+            active_deadline_seconds: t.active_deadline_seconds,
+            retry_strategy: t.retry_strategy.as_ref().map(|r| RetryStrategyJson {
+                limit: r.limit,
+                retry_policy: r.retry_policy,
+                backoff: r.backoff.as_ref().map(|b| BackoffJson { duration: &b.duration, factor: b.factor }),
+            }),
+            container: Container {
+                name: "main",
+                image: &t.image,
+                command: &t.command,
+                args: &t.args,
+                env: &t.env,
+                env_from: &t.env_from,
+                resources: t.resources.as_ref(),
+                volume_mounts: &t.volume_mounts,
+                security_context: t.security_context.as_ref(),
+            },
+        }))
+    }
+}
+
+#[derive(Serialize)]
+struct DagJson<'a> {
+    name: &'a str,
+    dag: DagBody<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DagBody<'a> {
+    fail_fast: bool,
+    tasks: Vec<Task<'a>>,
+}
+
+#[derive(Serialize)]
+struct Task<'a> {
+    name: &'a str,
+    template: &'a str,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    dependencies: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    arguments: Option<Parameters<'a>>,
+}
+
+impl<'a> Task<'a> {
+    fn of(t: &'a DagTask) -> Task<'a> {
+        Task {
+            name: &t.name,
+            template: &t.template,
+            dependencies: &t.dependencies,
+            arguments: (!t.arguments.is_empty()).then_some(Parameters { parameters: &t.arguments }),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Parameters<'a> {
+    parameters: &'a [Param],
+}
+
+#[derive(Serialize)]
+struct Meta<'a> {
+    labels: &'a BTreeMap<String, String>,
+    annotations: &'a BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+struct BackoffJson<'a> {
+    duration: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    factor: Option<u64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RetryStrategyJson<'a> {
+    limit: u32,
+    retry_policy: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backoff: Option<BackoffJson<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Container<'a> {
+    name: &'static str,
+    image: &'a str,
+    command: &'a [String],
+    args: &'a [String],
+    env: &'a [EnvEntry],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    env_from: &'a [Value],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resources: Option<&'a ResourceRequirements>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    volume_mounts: &'a [Value],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    security_context: Option<&'a Value>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ContainerJson<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inputs: Option<Parameters<'a>>,
+    metadata: Meta<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service_account_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    node_selector: &'a BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    affinity: Option<&'a Value>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    tolerations: &'a [Value],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scheduler_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    priority_class_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    volumes: &'a [Value],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pod_spec_patch: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    active_deadline_seconds: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_strategy: Option<RetryStrategyJson<'a>>,
+    container: Container<'a>,
+}
