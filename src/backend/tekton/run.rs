@@ -18,11 +18,12 @@ use crate::ir::{FailureMode, Pipeline, Step, POD_SELECTOR_LABELS};
 /// |---------------------------|------------------------------------------------------------|
 /// | step                      | pipeline task with inline `taskSpec`, one step `main`      |
 /// | step.upstream             | `runAfter`                                                 |
-/// | step.env (RunId)          | task param `zenml-run-id: $(context.pipelineRun.uid)` → env `$(params.zenml-run-id)` |
+/// | step.env (RunId)          | step env `$(context.pipelineRun.uid)` (propagated into inline taskSpecs) |
+/// | step.env shared by all    | run `taskRunTemplate.podTemplate.env` (`inline`)           |
 /// | step.resources            | step `computeResources`                                    |
 /// | step.retry                | task `retries` (delay/backoff lost: `tekton-retry-backoff`) |
 /// | step.timeout_seconds      | task `timeout`; run `timeouts.pipeline: 0s`                |
-/// | pod.labels/annotations    | `taskSpec.metadata`                                        |
+/// | pod.labels/annotations    | `taskSpec.metadata`; labels all tasks share on the PipelineRun (`inline`) |
 /// | pod.volumes/volume_mounts | `taskSpec.volumes`, step `volumeMounts`                    |
 /// | pod.security_context      | step `securityContext`                                     |
 /// | pod.node_selector/...     | PipelineRun `taskRunTemplate.podTemplate` or `taskRunSpecs[].podTemplate` |
