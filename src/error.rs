@@ -42,6 +42,8 @@ pub enum ErrorKind {
     NameCollision { engine: &'static str, first: String, second: String, name: String },
     /// The engine cannot express this input.
     Unsupported { engine: &'static str, what: String, help: String },
+    /// An engine's own refusal, with a code from the engine's table (`tekton-too-large`).
+    Engine { code: &'static crate::diagnostic::Code, message: String, help: String },
     /// A bug in a template of ours.
     Template { engine: &'static str, template: String, message: String },
     /// A broken internal invariant.
@@ -184,6 +186,10 @@ impl Error {
             }
             ErrorKind::Unsupported { engine, what, help } => {
                 write!(f, "{engine} cannot express {what}")?;
+                Some(help.clone())
+            }
+            ErrorKind::Engine { message, help, .. } => {
+                write!(f, "{message}")?;
                 Some(help.clone())
             }
             ErrorKind::Template { engine, template, message } => {

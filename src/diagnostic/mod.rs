@@ -101,6 +101,7 @@ pub fn error_code(kind: &ErrorKind) -> &'static Code {
         ErrorKind::UnknownFlavor { .. } => &codes::UNKNOWN_FLAVOR,
         ErrorKind::NameCollision { .. } => &codes::NAME_COLLISION,
         ErrorKind::Unsupported { .. } => &codes::UNSUPPORTED,
+        ErrorKind::Engine { code, .. } => code,
         ErrorKind::Template { .. } => &codes::INTERNAL_TEMPLATE,
         ErrorKind::Internal { .. } => &codes::INTERNAL,
     }

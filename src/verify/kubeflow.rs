@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use super::substitute::kfp_placeholders;
 use super::{bug, container_env, main_file, string_map, strings, yaml_documents, EnvView, Resources, TaskView, RUN_ID};
+use crate::backend::kfp::{STEP_NAME_INPUT, STEP_NAME_REF};
 use crate::backend::kubeflow::{RECURRING_RUN_SUFFIX, RUN_ID_FIELD_PATH};
 use crate::backend::Artifact;
 use crate::error::Result;
@@ -33,8 +34,12 @@ fn view(name: &str, task: &Value, spec: &Value, platform: &Value) -> Result<Task
     let label = spec["components"][component]["executorLabel"].as_str().unwrap_or_default();
     let c = &spec["deploymentSpec"]["executors"][label]["container"];
     let k8s = &platform[label];
+    // A shared executor takes the step name as an input, which KFP's driver puts in the args
+    // before the pod exists.
+    let step_name = task["inputs"]["parameters"][STEP_NAME_INPUT]["runtimeValue"]["constant"].as_str();
+    let resolve = |a: &str| step_name.map_or_else(|| a.to_string(), |n| a.replace(STEP_NAME_REF, n));
     // KFP runs on Argo, which would template a `{{` left in the pod spec.
-    if serde_json::to_string(c).expect("JSON values serialize").contains("{{") {
+    if resolve(&serde_json::to_string(c).expect("JSON values serialize")).contains("{{") {
         return Err(bug(format!("task `{name}`: Argo would template the container")));
     }
     let mut env = container_env(c["env"].as_array().map_or(&[][..], Vec::as_slice), str::to_string);
@@ -42,7 +47,7 @@ fn view(name: &str, task: &Value, spec: &Value, platform: &Value) -> Result<Task
     let argv = strings(&c["command"])
         .iter()
         .chain(&strings(&c["args"]))
-        .map(|a| kfp_placeholders(a).map_err(bug))
+        .map(|a| kfp_placeholders(&resolve(a)).map_err(bug))
         .collect::<Result<Vec<String>>>()?;
     let visible = super::values(&env);
     let argv = argv.iter().map(|a| super::substitute::kubelet_expand(a, &visible)).collect();
@@ -54,7 +59,8 @@ fn view(name: &str, task: &Value, spec: &Value, platform: &Value) -> Result<Task
         image: c["image"].as_str().unwrap_or_default().to_string(),
         argv,
         env,
-        labels: Some(string_map(&k8s["podMetadata"]["labels"])),
+        // One PlatformSpec entry serves every step of a shared executor: no per-step labels.
+        labels: step_name.is_none().then(|| string_map(&k8s["podMetadata"]["labels"])),
         resources: resources(&c["resources"]),
     })
 }

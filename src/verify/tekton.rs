@@ -18,15 +18,15 @@ const RUN_UID: &str = "context.pipelineRun.uid";
 /// One view per pipeline task; Tekton's param and context replacement replayed.
 pub fn read_back(artifacts: &[Artifact]) -> Result<Vec<TaskView>> {
     let docs = yaml_documents(main_file(artifacts)?)?;
-    let spec = pipeline_spec(&docs)?;
+    let (spec, run) = pipeline_spec(&docs)?;
     let tasks = spec["tasks"].as_array().ok_or_else(|| bug("no tasks".into()))?;
-    tasks.iter().map(view).collect()
+    tasks.iter().map(|t| view(t, run.as_ref())).collect()
 }
 
 /// The tasks' spec: of the Pipeline, or inline in the run (a document of its own, or the
-/// manifest the schedule's ConfigMap holds). A run either is self-contained or names the
-/// Pipeline of the same file.
-fn pipeline_spec(docs: &[Value]) -> Result<Value> {
+/// manifest the schedule's ConfigMap holds), and the run if there is one. A run either is
+/// self-contained or names the Pipeline of the same file.
+fn pipeline_spec(docs: &[Value]) -> Result<(Value, Option<Value>)> {
     let pipeline = docs.iter().find(|d| d["kind"] == "Pipeline");
     let run = match docs.iter().find(|d| d["kind"] == "PipelineRun") {
         Some(run) => Some(run.clone()),
@@ -44,14 +44,16 @@ fn pipeline_spec(docs: &[Value]) -> Result<Value> {
             if run.as_ref().is_some_and(|r| r["spec"]["pipelineRef"]["name"].as_str() != name) {
                 return Err(bug("the PipelineRun does not reference the Pipeline".into()));
             }
-            Ok(pipeline["spec"].clone())
+            Ok((pipeline["spec"].clone(), run.clone()))
         }
-        (None, Some(run)) if run["spec"].get("pipelineRef").is_none() => Ok(run["spec"]["pipelineSpec"].clone()),
+        (None, Some(run)) if run["spec"].get("pipelineRef").is_none() => {
+            Ok((run["spec"]["pipelineSpec"].clone(), Some(run.clone())))
+        }
         (None, _) => Err(bug("neither a Pipeline nor a self-contained PipelineRun".into())),
     }
 }
 
-fn view(t: &Value) -> Result<TaskView> {
+fn view(t: &Value, run: Option<&Value>) -> Result<TaskView> {
     let name = t["name"].as_str().unwrap_or_default().to_string();
     let steps = t["taskSpec"]["steps"].as_array().ok_or_else(|| bug(format!("task `{name}`: no taskSpec")))?;
     let [c] = steps.as_slice() else {
@@ -70,8 +72,11 @@ fn view(t: &Value) -> Result<TaskView> {
     known.push((RUN_UID.into(), RUN_ID.into()));
     let known: Vec<(&str, &str)> = known.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let replace = |s: &str| tekton_replace(s, &known);
-    let env = container_env(c["env"].as_array().map_or(&[][..], Vec::as_slice), replace);
+    let env = container_env(&step_env(c, run, &name, &replace), ToString::to_string);
     let metadata = &t["taskSpec"]["metadata"];
+    // A TaskRun gets the run's labels, then the taskSpec's; its pod gets the TaskRun's.
+    let mut labels = run.map(|r| string_map(&r["metadata"]["labels"])).unwrap_or_default();
+    labels.extend(string_map(&metadata["labels"]));
     Ok(TaskView {
         step: metadata["annotations"][STEP_NAME_ANNOTATION].as_str().map(String::from),
         upstream: strings(&t["runAfter"]),
@@ -79,8 +84,37 @@ fn view(t: &Value) -> Result<TaskView> {
         image: c["image"].as_str().unwrap_or_default().to_string(),
         argv: argv(&c["command"], &c["args"], &env, replace),
         env,
-        labels: Some(string_map(&metadata["labels"])),
+        labels: Some(labels),
         resources: k8s_resources(&c["computeResources"]),
         name,
     })
+}
+
+/// The step's env with Tekton's replacement done, then the run's pod-template env (the task's
+/// own pod template merged over the run's by name), which Tekton adds after it and which wins
+/// on equal names (`pkg/pod/pod.go` `Build`; `pod.MergePodTemplateWithDefault`).
+fn step_env(c: &Value, run: Option<&Value>, task: &str, replace: &impl Fn(&str) -> String) -> Vec<Value> {
+    let entries = |v: &Value| v.as_array().cloned().unwrap_or_default();
+    let mut pod = run.map(|r| entries(&r["spec"]["taskRunTemplate"]["podTemplate"]["env"])).unwrap_or_default();
+    let own = run
+        .and_then(|r| r["spec"]["taskRunSpecs"].as_array())
+        .into_iter()
+        .flatten()
+        .find(|s| s["pipelineTaskName"] == task)
+        .map(|s| entries(&s["podTemplate"]["env"]))
+        .unwrap_or_default();
+    pod.retain(|e| own.iter().all(|o| o["name"] != e["name"]));
+    pod.splice(0..0, own);
+    let mut env: Vec<Value> = entries(&c["env"])
+        .into_iter()
+        .filter(|e| pod.iter().all(|p| p["name"] != e["name"]))
+        .map(|mut e| {
+            if let Some(v) = e["value"].as_str() {
+                e["value"] = Value::String(replace(v));
+            }
+            e
+        })
+        .collect();
+    env.extend(pod);
+    env
 }

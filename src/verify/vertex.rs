@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::substitute::{kfp_placeholders, kubelet_expand};
 use super::{bug, container_env, main_file, strings, values, yaml_documents, EnvView, Resources, TaskView, RUN_ID};
+use crate::backend::kfp::{STEP_NAME_INPUT, STEP_NAME_REF};
 use crate::backend::vertex::{wrapper_script, RUN_ID as PIPELINE_JOB_NAME, RUN_ID_INPUT, SCHEDULE_SUFFIX, SHELL};
 use crate::backend::Artifact;
 use crate::error::Result;
@@ -38,7 +39,12 @@ fn view(name: &str, task: &Value, spec: &Value) -> Result<TaskView> {
         .chain(&strings(&c["args"]))
         .map(|a| {
             let placeholder = format!("{{{{$.inputs.parameters['{RUN_ID_INPUT}']}}}}");
-            kfp_placeholders(&a.replace(&placeholder, RUN_ID)).map_err(bug)
+            let mut a = a.replace(&placeholder, RUN_ID);
+            // A shared executor takes the step name as an input (a name with no `$` or `{`).
+            if let Some(step) = task["inputs"]["parameters"][STEP_NAME_INPUT]["runtimeValue"]["constant"].as_str() {
+                a = a.replace(STEP_NAME_REF, step);
+            }
+            kfp_placeholders(&a).map_err(bug)
         })
         .collect::<Result<Vec<String>>>()?;
     let expanded: Vec<String> = resolved.iter().map(|a| kubelet_expand(a, &values(&env))).collect();

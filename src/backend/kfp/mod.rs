@@ -4,7 +4,7 @@
 //! the pipeline spec a request body embeds. Maps of the IR (components, executors, tasks) are
 //! kept as [`Named`] lists, so templates lay them out in pipeline order.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -142,7 +142,7 @@ pub struct Executor {
 }
 
 /// `PipelineContainerSpec`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Container {
     pub image: String,
     pub command: Vec<String>,
@@ -156,7 +156,7 @@ pub struct Container {
 
 /// `container.resources`. The `resource*` strings are Kubernetes quantities; the numeric
 /// `cpuLimit`/`memoryLimit` (deprecated in the proto) are what older readers use.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -177,7 +177,7 @@ pub struct ResourceSpec {
 }
 
 /// `resources.accelerator`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Accelerator {
     /// Deprecated twin of `resource_type`.
@@ -266,6 +266,103 @@ impl RetryPolicy {
         let backoff_factor = r.backoff_factor().max(1) as f64;
         RetryPolicy { max_retry_count: r.limit(), backoff_duration: go_duration(r.delay_seconds()), backoff_factor }
     }
+}
+
+/// The input parameter of a shared executor that carries the step name.
+pub const STEP_NAME_INPUT: &str = "step_name";
+/// Where a shared executor's args take the step name: KFP's driver (Vertex AI's service)
+/// replaces it with the task's constant before the container starts.
+pub const STEP_NAME_REF: &str = "{{$.inputs.parameters['step_name']}}";
+/// Base name of the shared components and executors (`comp-zenml-step`, `exec-zenml-step-2`).
+const SHARED_NAME: &str = "zenml-step";
+
+/// The container of step `name` with the step name passed as a parameter, for sharing: `None`
+/// when the name may not be shared. Only names that are valid label values share (letters,
+/// digits, `-`, `_`, `.`: every Python identifier not starting with `_`): with no `$`, `{`,
+/// quote or newline, the value is exact whether KFP substitutes it before or after Kubernetes
+/// expands `$(VAR)`, and the literal argument needed no escaping.
+pub fn parametrized(container: &Container, name: &str) -> Option<Container> {
+    if !super::names::is_label_value(name) || name.is_empty() {
+        return None;
+    }
+    let mut args = container.args.clone();
+    let mut found = false;
+    for i in 1..args.len() {
+        if args[i] == name && args[i - 1] == "--step_name" {
+            args[i] = STEP_NAME_REF.to_string();
+            found = true;
+        }
+    }
+    found.then(|| Container { args, ..container.clone() })
+}
+
+/// Folds the steps whose `keys` are equal (two or more) into one component and executor that
+/// takes the step name as the `step_name` input; each task passes its step name as a constant.
+/// `spec` holds one component, executor and task per step, in step order; `shared[i]` is step
+/// `i`'s parametrized container (`parametrized`), `keys[i]` what else must be equal (the
+/// engine's per-executor settings). Returns, per step, the shared executor label it now uses.
+/// Names are `zenml-step`, `zenml-step-2`, … in order of first use, never a task's name.
+pub fn share(spec: &mut PipelineSpec, shared: Vec<Option<Container>>, keys: &[String]) -> Vec<Option<String>> {
+    let mut groups: HashMap<String, usize> = HashMap::new();
+    let mut members: Vec<usize> = Vec::new();
+    let mut group_of: Vec<Option<usize>> = Vec::with_capacity(shared.len());
+    for (c, key) in shared.iter().zip(keys) {
+        group_of.push(c.as_ref().map(|c| {
+            let key = serde_json::to_string(&(c, key)).expect("contexts are plain data");
+            let next = groups.len();
+            let g = *groups.entry(key).or_insert(next);
+            if g == members.len() {
+                members.push(0);
+            }
+            members[g] += 1;
+            g
+        }));
+    }
+    let taken: HashSet<String> = spec.tasks.iter().map(|t| t.name.clone()).collect();
+    let mut names: Vec<Option<String>> = vec![None; members.len()];
+    let mut next = 1;
+    let mut labels = Vec::with_capacity(shared.len());
+    let mut keep = Vec::with_capacity(shared.len());
+    for (i, (container, g)) in shared.into_iter().zip(group_of).enumerate() {
+        let Some(g) = g.filter(|&g| members[g] > 1) else {
+            labels.push(None);
+            keep.push(true);
+            continue;
+        };
+        let first = names[g].is_none();
+        let name = names[g].get_or_insert_with(|| loop {
+            let candidate = if next == 1 { SHARED_NAME.to_string() } else { format!("{SHARED_NAME}-{next}") };
+            next += 1;
+            if !taken.contains(&candidate) {
+                break candidate;
+            }
+        });
+        let (component, label) = component_and_executor_names(name);
+        if first {
+            let c = &mut spec.components[i];
+            c.name.clone_from(&component);
+            c.item.executor_label.clone_from(&label);
+            let inputs =
+                c.item.input_definitions.get_or_insert_with(|| InputDefinitions { parameters: BTreeMap::new() });
+            inputs.parameters.insert(STEP_NAME_INPUT.into(), ParameterSpec { parameter_type: "STRING" });
+            spec.executors[i] =
+                Named { name: label.clone(), item: Executor { container: container.expect("grouped") } };
+        }
+        keep.push(first);
+        let task = &mut spec.tasks[i].item;
+        task.component_ref.name = component;
+        let constant = TaskInput { runtime_value: RuntimeValue { constant: task.task_info.name.clone() } };
+        task.inputs
+            .get_or_insert_with(|| TaskInputs { parameters: BTreeMap::new() })
+            .parameters
+            .insert(STEP_NAME_INPUT.into(), constant);
+        labels.push(Some(label));
+    }
+    let mut kept = keep.iter();
+    spec.components.retain(|_| *kept.next().expect("one per step"));
+    let mut kept = keep.iter();
+    spec.executors.retain(|_| *kept.next().expect("one per step"));
+    labels
 }
 
 /// `comp-<task>` and `exec-<task>`.

@@ -50,7 +50,7 @@ impl Backend for Kubeflow {
     ///
     /// | IR                         | KFP                                                              |
     /// |----------------------------|------------------------------------------------------------------|
-    /// | step                       | `comp-<t>` + `exec-<t>` container + root DAG task `<t>`          |
+    /// | step                       | `comp-<t>` + `exec-<t>` container + root DAG task `<t>`; steps that differ only in name share `comp-zenml-step` + `exec-zenml-step` (input `step_name`) |
     /// | step.upstream              | task `dependentTasks`                                            |
     /// | (caching)                  | `cachingOptions: {}` (off: ZenML caches itself)                  |
     /// | step.env Literal/Kubernetes| container `env` (`$` doubled for literals)                      |
@@ -84,6 +84,8 @@ impl Backend for Kubeflow {
         };
         let mut executors = Vec::new();
         let mut dropped = Dropped::default();
+        let mut shared = Vec::with_capacity(p.steps().len());
+        let mut keys = Vec::with_capacity(p.steps().len());
         for (s, name) in p.steps().iter().zip(names.names()) {
             let (component, label) = kfp::component_and_executor_names(name);
             spec.components.push(Named {
@@ -91,12 +93,21 @@ impl Backend for Kubeflow {
                 item: Component { executor_label: label.clone(), input_definitions: None },
             });
             let container = executor::container(s, &mut dropped)?;
+            let config = platform::executor_config(p, s, &mut dropped);
+            let (container_key, key) = match platform::without_step(&config, s) {
+                Some(common) => (kfp::parametrized(&container, s.name()), common),
+                None => (None, String::new()),
+            };
+            shared.push(container_key);
+            keys.push(key);
             spec.executors.push(Named { name: label.clone(), item: Executor { container } });
             env_order(s, &mut dropped);
             spec.tasks.push(Named { name: name.clone(), item: task(s, component, names.upstream(s)) });
-            executors.push(Named { name: label, item: platform::executor_config(p, s, &mut dropped) });
+            executors.push(Named { name: label, item: config });
         }
         dropped.warn(warnings);
+        let labels = kfp::share(&mut spec, shared, &keys);
+        let executors = platform::share(executors, &labels);
         // Every step has at least the run id in fieldPathAsEnv, so the PlatformSpec always exists.
         let pipeline_config = p
             .ttl_seconds_after_finished()

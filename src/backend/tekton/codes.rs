@@ -38,8 +38,16 @@ pub const RUN_SETTINGS: Code = Code::warning("tekton-run-settings", "`--kind pip
 pub const SCHEDULE_WINDOW: Code = Code::warning("tekton-schedule-window", "schedule `start_time`/`end_time`: CronJobs have no window",
         "The CronJob fires from when it is applied until it is deleted or suspended.\n\nApply \
          it at the start time and delete (or suspend) it at the end.");
+pub const TOO_LARGE: Code = Code::error("tekton-too-large", "a PipelineRun too large for etcd once Tekton has copied its spec into its status",
+        "etcd stores at most 1.5 MiB per object (the API server's default `--max-request-bytes`). \
+         A running PipelineRun holds its tasks twice — in its spec, and in `status.pipelineSpec`, \
+         which Tekton copies there — plus a reference to every TaskRun, so it outgrows etcd at \
+         about half the size of its spec; zenc estimates that size and refuses instead of \
+         writing a run the cluster cannot keep.\n\nCompile with `--kind pipeline` (the Pipeline \
+         is its own object: a PipelineRun that names it holds the tasks once), compile for Argo \
+         or Airflow, or split the pipeline. The message says how many steps of this pipeline fit.");
 pub const TTL: Code = Code::warning("tekton-ttl", "`ttl_seconds_after_finished`: Tekton has no per-run TTL",
         "Finished PipelineRuns (and their pods) are kept until something prunes them.\n\nRun \
          Tekton's pruner, or `tkn pipelinerun delete --keep N` on a schedule.");
 
-pub const CODES: &[Code] = &[CATCHUP, FAILURE_MODE, INTERVAL, PARALLELISM, POD_FIELD, RETRY_BACKOFF, RUN_ONCE, RUN_SETTINGS, SCHEDULE_WINDOW, TTL];
+pub const CODES: &[Code] = &[CATCHUP, FAILURE_MODE, INTERVAL, PARALLELISM, POD_FIELD, RETRY_BACKOFF, RUN_ONCE, RUN_SETTINGS, SCHEDULE_WINDOW, TOO_LARGE, TTL];

@@ -34,10 +34,6 @@ pub struct TaskContext {
     pub retries: Option<u32>,
     /// Task deadline, Go duration (`1h0m0s`).
     pub timeout: Option<String>,
-    /// Pipeline-task params: the run id.
-    pub params: Vec<ParamValue>,
-    /// `taskSpec.params` declarations.
-    pub param_specs: Vec<ParamSpec>,
     /// `taskSpec.metadata.labels`.
     pub labels: BTreeMap<String, String>,
     /// `taskSpec.metadata.annotations`.
@@ -46,21 +42,6 @@ pub struct TaskContext {
     pub volumes: Vec<Value>,
     /// The one step.
     pub step: StepContext,
-}
-
-/// `{name, value}` of a pipeline-task param.
-#[derive(Debug, Serialize)]
-pub struct ParamValue {
-    pub name: &'static str,
-    pub value: &'static str,
-}
-
-/// `{name, type}` of a taskSpec param.
-#[derive(Debug, Serialize)]
-pub struct ParamSpec {
-    pub name: &'static str,
-    #[serde(rename = "type")]
-    pub kind: &'static str,
 }
 
 /// The step container.
@@ -119,6 +100,9 @@ pub struct TaskRunSpec {
 pub struct PodTemplate {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub node_selector: BTreeMap<String, String>,
+    /// Env every step of the run shares (`run::share`): Tekton appends it to each step's env.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<EnvEntry>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tolerations: Vec<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]

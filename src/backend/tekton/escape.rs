@@ -1,6 +1,6 @@
 //! Tekton's `$(…)` substitution, and the escaping that carries a literal past it.
 
-use super::RUN_ID_REF;
+use super::RUN_ID;
 use crate::backend::k8s::{Carrier, EnvText};
 
 /// Holds a single `$`: a literal `$(` is written `$(ZENC_DOLLAR)(`, which Tekton leaves alone
@@ -23,7 +23,7 @@ impl EnvText for TektonText {
         s.to_string()
     }
     fn run_id(&self) -> String {
-        RUN_ID_REF.to_string()
+        RUN_ID.to_string()
     }
 }
 

@@ -12,6 +12,7 @@ mod escape;
 
 mod run;
 mod schedule;
+mod size;
 mod task;
 #[cfg(test)]
 mod tests;
@@ -31,13 +32,11 @@ pub struct Tekton;
 /// Name used in error messages.
 const DISPLAY: &str = "Tekton";
 const FILE: &str = "tekton.yaml";
-/// Pipeline-task param (and taskSpec param) that carries the run id into the step.
-pub const RUN_ID_PARAM: &str = "zenml-run-id";
 /// Tekton's per-run id: the same in every task of a PipelineRun, new for every PipelineRun
-/// (also for each CronJob firing), unchanged by task retries.
+/// (also for each CronJob firing), unchanged by task retries. Written straight into the step
+/// env: Tekton propagates the pipeline's context into inline taskSpecs
+/// (`pipelinerun/resources/apply.go` `ApplyContexts` → `propagateParams`).
 pub const RUN_ID: &str = "$(context.pipelineRun.uid)";
-/// The step's reference to `RUN_ID_PARAM`.
-pub const RUN_ID_REF: &str = "$(params.zenml-run-id)";
 /// Pipeline-task names: DNS-1123 labels. Tekton names each TaskRun `<pipelinerun>-<task>`
 /// (kmeta.ChildName, ≤63); with a PipelineRun name of at most `RUN_PREFIX_MAX + 1 + 5`
 /// characters, 30 keeps that name whole: 27 + 5 + 1 + 30 = 63.
@@ -85,37 +84,12 @@ impl Backend for Tekton {
     type Context = TektonContext;
 
     fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Result<TektonContext> {
-        let names = StepNames::assign(p, &TASK_RULE, &[], DISPLAY)?;
-        let (pipeline, mut run) = run::lower(p, &names, warnings)?;
-        let by_reference = opts.kind == ObjectKind::Template;
-        let Some(cron) = p.schedule().and_then(|s| schedule::lower(p, s, opts, warnings)) else {
-            if opts.tekton_launcher_image.is_some() {
-                warnings.push(Warning::new(
-                    &OPTION_UNUSED,
-                    "--tekton-launcher-image only applies to a scheduled pipeline (cron or interval)",
-                ));
-            }
-            if !by_reference {
-                run.tasks = pipeline.tasks;
-                return Ok(TektonContext::Run(run));
-            }
-            if run.pod_template.is_some() || !run.task_run_specs.is_empty() || run.service_account_name.is_some() {
-                warnings.push(Warning::new(
-                    &codes::RUN_SETTINGS,
-                    "--kind pipeline emits no PipelineRun: service account and pod settings (node selectors, tolerations, affinity, image pull secrets) live on the PipelineRun and are not in the output",
-                ));
-            }
-            return Ok(TektonContext::Pipeline(pipeline));
-        };
-        run.labels.insert(SCHEDULE_LABEL.into(), cron.name.clone());
-        let pipeline = if by_reference {
-            run.pipeline_ref = Some(pipeline.name.clone());
-            Some(pipeline)
-        } else {
-            run.tasks = pipeline.tasks;
-            None
-        };
-        Ok(TektonContext::Scheduled { pipeline, run, cron: Box::new(cron) })
+        let ctx = lower_kind(p, opts, warnings)?;
+        size::check(&ctx, || {
+            let names = StepNames::assign(p, &TASK_RULE, &[], DISPLAY)?;
+            Ok(run::lower(p, &names, &mut Vec::new())?.0.tasks)
+        })?;
+        Ok(ctx)
     }
 
     fn documents(ctx: &TektonContext) -> Vec<Document> {
@@ -149,4 +123,39 @@ fn manifest_too_large(bytes: usize) -> Error {
         ),
         help: "compile with `--kind pipeline`: the Pipeline becomes its own object and the scheduled PipelineRun only names it".into(),
     })
+}
+
+/// The objects of `--kind` and the schedule (the table at the top).
+fn lower_kind(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Result<TektonContext> {
+    let names = StepNames::assign(p, &TASK_RULE, &[], DISPLAY)?;
+        let (pipeline, mut run) = run::lower(p, &names, warnings)?;
+        let by_reference = opts.kind == ObjectKind::Template;
+        let Some(cron) = p.schedule().and_then(|s| schedule::lower(p, s, opts, warnings)) else {
+            if opts.tekton_launcher_image.is_some() {
+                warnings.push(Warning::new(
+                    &OPTION_UNUSED,
+                    "--tekton-launcher-image only applies to a scheduled pipeline (cron or interval)",
+                ));
+            }
+            if !by_reference {
+                run::inline(&mut run, pipeline.tasks);
+                return Ok(TektonContext::Run(run));
+            }
+            if run.pod_template.is_some() || !run.task_run_specs.is_empty() || run.service_account_name.is_some() {
+                warnings.push(Warning::new(
+                    &codes::RUN_SETTINGS,
+                    "--kind pipeline emits no PipelineRun: service account and pod settings (node selectors, tolerations, affinity, image pull secrets) live on the PipelineRun and are not in the output",
+                ));
+            }
+            return Ok(TektonContext::Pipeline(pipeline));
+        };
+        run.labels.insert(SCHEDULE_LABEL.into(), cron.name.clone());
+        let pipeline = if by_reference {
+            run.pipeline_ref = Some(pipeline.name.clone());
+            Some(pipeline)
+        } else {
+            run::inline(&mut run, pipeline.tasks);
+            None
+        };
+        Ok(TektonContext::Scheduled { pipeline, run, cron: Box::new(cron) })
 }

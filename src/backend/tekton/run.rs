@@ -1,15 +1,16 @@
 //! The Pipeline's tasks and the PipelineRun around them: pod settings that every step shares
 //! go to the run's `taskRunTemplate`, the rest to per-task `taskRunSpecs`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use super::{
-    codes, task, NameRef, PipelineContext, PodTemplate, RunContext, TaskRunSpec, POD_TEMPLATE_KEYS, RUN_PREFIX_MAX,
+    codes, task, NameRef, PipelineContext, PodTemplate, RunContext, TaskContext, TaskRunSpec, POD_TEMPLATE_KEYS,
+    RUN_PREFIX_MAX,
 };
-use crate::backend::k8s;
+use crate::backend::k8s::{self, EnvEntry};
 use crate::backend::names::{self, NameRule, StepNames};
 use crate::error::{Result, Warning};
-use crate::ir::{FailureMode, Pipeline, Step};
+use crate::ir::{FailureMode, Pipeline, Step, POD_SELECTOR_LABELS};
 
 /// IR → `PipelineContext` + `RunContext` (the run's `tasks` left empty).
 ///
@@ -17,11 +18,12 @@ use crate::ir::{FailureMode, Pipeline, Step};
 /// |---------------------------|------------------------------------------------------------|
 /// | step                      | pipeline task with inline `taskSpec`, one step `main`      |
 /// | step.upstream             | `runAfter`                                                 |
-/// | step.env (RunId)          | task param `zenml-run-id: $(context.pipelineRun.uid)` → env `$(params.zenml-run-id)` |
+/// | step.env (RunId)          | step env `$(context.pipelineRun.uid)` (propagated into inline taskSpecs) |
+/// | step.env shared by all    | run `taskRunTemplate.podTemplate.env` (`inline`)           |
 /// | step.resources            | step `computeResources`                                    |
 /// | step.retry                | task `retries` (delay/backoff lost: `tekton-retry-backoff`) |
 /// | step.timeout_seconds      | task `timeout`; run `timeouts.pipeline: 0s`                |
-/// | pod.labels/annotations    | `taskSpec.metadata`                                        |
+/// | pod.labels/annotations    | `taskSpec.metadata`; labels all tasks share on the PipelineRun (`inline`) |
 /// | pod.volumes/volume_mounts | `taskSpec.volumes`, step `volumeMounts`                    |
 /// | pod.security_context      | step `securityContext`                                     |
 /// | pod.node_selector/...     | PipelineRun `taskRunTemplate.podTemplate` or `taskRunSpecs[].podTemplate` |
@@ -63,6 +65,84 @@ pub fn lower(p: &Pipeline, names: &StepNames, warnings: &mut Vec<Warning>) -> Re
         tasks,
     };
     Ok((pipeline, run))
+}
+
+/// Puts `tasks` into the self-contained `run`, writing once what every task shares, so that a
+/// PipelineRun holds as many steps as it can (etcd keeps at most 1.5 MiB per object):
+///
+/// - labels: on the PipelineRun. Tekton copies a PipelineRun's labels to each TaskRun and a
+///   TaskRun's to its pod; a taskSpec's own labels are copied after them and win
+///   (`pipelinerun.go` `getTaskrunLabels`, `pod.go` `makeLabels`). The step label stays per task.
+/// - env: in `taskRunTemplate.podTemplate.env`, which Tekton adds after each step's own env
+///   (a per-task pod template is merged over it by name; a copy goes there too, for Tekton
+///   versions that replaced it instead). Equal in every step, no `$(` in its value (a value
+///   only sees the variables before it) and no value of any step refers to it as `$(NAME)`:
+///   then every container gets the same values as with the env written per step.
+pub fn inline(run: &mut RunContext, mut tasks: Vec<TaskContext>) {
+    share_labels(&mut run.labels, &mut tasks);
+    let env = shared_env(&tasks);
+    if !env.is_empty() {
+        let moved: HashSet<&str> = env.iter().map(|e| e.name.as_str()).collect();
+        for t in &mut tasks {
+            t.step.env.retain(|e| !moved.contains(e.name.as_str()));
+        }
+        for spec in &mut run.task_run_specs {
+            if let Some(pod) = &mut spec.pod_template {
+                pod.env.clone_from(&env);
+            }
+        }
+        run.pod_template.get_or_insert_with(PodTemplate::default).env = env;
+    }
+    run.tasks = tasks;
+}
+
+/// Moves the labels every task has with the same value (the step label excepted) to the run's
+/// labels; a key the run already has stays per task.
+fn share_labels(run_labels: &mut BTreeMap<String, String>, tasks: &mut [TaskContext]) {
+    let Some((first, rest)) = tasks.split_first() else { return };
+    let step_label = POD_SELECTOR_LABELS[2];
+    let shared: Vec<(String, String)> = first
+        .labels
+        .iter()
+        .filter(|&(k, v)| {
+            k != step_label && !run_labels.contains_key(k) && rest.iter().all(|t| t.labels.get(k) == Some(v))
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for t in tasks.iter_mut() {
+        for (k, _) in &shared {
+            t.labels.remove(k);
+        }
+    }
+    run_labels.extend(shared);
+}
+
+/// The env entries that may be written once for all `tasks` (see `inline`), in step order.
+fn shared_env(tasks: &[TaskContext]) -> Vec<EnvEntry> {
+    let Some((first, rest)) = tasks.split_first() else { return Vec::new() };
+    let mut referenced: HashSet<&str> = HashSet::new();
+    for t in tasks {
+        let values = t.step.env.iter().filter_map(|e| e.value.as_deref());
+        for text in values.chain(t.step.command.iter().map(String::as_str)).chain(t.step.args.iter().map(String::as_str)) {
+            referenced.extend(references(text));
+        }
+    }
+    first
+        .step
+        .env
+        .iter()
+        .filter(|e| {
+            e.value.as_deref().is_none_or(|v| !v.contains("$("))
+                && !referenced.contains(e.name.as_str())
+                && rest.iter().all(|t| t.step.env.contains(e))
+        })
+        .cloned()
+        .collect()
+}
+
+/// The names `text` may refer to as `$(NAME)` (a `$$(NAME)`, which is none, included).
+fn references(text: &str) -> impl Iterator<Item = &str> {
+    text.split("$(").skip(1).filter_map(|after| after.split_once(')').map(|(name, _)| name))
 }
 
 /// Per-task service accounts and pod templates where steps differ (Tekton merges them over
@@ -150,6 +230,7 @@ fn pod_template(s: &Step, warnings: &mut Vec<Warning>) -> PodTemplate {
         ));
     }
     PodTemplate {
+        env: Vec::new(),
         node_selector: s.pod().node_selector().clone(),
         tolerations: s.pod().tolerations().to_vec(),
         affinity: s.pod().affinity().cloned(),

@@ -1,7 +1,7 @@
 //! One step as a pipeline task with an inline `taskSpec` of one step.
 
 use super::escape::{tekton_reference, TektonText, DOLLAR};
-use super::{ParamSpec, ParamValue, StepContext, TaskContext, DISPLAY, RUN_ID, RUN_ID_PARAM};
+use super::{StepContext, TaskContext, DISPLAY};
 use crate::backend::k8s::{self, verbatim, EnvText};
 use crate::error::{Error, ErrorKind, Result};
 use crate::backend::duration::go_duration;
@@ -22,8 +22,6 @@ pub fn lower(p: &Pipeline, s: &Step, name: &str, run_after: Vec<String>) -> Resu
         run_after,
         retries: s.retry().map(crate::ir::Retry::limit),
         timeout: s.timeout_seconds().map(go_duration),
-        params: vec![ParamValue { name: RUN_ID_PARAM, value: RUN_ID }],
-        param_specs: vec![ParamSpec { name: RUN_ID_PARAM, kind: "string" }],
         labels: k8s::pod_labels(p, s),
         annotations,
         volumes: s.pod().volumes().to_vec(),

@@ -150,7 +150,45 @@ fn role_verbs_follow_the_launcher_script() {
     assert_eq!(verbs("{cron: \"0 3 * * *\", failed_history_limit: 2}"), ["create", "list", "delete"]);
 }
 
-/// A PipelineRun manifest over the 1 MiB a ConfigMap holds is an error that names the way out.
+/// A pipeline of `n` steps with a long pipeline-level env value per step.
+fn big(n: usize, schedule: &str) -> String {
+    let mut text = format!(
+        "name: big\nsnapshot_id: 11111111-2222-3333-4444-555555555555\nflavor: kubernetes\n\
+         image: registry.example.com/app:1.0\n{schedule}steps:\n"
+    );
+    for i in 0..n {
+        text.push_str(&format!("  - name: step_{i}\n    environment: {{PER_STEP: \"{i:0>400}\"}}\n"));
+    }
+    text
+}
+
+/// A PipelineRun that etcd could not keep once Tekton has copied its spec into its status is
+/// refused, with its size, the limit, how many steps fit and the ways out; nothing is written.
+#[test]
+fn a_run_too_large_for_etcd_is_refused() {
+    let opts = crate::Options::default();
+    assert!(crate::compile(&big(500, ""), "big.yaml", &[crate::Engine::Tekton], &opts).is_ok());
+    let Err(err) = crate::compile(&big(2_000, ""), "big.yaml", &[crate::Engine::Tekton], &opts) else {
+        panic!("not refused")
+    };
+    assert_eq!(err.code(), "tekton-too-large");
+    let text = err.to_string();
+    for part in ["2000 steps", "1.5 MiB per object", "status", "holds about 697 steps", "--kind pipeline", "--target argo"] {
+        assert!(text.contains(part), "{part}: {text}");
+    }
+    let opts = crate::Options {
+        engine: EngineOptions { kind: ObjectKind::Template, ..EngineOptions::default() },
+        ..crate::Options::default()
+    };
+    let Err(err) = crate::compile(&big(4_000, ""), "big.yaml", &[crate::Engine::Tekton], &opts) else {
+        panic!("a run of the Pipeline is refused too")
+    };
+    assert!(err.to_string().contains("a PipelineRun of this Pipeline for 4000 steps"), "{err}");
+}
+
+/// A scheduled PipelineRun too large is refused too, naming the way out: `--kind pipeline`,
+/// whose scheduled run only names the Pipeline. (The ConfigMap's 1 MiB is checked as well, but
+/// a run under etcd's limit once its status is counted rarely reaches it.)
 #[test]
 fn a_schedule_too_large_for_its_configmap_is_refused() {
     let mut text = String::from(
@@ -164,6 +202,7 @@ fn a_schedule_too_large_for_its_configmap_is_refused() {
     let Err(err) = crate::compile(&text, "big.yaml", &[crate::Engine::Tekton], &opts) else {
         panic!("not refused")
     };
+    assert_eq!(err.code(), "tekton-too-large");
     assert!(err.to_string().contains("--kind pipeline"), "{err}");
     let opts = crate::Options {
         engine: EngineOptions { kind: ObjectKind::Template, ..EngineOptions::default() },
@@ -231,4 +270,42 @@ fn the_launcher_applies_concurrency_and_history_to_pipelineruns() {
         ["delete pipelineruns r1 --wait=false", "delete pipelineruns r2 r6 --wait=false", create]
     );
     assert_eq!(launch("Allow", "2", "5", runs), [create], "within the limits");
+}
+
+/// A self-contained run writes once what every step shares: pipeline labels on the PipelineRun,
+/// env in `taskRunTemplate.podTemplate.env`. Env that another value refers to as `$(NAME)`,
+/// env whose value refers to one, env that differs per step, the `$`-carrier and the run id
+/// stay in each step; read back, every container still gets exactly its input values.
+#[test]
+fn a_run_writes_shared_env_and_labels_once() {
+    let text = "name: shared\nsnapshot_id: 11111111-2222-3333-4444-555555555555\nflavor: kubernetes\n\
+                image: registry.example.com/app:1.0\n\
+                environment: {SAME: one, BASE: /data, PRICE: \"$(x) costs $5\"}\n\
+                pod:\n  labels: {team: ml}\n  env:\n    - {name: REF, value: \"$(BASE)/sub\"}\n\
+                steps:\n  - name: a\n  - name: b\n    upstream: [a]\n    environment: {ONLY_B: b}\n";
+    let (docs, _) = tekton_docs(text, ObjectKind::Run, None);
+    let run = &docs[0];
+    let labels = &run["metadata"]["labels"];
+    assert_eq!(labels["zenml.io/pipeline"], "shared");
+    assert_eq!(labels["team"], "ml");
+    let names = |env: &Value| -> Vec<String> {
+        env.as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap().to_string()).collect()
+    };
+    let shared = names(&run["spec"]["taskRunTemplate"]["podTemplate"]["env"]);
+    assert!(shared.contains(&"SAME".to_string()), "{shared:?}");
+    for kept in ["BASE", "REF", "PRICE", "ONLY_B", "ZENML_KUBERNETES_RUN_ID", DOLLAR.var] {
+        assert!(!shared.contains(&kept.to_string()), "{kept} must stay in the step: {shared:?}");
+    }
+    let tasks = run["spec"]["pipelineSpec"]["tasks"].as_array().unwrap();
+    for t in tasks {
+        assert_eq!(t["taskSpec"]["metadata"]["labels"].as_object().unwrap().len(), 1, "only the step label");
+        let own = names(&t["taskSpec"]["steps"][0]["env"]);
+        assert!(own.contains(&"BASE".to_string()) && own.contains(&"ZENML_KUBERNETES_RUN_ID".to_string()));
+        assert!(!own.contains(&"SAME".to_string()));
+    }
+
+    let opts = crate::Options::default();
+    let pipeline = crate::load_ir(text, "p.yaml", &opts.build).unwrap().0;
+    let out = crate::compile(text, "p.yaml", &[crate::Engine::Tekton], &opts).unwrap();
+    crate::verify::check(crate::Engine::Tekton, &pipeline, &[out.files[0].1.clone()]).unwrap();
 }

@@ -249,3 +249,43 @@ pub fn executor_config(p: &Pipeline, s: &Step, dropped: &mut Dropped) -> Executo
     config.active_deadline_seconds = s.timeout_seconds();
     config
 }
+
+/// `config` without the step's own pod label and annotation, as JSON: what must be equal for
+/// steps to share an executor. `None` when pod settings set those keys themselves.
+pub fn without_step(config: &ExecutorConfig, s: &Step) -> Option<String> {
+    let step_label = crate::ir::POD_SELECTOR_LABELS[2];
+    let pod = s.pod();
+    if pod.labels().contains_key(step_label) || pod.annotations().contains_key(k8s::STEP_NAME_ANNOTATION) {
+        return None;
+    }
+    let mut value = serde_json::to_value(config).expect("contexts are plain data");
+    if let Some(m) = value.get_mut("podMetadata") {
+        m["labels"].as_object_mut().map(|l| l.remove(step_label));
+        m["annotations"].as_object_mut().map(|a| a.remove(k8s::STEP_NAME_ANNOTATION));
+    }
+    Some(value.to_string())
+}
+
+/// The executors after `kfp::share`: a shared executor's config is its first step's, under the
+/// shared label, without the step's pod label and annotation (one PlatformSpec entry serves
+/// every step of the group); the other steps' entries go.
+pub fn share(executors: Vec<Named<ExecutorConfig>>, labels: &[Option<String>]) -> Vec<Named<ExecutorConfig>> {
+    let step_label = crate::ir::POD_SELECTOR_LABELS[2];
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(executors.len());
+    for (mut e, label) in executors.into_iter().zip(labels) {
+        match label {
+            None => out.push(e),
+            Some(label) if seen.insert(label.clone()) => {
+                if let Some(m) = &mut e.item.pod_metadata {
+                    m.labels.remove(step_label);
+                    m.annotations.remove(k8s::STEP_NAME_ANNOTATION);
+                }
+                e.name.clone_from(label);
+                out.push(e);
+            }
+            Some(_) => {}
+        }
+    }
+    out
+}
