@@ -124,6 +124,12 @@ pub fn unique_name(base: &str, taken: &mut HashSet<String>) -> String {
 fn parametrize(s: &Step, t: &mut StepTemplate) -> Vec<Param> {
     let name = s.name();
     let plain = !name.is_empty() && names::is_label_value(name);
+    // A template that already holds `{{` in an annotation (pod settings) is the user's
+    // templating, which `check` must see and refuse: parametrizing would let Argo fill it.
+    if !(plain || quotes_as_json(name)) || t.annotations.values().any(|v| v.contains("{{")) {
+        t.inputs.clear();
+        return Vec::new();
+    }
     let (arg_input, label_input) = if plain { (STEP_NAME, STEP_NAME) } else { (STEP_ARG, STEP_LABEL) };
     let mut params: Vec<Param> = Vec::new();
     let mut use_input = |input: &'static str, value: String| {
@@ -149,6 +155,16 @@ fn parametrize(s: &Step, t: &mut StepTemplate) -> Vec<Param> {
     params.sort_by_key(|p| p.name);
     t.inputs = params.iter().map(|p| Param { name: p.name, value: None }).collect();
     params
+}
+
+/// Whether Argo's insertion of `name` into the template's JSON gives valid JSON. Argo escapes a
+/// parameter value with Go's `strconv.Quote`, which writes `\a`, `\v`, `\xNN` (other C0
+/// controls, DEL) and `\UXXXXXXXX` (non-printable characters above U+FFFF): none of them is
+/// JSON, so such a name keeps a template of its own, where it is plain YAML text.
+fn quotes_as_json(name: &str) -> bool {
+    name.chars().all(|c| {
+        matches!(c, '\u{8}' | '\t' | '\n' | '\u{c}' | '\r') || (c >= ' ' && c != '\u{7f}' && c < '\u{10000}')
+    })
 }
 
 /// Argo's input substitution on the fields `parametrize` replaced: `parametrize` undone.

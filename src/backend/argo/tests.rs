@@ -190,3 +190,42 @@ fn more_templates_than_argo_allows_are_refused_with_the_count() {
          resources and pod settings where they can share them, or split the pipeline"
     );
 }
+
+/// Step templates (not DAGs) of a Workflow, by name.
+fn step_templates(wf: &Value) -> Vec<&str> {
+    templates(wf).iter().filter(|t| t.get("container").is_some()).map(|t| t["name"].as_str().unwrap()).collect()
+}
+
+#[test]
+fn names_argo_would_quote_into_invalid_json_keep_templates_of_their_own() {
+    // Go's strconv.Quote writes \a, \v, \x7f and \U000e0001: not JSON, so Argo could not fill them in.
+    for odd in [r"\a", r"\v", r"\x7f", r"\x01", r"\U000e0001"] {
+        let text = format!(
+            "name: p\nsnapshot_id: 11111111-2222-3333-4444-555555555555\nflavor: kubernetes\nimage: i:1\n\
+             steps: [{{name: \"a{odd}x\"}}, {{name: \"b{odd}x\"}}]\n"
+        );
+        let (wf, _) = argo(&text).unwrap();
+        let own = step_templates(&wf);
+        assert_eq!(own.len(), 2, "{odd}: {own:?}");
+        assert!(!own.iter().any(|n| n.starts_with("zenml-step")), "{odd}: {own:?}");
+    }
+    // Quotes, newlines and tabs quote the same in Go and JSON: those names still share.
+    let text = r#"{"name": "p", "snapshot_id": "11111111-2222-3333-4444-555555555555", "flavor": "kubernetes",
+        "image": "i:1", "steps": [{"name": "a \"q\"\n\tx"}, {"name": "b é 'x'"}]}"#;
+    let (wf, _) = argo(text).unwrap();
+    assert_eq!(step_templates(&wf), ["zenml-step"]);
+}
+
+#[test]
+fn a_users_annotation_holding_an_input_reference_is_refused_not_filled() {
+    for steps in ["[{name: a, pod: {annotations: {x: '{{inputs.parameters.step-name}}'}}}]",
+        "[{name: a, pod: {annotations: {x: '{{inputs.parameters.step-name}}'}}}, \
+          {name: b, pod: {annotations: {x: '{{inputs.parameters.step-name}}'}}}]"]
+    {
+        let text = format!(
+            "name: p\nsnapshot_id: 11111111-2222-3333-4444-555555555555\nflavor: kubernetes\nimage: i:1\nsteps: {steps}\n"
+        );
+        let err = argo_unchecked(&text).unwrap_err().to_string();
+        assert!(err.starts_with("Argo cannot express `{{` in `annotations.x` of step `a`"), "{err}");
+    }
+}
