@@ -83,7 +83,7 @@ def test_kubectl_applies_fixed_names(zenc_bin, tmp_path, tools):
     cfg = ZencOrchestratorConfig(target="tekton", submit="kubectl", kubernetes_context="prod")
     outcome = submit.submit(cfg, c, snapshot())
     (apply,) = tools()
-    assert apply["argv"] == ["--context", "prod", "apply", "-f", "-"]
+    assert apply["argv"] == ["--context", "prod", "apply", "--server-side", "-f", "-"]
     assert "kind: Pipeline\n" in apply["stdin"] and "PipelineRun" not in apply["stdin"]
     assert apply["stdin"] in c.spec.read_text()
     assert outcome.metadata["zenc_objects"] == "pipeline/line-two-steps"
@@ -102,7 +102,7 @@ def test_argo_applies_a_schedule(zenc_bin, tmp_path, tools):
     c = compiled(zenc_bin, tmp_path, "schedule_cron.json", "argo")
     submit.submit(ZencOrchestratorConfig(target="argo", submit="argo"), c, snapshot("schedule_pipeline"))
     (call,) = tools()
-    assert call["tool"] == "kubectl" and call["argv"] == ["apply", "-f", "-"]
+    assert call["tool"] == "kubectl" and call["argv"] == ["apply", "--server-side", "-f", "-"]
     assert "kind: CronWorkflow" in call["stdin"] and "WorkflowTemplate" in call["stdin"]
 
 
@@ -202,7 +202,7 @@ def test_none_says_how_to_submit_by_hand(zenc_bin, tmp_path):
     hint = submit.submit(ZencOrchestratorConfig(target="argo"), argo, snapshot()).summary
     assert hint == f"zenc: spec written to {argo.spec}; submit it with `kubectl create -f {argo.spec}` or `argo submit {argo.spec}`"
     cron = compiled(zenc_bin, tmp_path, "schedule_cron.json", "argo")
-    assert f"`kubectl apply -f {cron.spec}`" in submit.submit(ZencOrchestratorConfig(target="argo"), cron, snapshot()).summary
+    assert f"`kubectl apply --server-side -f {cron.spec}`" in submit.submit(ZencOrchestratorConfig(target="argo"), cron, snapshot()).summary
     kf = compiled(zenc_bin, tmp_path, "schedule_cron.json", "kubeflow")
     assert "recurring-run.json (plus `experiment_id`)" in submit.submit(
         ZencOrchestratorConfig(target="kubeflow"), kf, snapshot()

@@ -90,7 +90,7 @@ def manual_hint(cfg: "ZencOrchestratorConfig", compiled: Compiled) -> str:
     spec = compiled.spec
     if cfg.target in ("argo", "tekton"):
         docs = documents(spec.read_text(encoding="utf-8"))
-        verb = "create" if any(d.generate_name for d in docs) else "apply"
+        verb = "create" if any(d.generate_name for d in docs) else "apply --server-side"
         how = f"`kubectl {verb} -f {spec}`"
         if cfg.target == "argo" and verb == "create":
             how += f" or `argo submit {spec}`"
@@ -122,17 +122,19 @@ def _created(stdout: str) -> List[str]:
 
 
 def kubectl(cfg: "ZencOrchestratorConfig", spec: Path) -> Outcome:
-    """``kubectl apply`` the objects with a fixed name, then ``kubectl create`` the ones with a
-    ``generateName`` (``apply`` refuses those; ``create`` refuses to update the former)."""
+    """``kubectl apply --server-side`` the objects with a fixed name, then ``kubectl create`` the
+    ones with a ``generateName`` (``apply`` refuses those; ``create`` refuses to update the
+    former). Server-side: a client-side apply keeps a copy of the object in an annotation, which
+    Kubernetes caps at 256 KiB — less than a large pipeline's Pipeline or WorkflowTemplate."""
     docs = documents(spec.read_text(encoding="utf-8"))
     fixed = [d for d in docs if not d.generate_name]
     generated = [d for d in docs if d.generate_name]
     objects: List[str] = []
-    for verb, group in (("apply", fixed), ("create", generated)):
+    for verb, group in ((["apply", "--server-side"], fixed), (["create"], generated)):
         if group:
             stdout = _run(
-                ["kubectl", *_context(cfg), verb, "-f", "-"],
-                f"`kubectl {verb} -f {spec}`",
+                ["kubectl", *_context(cfg), *verb, "-f", "-"],
+                f"`kubectl {' '.join(verb)} -f {spec}`",
                 stdin="---\n".join(d.text for d in group),
             )
             objects += _created(stdout)

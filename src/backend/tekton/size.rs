@@ -83,7 +83,7 @@ impl Estimate {
         let mut help = String::from("compile for `--target argo` or `--target airflow`, or split the pipeline");
         if let Some(n) = as_template {
             message.push_str(&format!(", about {n} with `--kind pipeline`"));
-            help.insert_str(0, "compile with `--kind pipeline` (a Pipeline object, applied once, that a PipelineRun names) if that is enough, ");
+            help.insert_str(0, "compile with `--kind pipeline` (a Pipeline object that a PipelineRun names; `kubectl apply --server-side` it) if that is enough, ");
         }
         Error::new(ErrorKind::Engine { code: &codes::TOO_LARGE, message, help })
     }
