@@ -93,8 +93,8 @@ impl Backend for Kubeflow {
                 item: Component { executor_label: label.clone(), input_definitions: None },
             });
             let container = executor::container(s, &mut dropped)?;
-            let config = platform::executor_config(p, s, &mut dropped);
-            let (container_key, key) = match platform::without_step(&config, s) {
+            let mut config = platform::executor_config(p, s, &mut dropped);
+            let (container_key, key) = match platform::without_step(&mut config, s) {
                 Some(common) => (kfp::parametrized(&container, s.name()), common),
                 None => (None, String::new()),
             };
