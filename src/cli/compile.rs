@@ -74,9 +74,8 @@ fn compile_input(
     reporter.set_input(input, &name);
     let mut fetched = Vec::new();
     let text = input_text(remote, input, &mut fetched)?;
-    let (pipeline, mut warnings) = load_ir(&text, &name, &resolved.build.to_options()?)?;
-    // The IR holds what the outputs need: the input text is not kept while they are rendered.
-    drop(text);
+    // The input text is freed once parsed: the IR holds what the outputs need.
+    let (pipeline, mut warnings) = load_ir(text, &name, &resolved.build.to_options()?)?;
     warnings.splice(0..0, fetched);
     let renderer = Renderer::new(resolved.templates.as_deref())?;
     let mut files = Vec::new();

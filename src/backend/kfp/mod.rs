@@ -302,7 +302,7 @@ pub fn parametrized(container: &Container, name: &str) -> Option<Container> {
 /// `i`'s parametrized container (`parametrized`), `keys[i]` what else must be equal (the
 /// engine's per-executor settings). Returns, per step, the shared executor label it now uses.
 /// Names are `zenml-step`, `zenml-step-2`, … in order of first use, never a task's name.
-pub fn share(spec: &mut PipelineSpec, shared: Vec<Option<Container>>, keys: &[String]) -> Vec<Option<String>> {
+pub fn share<K: Serialize>(spec: &mut PipelineSpec, shared: Vec<Option<Container>>, keys: &[K]) -> Vec<Option<String>> {
     let mut groups: HashMap<String, usize> = HashMap::new();
     let mut members: Vec<usize> = Vec::new();
     let mut group_of: Vec<Option<usize>> = Vec::with_capacity(shared.len());
