@@ -39,10 +39,13 @@ pub struct Output {
 }
 
 /// Parse and validate: the engine-neutral pipeline and the warnings so far. Warnings and
-/// errors inside a step name it (`step`), from their input path.
-pub fn load_ir(text: &str, file_name: &str, opts: &BuildOptions) -> Result<(Pipeline, Vec<Warning>)> {
-    let format = Format::detect(file_name, text);
-    let (raw, mut warnings) = snapshot::load(text, file_name, format).map_err(|e| e.in_file(file_name))?;
+/// errors inside a step name it (`step`), from their input path. A `String` given is freed
+/// once it is parsed, before the pipeline is built from it (the peak memory of a large input).
+pub fn load_ir(text: impl AsRef<str>, file_name: &str, opts: &BuildOptions) -> Result<(Pipeline, Vec<Warning>)> {
+    let format = Format::detect(file_name, text.as_ref());
+    let loaded = snapshot::load(text.as_ref(), file_name, format);
+    drop(text);
+    let (raw, mut warnings) = loaded.map_err(|e| e.in_file(file_name))?;
     let steps: Vec<(String, String)> = raw.steps.iter().map(|s| (s.name.clone(), s.path.clone())).collect();
     let steps: StepPaths = steps.iter().map(|(n, p)| (n.as_str(), p.as_str())).collect();
     let built = ir::build(&raw, opts, &mut warnings);

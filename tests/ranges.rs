@@ -33,17 +33,17 @@ fn check(form: &str, base: &Value, fields: &[(&str, u64)], prepare: impl Fn(&mut
     let name = if form == "yaml" { "p.yaml" } else { "p.json" };
     let text = |v: &Value| if form == "yaml" { serde_yaml::to_string(v).unwrap() } else { v.to_string() };
     let opts = BuildOptions { flavor: Some("kubernetes".into()), ..BuildOptions::default() };
-    load_ir(&text(base), name, &opts).unwrap_or_else(|e| panic!("base {form} input: {e}"));
+    load_ir(text(base), name, &opts).unwrap_or_else(|e| panic!("base {form} input: {e}"));
     for &(path, max) in fields {
         let mut ok = base.clone();
         prepare(&mut ok, path);
         set(&mut ok, path, json!(max));
-        load_ir(&text(&ok), name, &opts).unwrap_or_else(|e| panic!("{path} = {max} is allowed: {e}"));
+        load_ir(text(&ok), name, &opts).unwrap_or_else(|e| panic!("{path} = {max} is allowed: {e}"));
         for bad in [json!(u64::MAX), json!(max + 1), json!(-1), json!(1.5)] {
             let mut input = base.clone();
             prepare(&mut input, path);
             set(&mut input, path, bad.clone());
-            let err = load_ir(&text(&input), name, &opts).expect_err(&format!("{path} = {bad} must fail"));
+            let err = load_ir(text(&input), name, &opts).expect_err(&format!("{path} = {bad} must fail"));
             assert!(matches!(*err.kind, ErrorKind::InvalidValue { .. }), "{path} = {bad}: {err}");
             assert_eq!(err.location.path.as_deref(), Some(path), "{path} = {bad}: {err}");
             assert!(err.to_string().contains(&format!("to {max}")), "{path} = {bad}: {err}");

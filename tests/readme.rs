@@ -23,7 +23,7 @@ fn the_readme_yaml_example_is_the_fixture() {
 #[test]
 fn the_example_gpu_step_selects_a_gpu_node_pool() {
     let opts = BuildOptions { image: None, ..BuildOptions::default() };
-    let (p, _) = load_ir(&readme_example(), "manual_full.yaml", &opts).unwrap();
+    let (p, _) = load_ir(readme_example(), "manual_full.yaml", &opts).unwrap();
     let pool = "cloud.google.com/gke-nodepool";
     let cpu_pools: Vec<&str> = p
         .steps()

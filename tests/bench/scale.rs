@@ -11,6 +11,9 @@
 //! cargo bench --bench scale -- gen layered 5000 > s.json       # write one snapshot and stop
 //! ```
 //!
+//! A pipeline zenc refuses (too large for the engine: `tekton-too-large`, Argo's `unsupported`) is a
+//! row `refused (<code>)` with the time the refusal took.
+//!
 //! Without `--bench` (as `cargo test --benches` runs it) it compiles 10 layered steps once
 //! per target, to prove it still works.
 
@@ -29,7 +32,9 @@ use synth::Shape;
 const TARGETS: [&str; 5] = ["argo", "tekton", "airflow", "kubeflow", "vertex"];
 const SIZES: [usize; 5] = [10, 1_000, 5_000, 10_000, 100_000];
 /// What a ZenML stack would configure: the server and the Secret with its API key.
-const FLAGS: [&str; 5] = ["--zenml-url", "https://zenml.example.com", "--zenml-secret", "zenml-api-key", "-q"];
+/// JSON diagnostics, so that a refusal's code can be read.
+const FLAGS: [&str; 7] =
+    ["--zenml-url", "https://zenml.example.com", "--zenml-secret", "zenml-api-key", "-q", "--message-format", "json"];
 
 struct Plan {
     sizes: Vec<usize>,
@@ -109,22 +114,30 @@ fn run(plan: &Plan) {
                 let output = dir.path().join(format!("out.{target}"));
                 let mut compile = Command::new(&plan.zenc);
                 compile.arg("compile").arg(&input).args(["-t", target, "-o"]).arg(&output).args(FLAGS);
-                let wall = median((0..runs).map(|_| timed(&mut compile)).collect());
+                let samples: Vec<Result<Duration, Refusal>> = (0..runs).map(|_| timed(&mut compile)).collect();
+                let refused = samples.iter().find_map(|s| s.as_ref().err()).map(|r| r.code.clone());
+                let wall = median(samples.into_iter().map(|s| s.unwrap_or_else(|r| r.wall)).collect());
                 let usage = time.map(|time| usage(time, &compile, dir.path()));
-                let text = std::fs::read_to_string(&output).expect("output written");
-                let largest = text.split("\n---\n").map(str::len).max().unwrap_or(0);
+                let (output_size, largest) = if let Some(code) = &refused {
+                    (format!("refused ({code})"), "–".to_string())
+                } else {
+                    let text = std::fs::read_to_string(&output).expect("output written");
+                    let largest = text.split("\n---\n").map(str::len).max().unwrap_or(0);
+                    (mb(text.len()), mib(largest))
+                };
                 println!(
-                    "| {} | {steps} | {} | {target} | {} | {} | {} | {} | {} | {} |",
+                    "| {} | {steps} | {} | {target} | {} | {} | {output_size} | {largest} | {} | {} |",
                     shape.name(),
                     mb(input_bytes),
                     ms(wall),
                     // GNU time counts CPU in hundredths of a second.
                     usage.map_or("–".into(), |u| if u.cpu.is_zero() { "<10 ms".into() } else { ms(u.cpu) }),
-                    mb(text.len()),
-                    mib(largest),
                     usage.map_or("–".into(), |u| mb(u.peak)),
                     usage.map_or("–".into(), |u| format!("{:.1}x", u.peak as f64 / input_bytes as f64)),
                 );
+                if refused.is_some() {
+                    continue;
+                }
                 std::fs::remove_file(&output).expect("output removed");
             }
             std::fs::remove_file(&input).expect("input removed");
@@ -132,13 +145,28 @@ fn run(plan: &Plan) {
     }
 }
 
-/// Wall time of one compile; a failed compile stops the bench.
-fn timed(compile: &mut Command) -> Duration {
+/// zenc said no, with an error code, after `wall`.
+struct Refusal {
+    code: String,
+    wall: Duration,
+}
+
+/// Wall time of one compile, or its refusal; a failure without an error code stops the bench.
+fn timed(compile: &mut Command) -> Result<Duration, Refusal> {
     let start = Instant::now();
     let out = compile.stdout(Stdio::null()).stderr(Stdio::piped()).output().expect("zenc runs");
     let wall = start.elapsed();
-    assert!(out.status.success(), "{compile:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    wall
+    if out.status.success() {
+        return Ok(wall);
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let code = stderr
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|d| d["severity"] == "error")
+        .and_then(|d| d["code"].as_str().map(String::from));
+    let code = code.unwrap_or_else(|| panic!("{compile:?} failed: {stderr}"));
+    Err(Refusal { code, wall })
 }
 
 /// What the kernel counted for one process.
@@ -162,9 +190,11 @@ fn usage(time: &Path, compile: &Command, dir: &Path) -> Usage {
         .stderr(Stdio::null())
         .status()
         .expect("time runs");
-    assert!(status.success(), "{compile:?} under {} failed", time.display());
+    // A refusal exits non-zero; GNU time then writes "Command exited with non-zero status 1"
+    // before its report.
+    assert!(status.success() || status.code() == Some(1), "{compile:?} under {} failed", time.display());
     let report = std::fs::read_to_string(&report).expect("time's report");
-    let fields: Vec<&str> = report.split_whitespace().collect();
+    let fields: Vec<&str> = report.lines().last().unwrap_or_default().split_whitespace().collect();
     let [kib, user, system] = fields[..] else { panic!("time reported {report:?}") };
     let seconds = |s: &str| s.parse::<f64>().expect("seconds");
     Usage {

@@ -15,6 +15,14 @@ const TEMPLATE_SUFFIXES: &[&str] = &["json", "yaml", "yml", "sql"];
 /// in a `template_ext` suffix gets an empty expression appended so it is not read as a file
 /// name. Airflow renders once, so the result renders back to `s` exactly.
 pub fn protect_jinja(s: &str) -> String {
+    // Most strings hold none of those characters: copied whole, not character by character.
+    if !s.contains(['{', '\r', '\n']) {
+        let mut out = s.to_string();
+        if TEMPLATE_SUFFIXES.iter().any(|x| out.ends_with(x)) {
+            out.push_str("{{ '' }}");
+        }
+        return out;
+    }
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {

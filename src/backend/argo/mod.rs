@@ -82,8 +82,8 @@ impl Backend for Argo {
 fn lower_workflow(p: &Pipeline, kind: &'static str, warnings: &mut Vec<Warning>) -> Result<WorkflowContext> {
     let names = StepNames::assign(p, &STEP_RULE, &[DAG_TEMPLATE], "Argo")?;
     let fail_fast = fail_fast(p, warnings);
-    let per_step =
-        p.steps().iter().zip(names.names()).map(|(s, name)| step::template(p, s, name)).collect::<Result<Vec<_>>>()?;
+    // Made one at a time as `share` groups them: 5,000 alike templates are never all alive.
+    let per_step = p.steps().iter().zip(names.names()).map(|(s, name)| step::template(p, s, name));
     let mut taken = HashSet::from([DAG_TEMPLATE.to_string()]);
     let shared = share::share(p.steps(), per_step, &mut taken, step::reject_templating)?;
     let tasks: Vec<DagTask> = p

@@ -10,7 +10,6 @@
 //! per-step template would write it: the argument with `$$` and `$(ZENC_LBRACE)`, the label
 //! sanitised, the annotation raw (absent when the name holds `{{`).
 
-use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use super::step::ArgoText;
@@ -49,7 +48,7 @@ pub struct Shared {
 /// fields zenc fills with the name, never with `{{`, so they get the same verdict.
 pub fn share(
     steps: &[Step],
-    per_step: Vec<StepTemplate>,
+    per_step: impl IntoIterator<Item = Result<StepTemplate>>,
     taken: &mut HashSet<String>,
     check: impl Fn(&Step, &StepTemplate) -> Result<()>,
 ) -> Result<Shared> {
@@ -62,19 +61,23 @@ pub fn share(
     let mut keys: HashMap<String, usize> = HashMap::new();
     let mut groups: Vec<Group> = Vec::new();
     let mut uses: Vec<(usize, Vec<Param>)> = Vec::with_capacity(steps.len());
-    for (s, mut t) in steps.iter().zip(per_step) {
+    let mut key = Vec::new();
+    for (s, t) in steps.iter().zip(per_step) {
+        let mut t = t?;
         let args = parametrize(s, &mut t);
         let task_name = std::mem::take(&mut t.name);
-        let key = serde_json::to_string(&t).expect("a template serializes");
-        let g = match keys.entry(key) {
-            Entry::Occupied(e) => *e.get(),
-            Entry::Vacant(e) => {
-                let mut own = t.clone();
-                fill(&mut own, &args);
-                check(s, &own)?;
-                groups.push(Group { template: t, task_name, first_args: args.clone(), members: 0 });
-                *e.insert(groups.len() - 1)
-            }
+        key.clear();
+        serde_json::to_writer(&mut key, &t).expect("a template serializes");
+        let key = std::str::from_utf8(&key).expect("serde_json writes UTF-8");
+        let g = if let Some(&g) = keys.get(key) {
+            g
+        } else {
+            let mut own = t.clone();
+            fill(&mut own, &args);
+            check(s, &own)?;
+            groups.push(Group { template: t, task_name, first_args: args.clone(), members: 0 });
+            keys.insert(key.to_string(), groups.len() - 1);
+            groups.len() - 1
         };
         groups[g].members += 1;
         uses.push((g, args));

@@ -302,15 +302,22 @@ pub fn parametrized(container: &Container, name: &str) -> Option<Container> {
 /// `i`'s parametrized container (`parametrized`), `keys[i]` what else must be equal (the
 /// engine's per-executor settings). Returns, per step, the shared executor label it now uses.
 /// Names are `zenml-step`, `zenml-step-2`, … in order of first use, never a task's name.
-pub fn share(spec: &mut PipelineSpec, shared: Vec<Option<Container>>, keys: &[String]) -> Vec<Option<String>> {
+pub fn share<K: Serialize>(spec: &mut PipelineSpec, shared: Vec<Option<Container>>, keys: &[K]) -> Vec<Option<String>> {
     let mut groups: HashMap<String, usize> = HashMap::new();
     let mut members: Vec<usize> = Vec::new();
     let mut group_of: Vec<Option<usize>> = Vec::with_capacity(shared.len());
+    // One buffer for every step's key; a key is copied only for a new group.
+    let mut buffer = Vec::new();
     for (c, key) in shared.iter().zip(keys) {
         group_of.push(c.as_ref().map(|c| {
-            let key = serde_json::to_string(&(c, key)).expect("contexts are plain data");
+            buffer.clear();
+            serde_json::to_writer(&mut buffer, &(c, key)).expect("contexts are plain data");
+            let key = std::str::from_utf8(&buffer).expect("serde_json writes UTF-8");
             let next = groups.len();
-            let g = *groups.entry(key).or_insert(next);
+            let g = match groups.get(key) {
+                Some(&g) => g,
+                None => *groups.entry(key.to_string()).or_insert(next),
+            };
             if g == members.len() {
                 members.push(0);
             }

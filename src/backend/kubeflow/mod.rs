@@ -86,6 +86,7 @@ impl Backend for Kubeflow {
         let mut dropped = Dropped::default();
         let mut shared = Vec::with_capacity(p.steps().len());
         let mut keys = Vec::with_capacity(p.steps().len());
+        let mut configs = std::collections::HashMap::new();
         for (s, name) in p.steps().iter().zip(names.names()) {
             let (component, label) = kfp::component_and_executor_names(name);
             spec.components.push(Named {
@@ -93,13 +94,15 @@ impl Backend for Kubeflow {
                 item: Component { executor_label: label.clone(), input_definitions: None },
             });
             let container = executor::container(s, &mut dropped)?;
-            let config = platform::executor_config(p, s, &mut dropped);
-            let (container_key, key) = match platform::without_step(&config, s) {
+            let mut config = platform::executor_config(p, s, &mut dropped);
+            let (container_key, key) = match platform::without_step(&mut config, s) {
                 Some(common) => (kfp::parametrized(&container, s.name()), common),
                 None => (None, String::new()),
             };
             shared.push(container_key);
-            keys.push(key);
+            // Each distinct config kept once, as a number: alike steps do not hold a copy each.
+            let next = configs.len();
+            keys.push(*configs.entry(key).or_insert(next));
             spec.executors.push(Named { name: label.clone(), item: Executor { container } });
             env_order(s, &mut dropped);
             spec.tasks.push(Named { name: name.clone(), item: task(s, component, names.upstream(s)) });

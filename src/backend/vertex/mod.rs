@@ -102,7 +102,7 @@ impl Backend for Vertex {
             spec.tasks.push(Named { name: name.clone(), item: task(s, component, names.upstream(s)) });
         }
         lost.warn(warnings);
-        let keys = vec![String::new(); shared.len()];
+        let keys = vec![(); shared.len()];
         kfp::share(&mut spec, shared, &keys);
         let schedule = p.schedule().and_then(|s| schedule::lower(p, s, warnings));
         Ok(VertexContext { spec, schedule })

@@ -251,19 +251,23 @@ pub fn executor_config(p: &Pipeline, s: &Step, dropped: &mut Dropped) -> Executo
 }
 
 /// `config` without the step's own pod label and annotation, as JSON: what must be equal for
-/// steps to share an executor. `None` when pod settings set those keys themselves.
-pub fn without_step(config: &ExecutorConfig, s: &Step) -> Option<String> {
+/// steps to share an executor. `None` when pod settings set those keys themselves. The two
+/// entries are taken out while `config` is written and put back: no copy of it per step.
+pub fn without_step(config: &mut ExecutorConfig, s: &Step) -> Option<String> {
     let step_label = crate::ir::POD_SELECTOR_LABELS[2];
     let pod = s.pod();
     if pod.labels().contains_key(step_label) || pod.annotations().contains_key(k8s::STEP_NAME_ANNOTATION) {
         return None;
     }
-    let mut value = serde_json::to_value(config).expect("contexts are plain data");
-    if let Some(m) = value.get_mut("podMetadata") {
-        m["labels"].as_object_mut().map(|l| l.remove(step_label));
-        m["annotations"].as_object_mut().map(|a| a.remove(k8s::STEP_NAME_ANNOTATION));
+    let taken = config.pod_metadata.as_mut().map(|m| {
+        (m.labels.remove_entry(step_label), m.annotations.remove_entry(k8s::STEP_NAME_ANNOTATION))
+    });
+    let key = serde_json::to_string(config).expect("contexts are plain data");
+    if let (Some(m), Some((label, annotation))) = (config.pod_metadata.as_mut(), taken) {
+        m.labels.extend(label);
+        m.annotations.extend(annotation);
     }
-    Some(value.to_string())
+    Some(key)
 }
 
 /// The executors after `kfp::share`: a shared executor's config is its first step's, under the
