@@ -11,7 +11,7 @@
 //! cargo bench --bench scale -- gen layered 5000 > s.json       # write one snapshot and stop
 //! ```
 //!
-//! A pipeline zenc refuses (too large for the engine: `tekton-too-large`, Argo's `unsupported`) is a
+//! A pipeline zenc refuses (too large for the engine: `tekton-too-large`, `argo-too-large`) is a
 //! row `refused (<code>)` with the time the refusal took.
 //!
 //! Without `--bench` (as `cargo test --benches` runs it) it compiles 10 layered steps once

@@ -50,5 +50,27 @@ pub const WORKFLOW_SIZE: Code = Code::warning("argo-workflow-size", "the running
          workflow-controller ConfigMap). Above 1.5 MiB zenc refuses the pipeline: etcd stores no \
          larger object.");
 
-pub const CODES: &[Code] =
-    &[ANNOTATION_DROPPED, CATCHUP, FAIL_FAST, INTERVAL_ANCHOR, NESTED_DAG, RUN_ONCE, SCHEDULE_WINDOW, WORKFLOW_SIZE];
+pub const TOO_LARGE: Code = Code::error("argo-too-large", "a Workflow too large for etcd once running",
+        "etcd stores at most 1.5 MiB per object (the API server's default `--max-request-bytes`), \
+         and a running Workflow holds its spec plus a status that grows with every step. zenc \
+         estimates both (the spec exactly, ≈110 B of status per step) and refuses instead of \
+         writing a Workflow the cluster cannot keep. A WorkflowTemplate's runs copy its spec, so \
+         the same holds for `--kind template` and schedules.\n\nSplit the pipeline (the message \
+         says how many steps fit), or compile it for Airflow, whose DAG file has no such limit.");
+pub const TOO_MANY_TEMPLATES: Code = Code::error("argo-too-many-templates", "more than the 200 templates Argo 4's CRDs allow",
+        "Argo 4's CRDs allow at most 200 templates per Workflow. Steps that differ only in name \
+         share one template and large DAGs nest, so this happens only when many steps have \
+         settings of their own (image, resources, pod settings).\n\nGive steps the same settings \
+         where they can share them, or split the pipeline.");
+pub const CODES: &[Code] = &[
+    ANNOTATION_DROPPED,
+    CATCHUP,
+    FAIL_FAST,
+    INTERVAL_ANCHOR,
+    NESTED_DAG,
+    RUN_ONCE,
+    SCHEDULE_WINDOW,
+    TOO_LARGE,
+    TOO_MANY_TEMPLATES,
+    WORKFLOW_SIZE,
+];

@@ -104,10 +104,10 @@ pub fn check_templates(w: &WorkflowContext) -> Result<()> {
     if templates <= MAX_ITEMS {
         return Ok(());
     }
-    Err(Error::new(ErrorKind::Unsupported {
-        engine: "Argo",
-        what: format!(
-            "this pipeline in one Workflow: it needs {templates} templates ({} DAGs, {} for steps with settings of their own), and Argo 4's CRDs allow at most {MAX_ITEMS}",
+    Err(Error::new(ErrorKind::Engine {
+        code: &codes::TOO_MANY_TEMPLATES,
+        message: format!(
+            "Argo cannot express this pipeline in one Workflow: it needs {templates} templates ({} DAGs, {} for steps with settings of their own), and Argo 4's CRDs allow at most {MAX_ITEMS}",
             w.dags.len(),
             w.steps.len(),
         ),

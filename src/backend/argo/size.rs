@@ -71,9 +71,12 @@ pub fn check(w: &WorkflowContext, steps: usize, warnings: &mut Vec<Warning>) -> 
     );
     if total > ETCD_LIMIT {
         let per_step = spec.div_ceil(steps) + STATUS_PER_STEP;
-        return Err(Error::new(ErrorKind::Unsupported {
-            engine: "Argo",
-            what: format!("this pipeline of {steps} steps in one Workflow: {sizes}, and etcd stores at most {} per object", mib(ETCD_LIMIT)),
+        return Err(Error::new(ErrorKind::Engine {
+            code: &codes::TOO_LARGE,
+            message: format!(
+                "Argo cannot express this pipeline of {steps} steps in one Workflow: {sizes}, and etcd stores at most {} per object",
+                mib(ETCD_LIMIT)
+            ),
             help: format!(
                 "split the pipeline (≈{} steps of this one fit), or compile it for Airflow, whose DAG file has no such limit",
                 ETCD_LIMIT.saturating_sub(STATUS_FIXED) / per_step

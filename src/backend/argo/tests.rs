@@ -153,6 +153,7 @@ fn a_workflow_over_the_controller_limit_warns_and_one_over_etcd_is_refused() {
     );
 
     let err = argo_unchecked(&pipeline(6_500, chain)).unwrap_err();
+    assert_eq!(crate::diagnostic::error_code(&err.kind).code, "argo-too-large");
     assert_eq!(
         err.to_string(),
         "Argo cannot express this pipeline of 6500 steps in one Workflow: the Workflow will hold ≈1.62 MiB in etcd \
@@ -183,6 +184,7 @@ fn more_templates_than_argo_allows_are_refused_with_the_count() {
         steps.join(", ")
     );
     let err = argo_unchecked(&text).unwrap_err();
+    assert_eq!(crate::diagnostic::error_code(&err.kind).code, "argo-too-many-templates");
     assert_eq!(
         err.to_string(),
         "Argo cannot express this pipeline in one Workflow: it needs 204 templates (3 DAGs, 201 for steps with settings \
