@@ -92,15 +92,16 @@ pub const VOLUME: Code = Code::warning("kubeflow-volume", "a volume KFP cannot m
         "KFP mounts PVCs, emptyDirs, Secrets and ConfigMaps only, declares volumes only with a \
          mount, and has no readOnly/mountPropagation on mounts; the rest is dropped.\n\nUse \
          one of those volume kinds, or compile for another engine.");
-pub const WORKFLOW_SIZE: Code = Code::warning("kubeflow-workflow-size", "the Argo Workflow KFP makes of the pipeline is over 1 MiB",
-        "KFP's API server compiles the IR into an Argo Workflow of about 1 KB per step (each \
-         step's task spec twice, plus its driver and executor tasks). Over 1 MiB Argo's \
-         controller fails the run at once (\"workflow is longer than maximum allowed size\") \
-         unless `MAX_WORKFLOW_SIZE` is raised and node status offloaded to a database, which \
-         KFP's manifests do not configure; over 1.5 MiB etcd's default `--max-request-bytes` \
-         refuses to store it (\"etcdserver: request is too large\"). The message gives zenc's \
-         estimate, which errs low.\n\nOn a cluster you run: set `MAX_WORKFLOW_SIZE` on the \
-         workflow-controller, enable `persistence.nodeStatusOffLoad`, and raise etcd's limit \
-         if needed. Otherwise split the pipeline, or compile it for Airflow.");
+pub const WORKFLOW_SIZE: Code = Code::warning("kubeflow-workflow-size", "the Argo Workflow KFP makes of the pipeline will pass 1 MiB while it runs",
+        "KFP's API server compiles the IR into an Argo Workflow of about 1.5 KB per step (each \
+         step's task spec twice, plus its driver and executor tasks), and a run adds about 600 B \
+         of compressed node status per step. Over 1 MiB Argo's controller fails the run \
+         (\"workflow is longer than maximum allowed size\") unless `MAX_WORKFLOW_SIZE` is raised \
+         and node status offloaded to a database, which KFP's manifests do not configure; a \
+         Workflow over 1.5 MiB is refused by etcd's default `--max-request-bytes` \
+         (\"etcdserver: request is too large\"). The message gives zenc's estimates.\n\nOn a \
+         cluster you run: set `MAX_WORKFLOW_SIZE` on the workflow-controller, enable \
+         `persistence.nodeStatusOffLoad`, and raise etcd's limit if needed. Otherwise split the \
+         pipeline, or compile it for Airflow.");
 
 pub const CODES: &[Code] = &[CONCURRENCY, DAG_TASKS, ENV_FROM, ENV_ORDER, ENV_VALUE_FROM, EXECUTION_MODE, PARALLELISM, POD_AFFINITY, POD_SPEC, RESOURCE, RUN_ONCE, RUN_SETTINGS, SCHEDULE, SCHEDULE_LIMITS, SECURITY_CONTEXT, TAGS, TIMEOUT, TIMEZONE, TOLERATION, TOO_LARGE, VOLUME, WORKFLOW_SIZE];
