@@ -160,9 +160,10 @@ pub fn check(spec: &PipelineSpec, platform: &PlatformSpec, warnings: &mut Vec<Wa
                 mib(API_SERVER_LIMIT)
             ),
             help: format!(
-                "split the pipeline (≈{} steps of this one fit under etcd's default {}), or compile it for Airflow, whose DAG file has no such limit",
+                "split the pipeline (≈{} steps of this one fit under etcd's default {}, ≈{} on a default KFP install, counting the run's status), or compile it for Airflow, whose DAG file has no such limit",
                 steps * ETCD_LIMIT.saturating_sub(FIXED) / bytes.max(1),
-                mib(ETCD_LIMIT)
+                mib(ETCD_LIMIT),
+                steps * CONTROLLER_LIMIT.saturating_sub(FIXED) / (bytes + STATUS_PER_STEP * steps).max(1)
             ),
         }));
     }
