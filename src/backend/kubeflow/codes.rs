@@ -6,6 +6,14 @@ pub const CONCURRENCY: Code = Code::warning("kubeflow-concurrency", "concurrency
         "KFP recurring runs have `max_concurrency` (1 to 10) only: Allow becomes 10, and \
          Replace (cancel the running run) becomes 1, which skips the new run instead.\n\nUse \
          Forbid for an exact match.");
+pub const DAG_TASKS: Code = Code::warning("kubeflow-dag-tasks", "over 100 steps: more Argo tasks in one DAG than Argo 4's full CRDs allow",
+        "KFP's API server runs the IR on Argo Workflows and makes two Argo tasks of every step (a \
+         driver and the executor), all in one DAG template for the pipeline's root DAG. Argo 4's \
+         full CRDs (what Argo's own v4 release manifests install) allow at most 200 tasks per DAG \
+         template, so the API server refuses the run's Workflow there; KFP's own manifests install \
+         Argo's minimal CRDs, which have no such limit.\n\nNothing to do on a cluster installed \
+         from KFP's manifests. Otherwise install Argo's minimal CRDs, split the pipeline into \
+         pipelines of at most 100 steps, or compile it for argo, which nests DAGs.");
 pub const ENV_FROM: Code = Code::warning("kubeflow-env-from", "`env_from`: KFP has no `envFrom`",
         "Whole Secrets or ConfigMaps as environment cannot be declared in KFP's PlatformSpec; \
          the steps listed do not get those variables.\n\nName each variable with a \
@@ -71,9 +79,29 @@ pub const TIMEZONE: Code = Code::warning("kubeflow-timezone", "a schedule time z
 pub const TOLERATION: Code = Code::warning("kubeflow-toleration", "a toleration key KFP's PlatformSpec does not have",
         "KFP tolerations have key, operator, value, effect and tolerationSeconds; other keys \
          are dropped.\n\nRemove them from the pod settings.");
+pub const TOO_LARGE: Code = Code::error("kubeflow-too-large", "the Argo Workflow KFP makes of the pipeline is over the API server's 3 MiB",
+        "KFP does not run the IR itself: its API server compiles it into an Argo Workflow in which \
+         every step takes a driver task holding the step's task spec, an executor task, and \
+         another copy of the task spec in the root component — about 1 KB per step, whatever \
+         zenc writes. zenc estimates that Workflow from the IR (leaving out what depends on the \
+         KFP version, so the estimate errs low) and refuses above 3 MiB, the request size the \
+         Kubernetes API server accepts whatever etcd allows.\n\nSplit the pipeline (the message \
+         says how many steps fit under etcd's default 1.5 MiB), or compile it for Airflow, whose \
+         DAG file has no such limit.");
 pub const VOLUME: Code = Code::warning("kubeflow-volume", "a volume KFP cannot mount, or a mount option it lacks",
         "KFP mounts PVCs, emptyDirs, Secrets and ConfigMaps only, declares volumes only with a \
          mount, and has no readOnly/mountPropagation on mounts; the rest is dropped.\n\nUse \
          one of those volume kinds, or compile for another engine.");
+pub const WORKFLOW_SIZE: Code = Code::warning("kubeflow-workflow-size", "the Argo Workflow KFP makes of the pipeline will pass 1 MiB while it runs",
+        "KFP's API server compiles the IR into an Argo Workflow of about 1.5 KB per step (each \
+         step's task spec twice, plus its driver and executor tasks), and a run adds about 600 B \
+         of compressed node status per step. Over 1 MiB Argo's controller fails the run \
+         (\"workflow is longer than maximum allowed size\") unless `MAX_WORKFLOW_SIZE` is raised \
+         and node status offloaded to a database, which KFP's manifests do not configure; a \
+         Workflow over 1.5 MiB is refused by etcd's default `--max-request-bytes` \
+         (\"etcdserver: request is too large\"). The message gives zenc's estimates.\n\nOn a \
+         cluster you run: set `MAX_WORKFLOW_SIZE` on the workflow-controller, enable \
+         `persistence.nodeStatusOffLoad`, and raise etcd's limit if needed. Otherwise split the \
+         pipeline, or compile it for Airflow.");
 
-pub const CODES: &[Code] = &[CONCURRENCY, ENV_FROM, ENV_ORDER, ENV_VALUE_FROM, EXECUTION_MODE, PARALLELISM, POD_AFFINITY, POD_SPEC, RESOURCE, RUN_ONCE, RUN_SETTINGS, SCHEDULE, SCHEDULE_LIMITS, SECURITY_CONTEXT, TAGS, TIMEOUT, TIMEZONE, TOLERATION, VOLUME];
+pub const CODES: &[Code] = &[CONCURRENCY, DAG_TASKS, ENV_FROM, ENV_ORDER, ENV_VALUE_FROM, EXECUTION_MODE, PARALLELISM, POD_AFFINITY, POD_SPEC, RESOURCE, RUN_ONCE, RUN_SETTINGS, SCHEDULE, SCHEDULE_LIMITS, SECURITY_CONTEXT, TAGS, TIMEOUT, TIMEZONE, TOLERATION, TOO_LARGE, VOLUME, WORKFLOW_SIZE];

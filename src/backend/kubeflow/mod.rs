@@ -5,6 +5,7 @@ pub mod codes;
 pub mod executor;
 pub mod platform;
 pub mod recurring_run;
+pub mod size;
 #[cfg(test)]
 mod tests;
 
@@ -116,6 +117,7 @@ impl Backend for Kubeflow {
             .ttl_seconds_after_finished()
             .map(|seconds| platform::PipelineConfig { resource_ttl_on_completion: seconds });
         let platform = PlatformSpec { executors, pipeline_config };
+        size::check(&spec, &platform, warnings)?;
         let recurring_run = p.schedule().and_then(|s| recurring_run::lower(p, s, warnings));
         Ok(KubeflowContext { spec, platform, recurring_run })
     }
