@@ -68,9 +68,14 @@ fn a_run_is_one_self_contained_pipelinerun() {
     assert_eq!(run["spec"]["pipelineSpec"]["tasks"].as_array().unwrap().len(), 2);
     assert_eq!(run["spec"]["taskRunTemplate"]["serviceAccountName"], "runner");
 
+    // Alike steps run one shared Task, written before the Pipeline that refers to it.
     let (docs, _) = tekton_docs(CHAIN, ObjectKind::Template, None);
-    assert_eq!(kinds(&docs), ["Pipeline"]);
-    assert_eq!(docs[0]["metadata"]["name"], "nightly");
+    assert_eq!(kinds(&docs), ["Task", "Pipeline"]);
+    assert_eq!(docs[1]["metadata"]["name"], "nightly");
+    let task = docs[0]["metadata"]["name"].as_str().unwrap();
+    for t in docs[1]["spec"]["tasks"].as_array().unwrap() {
+        assert_eq!(t["taskRef"]["name"], task);
+    }
 }
 
 /// Scheduled: the CronJob's PipelineRun is self-contained too; with `--kind pipeline` it
@@ -89,7 +94,7 @@ fn a_scheduled_run_is_self_contained_unless_the_pipeline_kind_is_asked_for() {
     // Nothing dropped: neither the schedule nor the run settings (service account).
     let (docs, warnings) = tekton_docs(&text, ObjectKind::Template, None);
     assert!(warnings.iter().all(|w| !w.code.starts_with("tekton-")), "{warnings:?}");
-    assert_eq!(kinds(&docs), ["Pipeline", "ServiceAccount", "Role", "RoleBinding", "ConfigMap", "CronJob"]);
+    assert_eq!(kinds(&docs), ["Task", "Pipeline", "ServiceAccount", "Role", "RoleBinding", "ConfigMap", "CronJob"]);
     let run = scheduled_run(&docs);
     assert_eq!(run["spec"]["pipelineRef"]["name"], "nightly");
     assert!(run["spec"].get("pipelineSpec").is_none());
@@ -173,7 +178,7 @@ fn a_run_too_large_for_etcd_is_refused() {
     };
     assert_eq!(err.code(), "tekton-too-large");
     let text = err.to_string();
-    for part in ["2000 steps", "1.5 MiB per object", "status", "holds about 697 steps", "--kind pipeline", "--target argo"] {
+    for part in ["2000 steps", "1.5 MiB per object", "status", "holds about 772 steps", "--kind pipeline", "--target argo"] {
         assert!(text.contains(part), "{part}: {text}");
     }
     let opts = crate::Options {
@@ -195,7 +200,7 @@ fn a_schedule_too_large_for_its_configmap_is_refused() {
         "name: big\nsnapshot_id: 11111111-2222-3333-4444-555555555555\nflavor: kubernetes\n\
          image: registry.example.com/app:1.0\nschedule: {cron: \"0 3 * * *\"}\nsteps:\n",
     );
-    for i in 0..1_200 {
+    for i in 0..1_400 {
         text.push_str(&format!("  - name: step_{i}\n"));
     }
     let opts = crate::Options::default();
