@@ -115,11 +115,11 @@ impl Estimate {
     /// per step its task (twice when the task is inline: in the spec and in the status copy)
     /// and a TaskRun reference.
     fn fitting(&self) -> usize {
-        let per_task = self.spec_copy / self.steps.max(1);
         let inline = self.object > RUN_BY_NAME_BYTES;
         let fixed = self.object.saturating_sub(if inline { self.spec_copy } else { 0 }) + STATUS_FIXED_BYTES;
-        let per_step = per_task * if inline { 2 } else { 1 } + self.references / self.steps.max(1);
-        ETCD_MAX_BYTES.saturating_sub(fixed) / per_step
+        // Rounded up: never more steps than fit.
+        let per_step = (self.spec_copy * if inline { 2 } else { 1 } + self.references).div_ceil(self.steps.max(1));
+        ETCD_MAX_BYTES.saturating_sub(fixed) / per_step.max(1)
     }
 
     fn error(&self, by_name: bool, as_template: Option<usize>) -> Error {
