@@ -88,13 +88,17 @@ impl Backend for Tekton {
 
     fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Result<TektonContext> {
         let ctx = lower_kind(p, opts, warnings)?;
-        size::check(&ctx, || {
-            let names = StepNames::assign(p, &TASK_RULE, &[], DISPLAY)?;
-            let mut tasks = run::lower(p, &names, &mut Vec::new())?.0.tasks;
-            share::share(p, &mut tasks);
-            Ok(tasks)
-        })?;
-        Ok(ctx)
+        let Some(too_large) = size::check(&ctx)? else { return Ok(ctx) };
+        // Freed before the `--kind pipeline` shape is built for the help: the refusal of a
+        // large pipeline holds one lowering at a time.
+        drop(ctx);
+        if too_large.by_name {
+            return Err(too_large.error(None));
+        }
+        let names = StepNames::assign(p, &TASK_RULE, &[], DISPLAY)?;
+        let mut tasks = run::lower(p, &names, &mut Vec::new())?.0.tasks;
+        share::share(p, &mut tasks);
+        Err(too_large.error(Some(&tasks)))
     }
 
     fn documents(ctx: &TektonContext) -> Vec<Document> {

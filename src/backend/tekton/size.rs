@@ -25,9 +25,9 @@ const OBJECT_FIXED_BYTES: usize = 2 * 1024;
 
 /// Refuses what etcd could not keep: a PipelineRun once Tekton has copied the pipeline spec
 /// into its status (`status.pipelineSpec`) and listed its TaskRuns, and with `--kind pipeline`
-/// also the Pipeline and each shared Task. `as_template` gives the tasks `--kind pipeline`
-/// would write, for the help (only called on refusal).
-pub fn check(ctx: &TektonContext, as_template: impl FnOnce() -> Result<Vec<TaskContext>>) -> Result<()> {
+/// also the Pipeline and each shared Task. `Ok(Some(_))`: the PipelineRun does not fit, and
+/// `RunTooLarge::error` says so (after the caller has freed `ctx`).
+pub fn check(ctx: &TektonContext) -> Result<Option<RunTooLarge>> {
     let (estimate, pipeline) = match ctx {
         TektonContext::Run(run) | TektonContext::Scheduled { pipeline: None, run, .. } => {
             let object = json_len(run) - json_len(&run.tasks) + tasks_bytes(&run.tasks);
@@ -39,15 +39,26 @@ pub fn check(ctx: &TektonContext, as_template: impl FnOnce() -> Result<Vec<TaskC
         }
     };
     if estimate.total() <= ETCD_MAX_BYTES {
-        return pipeline.map_or(Ok(()), |p| objects_fit(p, &estimate));
+        return pipeline.map_or(Ok(None), |p| objects_fit(p, &estimate).map(|()| None));
     }
-    let as_template = if pipeline.is_some() {
-        None
-    } else {
-        let tasks = as_template()?;
-        Some(Estimate::new(RUN_BY_NAME_BYTES, &tasks, estimate.run_name).fitting())
-    };
-    Err(estimate.error(pipeline.is_some(), as_template))
+    Ok(Some(RunTooLarge { estimate, by_name: pipeline.is_some() }))
+}
+
+/// A PipelineRun over etcd's limit.
+pub struct RunTooLarge {
+    estimate: Estimate,
+    /// The run names a Pipeline (`--kind pipeline`).
+    pub by_name: bool,
+}
+
+impl RunTooLarge {
+    /// The refusal; `as_template`: the tasks `--kind pipeline` would write, for a self-contained
+    /// run (how many steps that shape holds).
+    pub fn error(self, as_template: Option<&[TaskContext]>) -> Error {
+        let e = &self.estimate;
+        let fits = as_template.map(|tasks| Estimate::new(RUN_BY_NAME_BYTES, tasks, e.run_name).fitting());
+        e.error(self.by_name, fits)
+    }
 }
 
 /// The Pipeline object (its tasks, once) and each shared Task (Tekton copies a Task's spec
