@@ -52,14 +52,17 @@ pub fn share(p: &Pipeline, tasks: &mut [TaskContext]) -> Vec<SharedTaskContext> 
     for (i, (t, s)) in tasks.iter().zip(p.steps()).enumerate() {
         let Some((spec, uses_param)) = t.spec.as_ref().and_then(|spec| parametrize(s.name(), spec)) else { continue };
         let key = serde_json::to_string(&(&spec, uses_param)).expect("a task spec serializes");
-        // Pipeline context a referenced Task would not see (the run id is replaced above).
+        // Pipeline context a referenced Task would not see (`parametrize` took out the run id).
         if key.contains("$(context.") {
             continue;
         }
-        let g = *keys.entry(key.clone()).or_insert_with(|| {
+        let g = if let Some(&g) = keys.get(&key) {
+            g
+        } else {
+            keys.insert(key.clone(), groups.len());
             groups.push(Group { spec, uses_param, key, members: Vec::new() });
             groups.len() - 1
-        });
+        };
         groups[g].members.push(i);
     }
     let mut shared = Vec::new();
