@@ -78,7 +78,8 @@ def test_kubectl_creates_generated_names(zenc_bin, tmp_path, tools):
 
 
 def test_kubectl_applies_fixed_names(zenc_bin, tmp_path, tools):
-    # `--kind pipeline`: the Pipeline has a fixed name, so it is applied (created or updated).
+    # `--kind pipeline`: the Pipeline and the Task its alike steps share have fixed names, so
+    # they are applied (created or updated), the Task first.
     c = compiled(zenc_bin, tmp_path, "line_two_steps.json", "tekton", ["--kind", "pipeline"])
     cfg = ZencOrchestratorConfig(target="tekton", submit="kubectl", kubernetes_context="prod")
     outcome = submit.submit(cfg, c, snapshot())
@@ -86,7 +87,8 @@ def test_kubectl_applies_fixed_names(zenc_bin, tmp_path, tools):
     assert apply["argv"] == ["--context", "prod", "apply", "--server-side", "-f", "-"]
     assert "kind: Pipeline\n" in apply["stdin"] and "PipelineRun" not in apply["stdin"]
     assert apply["stdin"] in c.spec.read_text()
-    assert outcome.metadata["zenc_objects"] == "pipeline/line-two-steps"
+    task, pipeline = outcome.metadata["zenc_objects"].split(", ")
+    assert task.startswith("task/zenml-") and pipeline == "pipeline/line-two-steps"
 
 
 def test_argo_submits_a_workflow(zenc_bin, tmp_path, tools):

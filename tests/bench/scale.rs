@@ -29,7 +29,8 @@ use std::time::{Duration, Instant};
 
 use synth::Shape;
 
-const TARGETS: [&str; 5] = ["argo", "tekton", "airflow", "kubeflow", "vertex"];
+/// `tekton-pipeline` is `-t tekton --kind pipeline` (the Pipeline and its shared Tasks).
+const TARGETS: [&str; 6] = ["argo", "tekton", "tekton-pipeline", "airflow", "kubeflow", "vertex"];
 const SIZES: [usize; 5] = [10, 1_000, 5_000, 10_000, 100_000];
 /// What a ZenML stack would configure: the server and the Secret with its API key.
 /// JSON diagnostics, so that a refusal's code can be read.
@@ -113,7 +114,11 @@ fn run(plan: &Plan) {
             for target in &plan.targets {
                 let output = dir.path().join(format!("out.{target}"));
                 let mut compile = Command::new(&plan.zenc);
-                compile.arg("compile").arg(&input).args(["-t", target, "-o"]).arg(&output).args(FLAGS);
+                let engine = match target.as_str() {
+                    "tekton-pipeline" => ["tekton", "--kind", "pipeline"],
+                    other => [other, "--kind", "run"],
+                };
+                compile.arg("compile").arg(&input).arg("-t").args(engine).arg("-o").arg(&output).args(FLAGS);
                 let samples: Vec<Result<Duration, Refusal>> = (0..runs).map(|_| timed(&mut compile)).collect();
                 let refused = samples.iter().find_map(|s| s.as_ref().err()).map(|r| r.code.clone());
                 let wall = median(samples.into_iter().map(|s| s.unwrap_or_else(|r| r.wall)).collect());

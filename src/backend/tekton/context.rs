@@ -21,9 +21,11 @@ pub struct PipelineContext {
     pub annotations: BTreeMap<String, String>,
     /// One pipeline task per step, in topological order.
     pub tasks: Vec<TaskContext>,
+    /// The Task objects `tasks` refer to (`share`), written before the Pipeline.
+    pub shared: Vec<SharedTaskContext>,
 }
 
-/// A pipeline task with an inline `taskSpec` of one step.
+/// A pipeline task: an inline `taskSpec` of one step, or a reference to a shared Task.
 #[derive(Debug, Serialize)]
 pub struct TaskContext {
     /// Pipeline-task name (DNS-1123 label, ≤30).
@@ -34,18 +36,51 @@ pub struct TaskContext {
     pub retries: Option<u32>,
     /// Task deadline, Go duration (`1h0m0s`).
     pub timeout: Option<String>,
-    /// `taskSpec.metadata.labels`.
+    /// `taskRef` and `params`: the shared Task this task runs; `None`: `spec` is inline.
+    pub task_ref: Option<TaskRef>,
+    /// `taskSpec`, when `task_ref` is `None`.
+    pub spec: Option<TaskSpec>,
+}
+
+/// A reference to a shared Task and the values of its params.
+#[derive(Debug, Serialize)]
+pub struct TaskRef {
+    /// `taskRef.name`: a `SharedTaskContext` of the same output.
+    pub name: String,
+    /// `params[]` (name, value): the step name where the Task declares it.
+    pub params: Vec<(&'static str, String)>,
+}
+
+/// The one-step Task a pipeline task runs: inline (`taskSpec`) or shared (a Task's `spec`).
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskSpec {
+    /// `taskSpec.metadata.labels` (a shared Task's `metadata.labels`).
     pub labels: BTreeMap<String, String>,
-    /// `taskSpec.metadata.annotations`.
+    /// `taskSpec.metadata.annotations` (a shared Task's `metadata.annotations`).
     pub annotations: BTreeMap<String, String>,
-    /// `taskSpec.volumes`.
+    /// `volumes`.
     pub volumes: Vec<Value>,
     /// The one step.
     pub step: StepContext,
 }
 
-/// The step container.
+/// Input of `templates/tekton/task.yaml.j2`: one Task object that the pipeline tasks of steps
+/// differing only in their name run, with the step name as a param.
 #[derive(Debug, Serialize)]
+pub struct SharedTaskContext {
+    pub header: Vec<String>,
+    /// `metadata.name`: pipeline name and a hash of the content (≤63), so that a changed Task
+    /// is a new object and runs already started keep theirs.
+    pub name: String,
+    pub namespace: Option<String>,
+    /// Params the step refers to (`$(params.<name>)`), all strings.
+    pub params: Vec<&'static str>,
+    /// Labels and annotations (Tekton copies them to each TaskRun and pod), volumes and step.
+    pub spec: TaskSpec,
+}
+
+/// The step container.
+#[derive(Debug, Clone, Serialize)]
 pub struct StepContext {
     pub image: String,
     /// Escaped for Tekton and Kubernetes (see `TektonText`).

@@ -12,6 +12,7 @@ mod escape;
 
 mod run;
 mod schedule;
+mod share;
 mod size;
 mod task;
 #[cfg(test)]
@@ -19,6 +20,7 @@ mod tests;
 
 pub use context::*;
 pub use escape::{escape_literal, DOLLAR};
+pub use share::{RUN_UID_LABEL, STEP_PARAM};
 
 use super::names::{NameRule, StepNames};
 use super::{Backend, Document, Embed, EngineOptions, ObjectKind};
@@ -78,6 +80,7 @@ impl Backend for Tekton {
         "tekton": "pipeline.yaml.j2",
         "pipelinerun.yaml.j2",
         "schedule.yaml.j2",
+        "task.yaml.j2",
         "tasks.yaml.j2"
     );
     const CODES: &'static [crate::diagnostic::Code] = codes::CODES;
@@ -85,20 +88,25 @@ impl Backend for Tekton {
 
     fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Result<TektonContext> {
         let ctx = lower_kind(p, opts, warnings)?;
-        size::check(&ctx, || {
-            let names = StepNames::assign(p, &TASK_RULE, &[], DISPLAY)?;
-            Ok(run::lower(p, &names, &mut Vec::new())?.0.tasks)
-        })?;
-        Ok(ctx)
+        let Some(too_large) = size::check(&ctx)? else { return Ok(ctx) };
+        // Freed before the `--kind pipeline` shape is built for the help: the refusal of a
+        // large pipeline holds one lowering at a time.
+        drop(ctx);
+        if too_large.by_name {
+            return Err(too_large.error(None));
+        }
+        let names = StepNames::assign(p, &TASK_RULE, &[], DISPLAY)?;
+        let mut tasks = run::lower(p, &names, &mut Vec::new())?.0.tasks;
+        share::share(p, &mut tasks);
+        Err(too_large.error(Some(&tasks)))
     }
 
     fn documents(ctx: &TektonContext) -> Vec<Document> {
         match ctx {
             TektonContext::Run(run) => vec![Document::template(FILE, "pipelinerun.yaml.j2", run)],
-            TektonContext::Pipeline(pipeline) => vec![Document::template(FILE, "pipeline.yaml.j2", pipeline)],
+            TektonContext::Pipeline(pipeline) => pipeline_documents(pipeline),
             TektonContext::Scheduled { pipeline, run, cron } => {
-                let mut docs: Vec<Document> =
-                    pipeline.iter().map(|p| Document::template(FILE, "pipeline.yaml.j2", p)).collect();
+                let mut docs: Vec<Document> = pipeline.iter().flat_map(pipeline_documents).collect();
                 let manifest = Embed {
                     at: "/data",
                     key: MANIFEST_KEY,
@@ -112,6 +120,13 @@ impl Backend for Tekton {
             }
         }
     }
+}
+
+/// The shared Tasks, then the Pipeline that refers to them (`kubectl apply` creates them in
+/// that order).
+fn pipeline_documents(pipeline: &PipelineContext) -> Vec<Document> {
+    let tasks = pipeline.shared.iter().map(|t| Document::template(FILE, "task.yaml.j2", t));
+    tasks.chain([Document::template(FILE, "pipeline.yaml.j2", pipeline)]).collect()
 }
 
 fn manifest_too_large(bytes: usize) -> Error {
@@ -128,8 +143,11 @@ fn manifest_too_large(bytes: usize) -> Error {
 /// The objects of `--kind` and the schedule (the table at the top).
 fn lower_kind(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Result<TektonContext> {
     let names = StepNames::assign(p, &TASK_RULE, &[], DISPLAY)?;
-        let (pipeline, mut run) = run::lower(p, &names, warnings)?;
+        let (mut pipeline, mut run) = run::lower(p, &names, warnings)?;
         let by_reference = opts.kind == ObjectKind::Template;
+        if by_reference {
+            pipeline.shared = share::share(p, &mut pipeline.tasks);
+        }
         let Some(cron) = p.schedule().and_then(|s| schedule::lower(p, s, opts, warnings)) else {
             if opts.tekton_launcher_image.is_some() {
                 warnings.push(Warning::new(

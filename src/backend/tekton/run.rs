@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::{
-    codes, task, NameRef, PipelineContext, PodTemplate, RunContext, TaskContext, TaskRunSpec, POD_TEMPLATE_KEYS,
+    codes, task, NameRef, PipelineContext, PodTemplate, RunContext, TaskContext, TaskRunSpec, TaskSpec, POD_TEMPLATE_KEYS,
     RUN_PREFIX_MAX,
 };
 use crate::backend::k8s::{self, EnvEntry};
@@ -63,6 +63,7 @@ pub fn lower(p: &Pipeline, names: &StepNames, warnings: &mut Vec<Warning>) -> Re
         labels: k8s::managed_labels(),
         annotations: k8s::pipeline_annotations(p),
         tasks,
+        shared: Vec::new(),
     };
     Ok((pipeline, run))
 }
@@ -79,11 +80,12 @@ pub fn lower(p: &Pipeline, names: &StepNames, warnings: &mut Vec<Warning>) -> Re
 ///   only sees the variables before it) and no value of any step refers to it as `$(NAME)`:
 ///   then every container gets the same values as with the env written per step.
 pub fn inline(run: &mut RunContext, mut tasks: Vec<TaskContext>) {
-    share_labels(&mut run.labels, &mut tasks);
-    let env = shared_env(&tasks);
+    let mut specs: Vec<&mut TaskSpec> = tasks.iter_mut().filter_map(|t| t.spec.as_mut()).collect();
+    share_labels(&mut run.labels, &mut specs);
+    let env = shared_env(&specs);
     if !env.is_empty() {
         let moved: HashSet<&str> = env.iter().map(|e| e.name.as_str()).collect();
-        for t in &mut tasks {
+        for t in &mut specs {
             t.step.env.retain(|e| !moved.contains(e.name.as_str()));
         }
         for spec in &mut run.task_run_specs {
@@ -98,7 +100,7 @@ pub fn inline(run: &mut RunContext, mut tasks: Vec<TaskContext>) {
 
 /// Moves the labels every task has with the same value (the step label excepted) to the run's
 /// labels; a key the run already has stays per task.
-fn share_labels(run_labels: &mut BTreeMap<String, String>, tasks: &mut [TaskContext]) {
+fn share_labels(run_labels: &mut BTreeMap<String, String>, tasks: &mut [&mut TaskSpec]) {
     let Some((first, rest)) = tasks.split_first() else { return };
     let step_label = POD_SELECTOR_LABELS[2];
     let shared: Vec<(String, String)> = first
@@ -118,7 +120,7 @@ fn share_labels(run_labels: &mut BTreeMap<String, String>, tasks: &mut [TaskCont
 }
 
 /// The env entries that may be written once for all `tasks` (see `inline`), in step order.
-fn shared_env(tasks: &[TaskContext]) -> Vec<EnvEntry> {
+fn shared_env(tasks: &[&mut TaskSpec]) -> Vec<EnvEntry> {
     let Some((first, rest)) = tasks.split_first() else { return Vec::new() };
     let mut referenced: HashSet<&str> = HashSet::new();
     for t in tasks {

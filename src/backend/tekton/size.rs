@@ -5,35 +5,97 @@ use std::io;
 
 use serde::Serialize;
 
-use super::{codes, TaskContext, TektonContext};
+use super::{codes, PipelineContext, TaskContext, TaskSpec, TektonContext};
 use crate::error::{Error, ErrorKind, Result};
 
 /// etcd's default request limit (`--max-request-bytes`), which caps every object it stores.
 pub const ETCD_MAX_BYTES: usize = 1536 * 1024;
-/// One `status.childReferences` entry (apiVersion, kind, name, pipelineTaskName) per TaskRun.
-const CHILD_REFERENCE_BYTES: usize = 130;
+/// One `status.childReferences` entry per TaskRun, `{"apiVersion":"tekton.dev/v1",
+/// "kind":"TaskRun","name":"<run>-<task>","pipelineTaskName":"<task>"},` without the names.
+const CHILD_REFERENCE_BYTES: usize = 80;
+/// Characters Kubernetes appends to a `generateName`.
+const GENERATED_SUFFIX: usize = 5;
 /// The rest of a PipelineRun's status (conditions, times, provenance) and the fields the API
 /// server adds to its metadata (uid, managedFields, …).
 const STATUS_FIXED_BYTES: usize = 4 * 1024;
 /// A PipelineRun that only names a Pipeline, before its status.
 const RUN_BY_NAME_BYTES: usize = 1024;
+/// What the API server adds to an object's metadata (uid, timestamps, `managedFields`, …).
+const OBJECT_FIXED_BYTES: usize = 2 * 1024;
 
-/// Refuses a run whose PipelineRun would not fit in etcd once Tekton has copied the pipeline
-/// spec into its status (`status.pipelineSpec`) and listed its TaskRuns. `as_template` gives
-/// the tasks `--kind pipeline` would write, for the help (only called on refusal).
-pub fn check(ctx: &TektonContext, as_template: impl FnOnce() -> Result<Vec<TaskContext>>) -> Result<()> {
-    let (estimate, by_name) = match ctx {
+/// Refuses what etcd could not keep: a PipelineRun once Tekton has copied the pipeline spec
+/// into its status (`status.pipelineSpec`) and listed its TaskRuns, and with `--kind pipeline`
+/// also the Pipeline and each shared Task. `Ok(Some(_))`: the PipelineRun does not fit, and
+/// `RunTooLarge::error` says so (after the caller has freed `ctx`).
+pub fn check(ctx: &TektonContext) -> Result<Option<RunTooLarge>> {
+    let (estimate, pipeline) = match ctx {
         TektonContext::Run(run) | TektonContext::Scheduled { pipeline: None, run, .. } => {
-            (Estimate::new(json_len(run), &run.tasks), false)
+            let object = json_len(run) - json_len(&run.tasks) + tasks_bytes(&run.tasks);
+            (Estimate::new(object, &run.tasks, run_name_len(&run.generate_name)), None)
         }
-        TektonContext::Pipeline(p) => (Estimate::new(RUN_BY_NAME_BYTES, &p.tasks), true),
-        TektonContext::Scheduled { pipeline: Some(p), run, .. } => (Estimate::new(json_len(run), &p.tasks), true),
+        TektonContext::Pipeline(p) => (Estimate::new(RUN_BY_NAME_BYTES, &p.tasks, run_name_len(&p.name)), Some(p)),
+        TektonContext::Scheduled { pipeline: Some(p), run, .. } => {
+            (Estimate::new(json_len(run), &p.tasks, run_name_len(&run.generate_name)), Some(p))
+        }
     };
     if estimate.total() <= ETCD_MAX_BYTES {
-        return Ok(());
+        return pipeline.map_or(Ok(None), |p| objects_fit(p, &estimate).map(|()| None));
     }
-    let as_template = if by_name { None } else { Some(Estimate::new(RUN_BY_NAME_BYTES, &as_template()?).fitting()) };
-    Err(estimate.error(by_name, as_template))
+    Ok(Some(RunTooLarge { estimate, by_name: pipeline.is_some() }))
+}
+
+/// A PipelineRun over etcd's limit.
+pub struct RunTooLarge {
+    estimate: Estimate,
+    /// The run names a Pipeline (`--kind pipeline`).
+    pub by_name: bool,
+}
+
+impl RunTooLarge {
+    /// The refusal; `as_template`: the tasks `--kind pipeline` would write, for a self-contained
+    /// run (how many steps that shape holds).
+    pub fn error(self, as_template: Option<&[TaskContext]>) -> Error {
+        let e = &self.estimate;
+        let fits = as_template.map(|tasks| Estimate::new(RUN_BY_NAME_BYTES, tasks, e.run_name).fitting());
+        e.error(self.by_name, fits)
+    }
+}
+
+/// The Pipeline object (its tasks, once) and each shared Task (Tekton copies a Task's spec
+/// into each TaskRun's status: the TaskRun is about as large) under etcd's limit.
+fn objects_fit(p: &PipelineContext, run: &Estimate) -> Result<()> {
+    let pipeline = json_len(&p.labels) + json_len(&p.annotations) + run.spec_copy + OBJECT_FIXED_BYTES;
+    if pipeline > ETCD_MAX_BYTES {
+        return Err(too_large(format!(
+            "the Pipeline object for {} steps needs about {} in etcd; etcd stores at most {} per object",
+            run.steps,
+            mib(pipeline),
+            mib(ETCD_MAX_BYTES)
+        )));
+    }
+    for t in &p.shared {
+        let bytes = json_len(&t.spec) + OBJECT_FIXED_BYTES;
+        if bytes > ETCD_MAX_BYTES {
+            return Err(too_large(format!(
+                "the shared Task `{}` (and each TaskRun of it) needs about {} in etcd; etcd stores at most {} per object",
+                t.name,
+                mib(bytes),
+                mib(ETCD_MAX_BYTES)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Characters of a PipelineRun name made from `name` (a `generateName` or the Pipeline's
+/// name): as zenc's `generateName` and CronJob write it, `<name, ≤26 characters>-xxxxx`.
+fn run_name_len(name: &str) -> usize {
+    name.trim_end_matches('-').len().min(super::RUN_PREFIX_MAX) + 1 + GENERATED_SUFFIX
+}
+
+fn too_large(message: String) -> Error {
+    let help = "compile for `--target argo` or `--target airflow`, or split the pipeline".to_string();
+    Error::new(ErrorKind::Engine { code: &codes::TOO_LARGE, message, help })
 }
 
 /// The parts of a running PipelineRun's size.
@@ -45,14 +107,17 @@ struct Estimate {
     /// `status.childReferences`.
     references: usize,
     steps: usize,
+    /// Characters of the PipelineRun's name.
+    run_name: usize,
 }
 
 impl Estimate {
-    fn new(object: usize, tasks: &[TaskContext]) -> Estimate {
-        let spec_copy = json_len(tasks);
-        Estimate { object, spec_copy, references: CHILD_REFERENCE_BYTES * tasks.len(), steps: tasks.len() }
+    fn new(object: usize, tasks: &[TaskContext], run_name: usize) -> Estimate {
+        // Tekton names a TaskRun `<run>-<task>`, cut to 63 (kmeta.ChildName).
+        let references =
+            tasks.iter().map(|t| CHILD_REFERENCE_BYTES + (run_name + 1 + t.name.len()).min(63) + t.name.len()).sum();
+        Estimate { object, spec_copy: tasks_bytes(tasks), references, steps: tasks.len(), run_name }
     }
-
     fn total(&self) -> usize {
         self.object + self.spec_copy + self.references + STATUS_FIXED_BYTES
     }
@@ -61,11 +126,11 @@ impl Estimate {
     /// per step its task (twice when the task is inline: in the spec and in the status copy)
     /// and a TaskRun reference.
     fn fitting(&self) -> usize {
-        let per_task = self.spec_copy / self.steps.max(1);
         let inline = self.object > RUN_BY_NAME_BYTES;
         let fixed = self.object.saturating_sub(if inline { self.spec_copy } else { 0 }) + STATUS_FIXED_BYTES;
-        let per_step = per_task * if inline { 2 } else { 1 } + CHILD_REFERENCE_BYTES;
-        ETCD_MAX_BYTES.saturating_sub(fixed) / per_step
+        // Rounded up: never more steps than fit.
+        let per_step = (self.spec_copy * if inline { 2 } else { 1 } + self.references).div_ceil(self.steps.max(1));
+        ETCD_MAX_BYTES.saturating_sub(fixed) / per_step.max(1)
     }
 
     fn error(&self, by_name: bool, as_template: Option<usize>) -> Error {
@@ -115,5 +180,109 @@ impl io::Write for Count {
     }
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+/// Bytes of `spec.tasks` as the API server stores it (compact JSON): equal to the rendered
+/// output's (tests/… `the_task_bytes_are_the_compact_json_of_the_output`).
+pub fn tasks_bytes(tasks: &[TaskContext]) -> usize {
+    json_len(&tasks.iter().map(PipelineTaskJson::new).collect::<Vec<_>>())
+}
+
+/// A pipeline task as Tekton's JSON has it (field names, no empty fields).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PipelineTaskJson<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    run_after: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retries: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timeout: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    task_ref: Option<RefJson<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    params: Vec<NameValue<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    task_spec: Option<SpecJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct RefJson<'a> {
+    name: &'a str,
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct NameValue<'a> {
+    name: &'a str,
+    value: &'a str,
+}
+
+#[derive(Serialize)]
+struct SpecJson<'a> {
+    metadata: Metadata<'a>,
+    #[serde(skip_serializing_if = "<[serde_json::Value]>::is_empty")]
+    volumes: &'a [serde_json::Value],
+    steps: [StepJson<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct Metadata<'a> {
+    labels: &'a std::collections::BTreeMap<String, String>,
+    annotations: &'a std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StepJson<'a> {
+    name: &'static str,
+    image: &'a str,
+    command: &'a [String],
+    args: &'a [String],
+    env: &'a [crate::backend::k8s::EnvEntry],
+    #[serde(skip_serializing_if = "<[serde_json::Value]>::is_empty")]
+    env_from: &'a [serde_json::Value],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compute_resources: Option<&'a crate::backend::k8s::ResourceRequirements>,
+    #[serde(skip_serializing_if = "<[serde_json::Value]>::is_empty")]
+    volume_mounts: &'a [serde_json::Value],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    security_context: Option<&'a serde_json::Value>,
+}
+
+impl<'a> PipelineTaskJson<'a> {
+    fn new(t: &'a TaskContext) -> PipelineTaskJson<'a> {
+        PipelineTaskJson {
+            name: &t.name,
+            run_after: &t.run_after,
+            retries: t.retries,
+            timeout: t.timeout.as_deref(),
+            task_ref: t.task_ref.as_ref().map(|r| RefJson { name: &r.name, kind: "Task" }),
+            params: t.task_ref.iter().flat_map(|r| &r.params).map(|(name, value)| NameValue { name, value }).collect(),
+            task_spec: t.spec.as_ref().map(SpecJson::new),
+        }
+    }
+}
+
+impl<'a> SpecJson<'a> {
+    fn new(s: &'a TaskSpec) -> SpecJson<'a> {
+        let step = &s.step;
+        SpecJson {
+            metadata: Metadata { labels: &s.labels, annotations: &s.annotations },
+            volumes: &s.volumes,
+            steps: [StepJson {
+                name: "main",
+                image: &step.image,
+                command: &step.command,
+                args: &step.args,
+                env: &step.env,
+                env_from: &step.env_from,
+                compute_resources: step.compute_resources.as_ref(),
+                volume_mounts: &step.volume_mounts,
+                security_context: step.security_context.as_ref(),
+            }],
+        }
     }
 }

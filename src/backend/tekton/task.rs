@@ -1,7 +1,7 @@
 //! One step as a pipeline task with an inline `taskSpec` of one step.
 
 use super::escape::{tekton_reference, TektonText, DOLLAR};
-use super::{StepContext, TaskContext, DISPLAY};
+use super::{StepContext, TaskContext, TaskSpec, DISPLAY};
 use crate::backend::k8s::{self, verbatim, EnvText};
 use crate::error::{Error, ErrorKind, Result};
 use crate::backend::duration::go_duration;
@@ -17,11 +17,7 @@ pub fn lower(p: &Pipeline, s: &Step, name: &str, run_after: Vec<String>) -> Resu
     DOLLAR.add_if_used(&mut env, command.iter().chain(&args));
     let mut annotations = s.pod().annotations().clone();
     annotations.insert(k8s::STEP_NAME_ANNOTATION.into(), s.name().to_string());
-    let task = TaskContext {
-        name: name.to_string(),
-        run_after,
-        retries: s.retry().map(crate::ir::Retry::limit),
-        timeout: s.timeout_seconds().map(go_duration),
+    let spec = TaskSpec {
         labels: k8s::pod_labels(p, s),
         annotations,
         volumes: s.pod().volumes().to_vec(),
@@ -36,13 +32,20 @@ pub fn lower(p: &Pipeline, s: &Step, name: &str, run_after: Vec<String>) -> Resu
             security_context: s.pod().security_context().cloned(),
         },
     };
-    reject_references(s, &task)?;
-    Ok(task)
+    reject_references(s, &spec)?;
+    Ok(TaskContext {
+        name: name.to_string(),
+        run_after,
+        retries: s.retry().map(crate::ir::Retry::limit),
+        timeout: s.timeout_seconds().map(go_duration),
+        task_ref: None,
+        spec: Some(spec),
+    })
 }
 
 /// Tekton replaces `$(params.…)`, `$(context.…)`, … in every taskSpec field and has no escape.
 /// Env values, command and args are escaped above; anywhere else such a reference is refused.
-fn reject_references(s: &Step, t: &TaskContext) -> Result<()> {
+fn reject_references(s: &Step, t: &TaskSpec) -> Result<()> {
     let native: Vec<&str> = s
         .env()
         .iter()

@@ -68,9 +68,14 @@ fn a_run_is_one_self_contained_pipelinerun() {
     assert_eq!(run["spec"]["pipelineSpec"]["tasks"].as_array().unwrap().len(), 2);
     assert_eq!(run["spec"]["taskRunTemplate"]["serviceAccountName"], "runner");
 
+    // Alike steps run one shared Task, written before the Pipeline that refers to it.
     let (docs, _) = tekton_docs(CHAIN, ObjectKind::Template, None);
-    assert_eq!(kinds(&docs), ["Pipeline"]);
-    assert_eq!(docs[0]["metadata"]["name"], "nightly");
+    assert_eq!(kinds(&docs), ["Task", "Pipeline"]);
+    assert_eq!(docs[1]["metadata"]["name"], "nightly");
+    let task = docs[0]["metadata"]["name"].as_str().unwrap();
+    for t in docs[1]["spec"]["tasks"].as_array().unwrap() {
+        assert_eq!(t["taskRef"]["name"], task);
+    }
 }
 
 /// Scheduled: the CronJob's PipelineRun is self-contained too; with `--kind pipeline` it
@@ -89,7 +94,7 @@ fn a_scheduled_run_is_self_contained_unless_the_pipeline_kind_is_asked_for() {
     // Nothing dropped: neither the schedule nor the run settings (service account).
     let (docs, warnings) = tekton_docs(&text, ObjectKind::Template, None);
     assert!(warnings.iter().all(|w| !w.code.starts_with("tekton-")), "{warnings:?}");
-    assert_eq!(kinds(&docs), ["Pipeline", "ServiceAccount", "Role", "RoleBinding", "ConfigMap", "CronJob"]);
+    assert_eq!(kinds(&docs), ["Task", "Pipeline", "ServiceAccount", "Role", "RoleBinding", "ConfigMap", "CronJob"]);
     let run = scheduled_run(&docs);
     assert_eq!(run["spec"]["pipelineRef"]["name"], "nightly");
     assert!(run["spec"].get("pipelineSpec").is_none());
@@ -173,7 +178,7 @@ fn a_run_too_large_for_etcd_is_refused() {
     };
     assert_eq!(err.code(), "tekton-too-large");
     let text = err.to_string();
-    for part in ["2000 steps", "1.5 MiB per object", "status", "holds about 697 steps", "--kind pipeline", "--target argo"] {
+    for part in ["2000 steps", "1.5 MiB per object", "status", "holds about 771 steps", "--kind pipeline", "--target argo"] {
         assert!(text.contains(part), "{part}: {text}");
     }
     let opts = crate::Options {
@@ -195,7 +200,7 @@ fn a_schedule_too_large_for_its_configmap_is_refused() {
         "name: big\nsnapshot_id: 11111111-2222-3333-4444-555555555555\nflavor: kubernetes\n\
          image: registry.example.com/app:1.0\nschedule: {cron: \"0 3 * * *\"}\nsteps:\n",
     );
-    for i in 0..1_200 {
+    for i in 0..1_400 {
         text.push_str(&format!("  - name: step_{i}\n"));
     }
     let opts = crate::Options::default();
@@ -308,4 +313,152 @@ fn a_run_writes_shared_env_and_labels_once() {
     let pipeline = crate::load_ir(text, "p.yaml", &opts.build).unwrap().0;
     let out = crate::compile(text, "p.yaml", &[crate::Engine::Tekton], &opts).unwrap();
     crate::verify::check(crate::Engine::Tekton, &pipeline, &[out.files[0].1.clone()]).unwrap();
+}
+
+/// Steps differing only in name run one Task that gets the name as a param; a step alone in
+/// its content (another image) or with a name a param would not carry verbatim keeps its
+/// inline taskSpec, exactly as `--kind run` writes it.
+#[test]
+fn alike_steps_share_one_task_and_the_others_stay_inline() {
+    let text = "name: shared\nsnapshot_id: 11111111-2222-3333-4444-555555555555\nflavor: kubernetes\n\
+                image: registry.example.com/app:1.0\n\
+                steps: [{name: load}, {name: train_model, upstream: [load]}, {name: \"a b\"}, \
+                {name: \"x$(HOME)\"}, {name: gpu, image: registry.example.com/gpu:1.0}]\n";
+    let (docs, _) = tekton_docs(text, ObjectKind::Template, None);
+    assert_eq!(kinds(&docs), ["Task", "Pipeline"]);
+    let (task, tasks) = (&docs[0], docs[1]["spec"]["tasks"].as_array().unwrap());
+    let name = task["metadata"]["name"].as_str().unwrap();
+    assert!(name.len() == 16 && name.starts_with("zenml-"), "{name}");
+    assert!(name[6..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{name}");
+    for (t, step) in tasks[..2].iter().zip(["load", "train_model"]) {
+        assert_eq!(t["taskRef"], serde_json::json!({"name": name, "kind": "Task"}));
+        assert_eq!(t["params"], serde_json::json!([{"name": STEP_PARAM, "value": step}]));
+        assert!(t.get("taskSpec").is_none());
+    }
+    for t in &tasks[2..] {
+        assert!(t.get("taskRef").is_none() && t.get("params").is_none(), "{t}");
+        let env = &t["taskSpec"]["steps"][0]["env"];
+        assert!(env.as_array().unwrap().iter().any(|e| e["value"] == RUN_ID), "{env}");
+    }
+    assert_eq!(task["spec"]["params"], serde_json::json!([{"name": STEP_PARAM, "type": "string"}]));
+    let step = &task["spec"]["steps"][0];
+    let args = crate::verify::strings(&step["args"]);
+    assert_eq!(args[args.len() - 2..], ["--step_name", "$(params.step)"]);
+    let run_id = step["env"].as_array().unwrap().iter().find(|e| e["name"] == "ZENML_KUBERNETES_RUN_ID").unwrap();
+    assert_eq!(run_id["valueFrom"]["fieldRef"]["fieldPath"], "metadata.labels['tekton.dev/pipelineRunUID']");
+    assert!(!task.to_string().contains("$(context."), "a referenced Task sees no pipeline context");
+    // No per-step metadata on what every step shares; the pipeline's labels are there.
+    assert!(task["metadata"]["labels"].get("zenml.io/step").is_none());
+    assert!(task["metadata"]["annotations"].get("zenml.io/step-name").is_none());
+    assert_eq!(task["metadata"]["labels"]["zenml.io/pipeline"], "shared");
+}
+
+/// A Task's name follows its content: the same input gives the same name, any change to what
+/// the Task holds gives another, so re-applying never changes the Task of a running run.
+#[test]
+fn shared_task_names_follow_their_content() {
+    let task_name = |text: &str| {
+        let (docs, _) = tekton_docs(text, ObjectKind::Template, None);
+        docs[0]["metadata"]["name"].as_str().unwrap().to_string()
+    };
+    let first = task_name(CHAIN);
+    assert_eq!(task_name(CHAIN), first);
+    // The steps' order and dependencies are the Pipeline's, not the Task's.
+    assert_eq!(task_name(&CHAIN.replace("{name: b, upstream: [a]}", "{name: b}")), first);
+    for changed in [
+        CHAIN.replace("app:1.0", "app:1.1"),
+        CHAIN.replace("11111111-2222", "11111111-2223"),
+        format!("{CHAIN}environment: {{A: b}}\n"),
+    ] {
+        assert_ne!(task_name(&changed), first, "{changed}");
+    }
+}
+
+/// Names that are not valid label values (what Tekton's param would carry into args, where
+/// the kubelet expands `$(VAR)` and `$$`) are never shared, not even with each other.
+#[test]
+fn names_a_param_would_not_carry_verbatim_are_not_shared() {
+    for name in ["x$(HOME)", "a$$b", "a b", "ü", "_lead", "t".repeat(64).as_str()] {
+        let text = format!(
+            "name: p\nsnapshot_id: 11111111-2222-3333-4444-555555555555\nflavor: kubernetes\n\
+             image: registry.example.com/app:1.0\nsteps: [{{name: {n1}}}, {{name: {n2}}}]\n",
+            n1 = serde_json::to_string(name).unwrap(),
+            n2 = serde_json::to_string(&format!("{name}2")).unwrap(),
+        );
+        let (docs, _) = tekton_docs(&text, ObjectKind::Template, None);
+        assert_eq!(kinds(&docs), ["Pipeline"], "{name}");
+    }
+}
+
+/// The size check counts `spec.tasks` byte for byte as the API server stores it (compact
+/// JSON), for inline and shared tasks.
+#[test]
+fn the_task_bytes_are_the_compact_json_of_the_output() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ok");
+    let build = crate::BuildOptions { image: Some("i".into()), ..crate::BuildOptions::default() };
+    let mut checked = 0;
+    for path in std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()) {
+        if !path.extension().is_some_and(|e| e == "json" || e == "yaml") {
+            continue;
+        }
+        let (name, text) = (path.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&path).unwrap());
+        let Ok((p, _)) = crate::load_ir(&text, &name, &build) else { continue };
+        for kind in [ObjectKind::Run, ObjectKind::Template] {
+            let engine = EngineOptions { kind, ..EngineOptions::default() };
+            let Ok(ctx) = Tekton::lower(&p, &engine, &mut Vec::new()) else { continue };
+            let tasks = match &ctx {
+                TektonContext::Run(run) | TektonContext::Scheduled { pipeline: None, run, .. } => &run.tasks,
+                TektonContext::Pipeline(p) | TektonContext::Scheduled { pipeline: Some(p), .. } => &p.tasks,
+            };
+            let opts = crate::Options { engine, build: build.clone(), ..crate::Options::default() };
+            let out = crate::compile(&text, &name, &[crate::Engine::Tekton], &opts).unwrap();
+            let mut docs = crate::verify::yaml_documents(&out.files[0].1.content).unwrap();
+            if matches!(ctx, TektonContext::Scheduled { pipeline: None, .. }) {
+                docs = vec![scheduled_run(&docs)];
+            }
+            let rendered = docs
+                .iter()
+                .find_map(|d| match d["kind"].as_str() {
+                    Some("Pipeline") => Some(&d["spec"]["tasks"]),
+                    Some("PipelineRun") => Some(&d["spec"]["pipelineSpec"]["tasks"]),
+                    _ => None,
+                })
+                .unwrap_or_else(|| panic!("{name}: no tasks"));
+            assert_eq!(size::tasks_bytes(tasks), rendered.to_string().len(), "{name} {kind:?}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 40, "{checked}");
+}
+
+/// `--kind run`'s refusal says how many steps `--kind pipeline` holds, and that is true: that
+/// many alike steps compile as a Pipeline, a few percent more are refused.
+#[test]
+fn the_kind_pipeline_estimate_in_a_refusal_is_true() {
+    let chain = |n: usize| {
+        let mut text = String::from(
+            "name: many\nsnapshot_id: 11111111-2222-3333-4444-555555555555\nflavor: kubernetes\n\
+             image: registry.example.com/app:1.0\nsteps:\n  - name: s_00000\n",
+        );
+        for i in 1..n {
+            text.push_str(&format!("  - name: s_{i:05}\n    upstream: [s_{:05}]\n", i - 1));
+        }
+        text
+    };
+    let compile = |n: usize, kind: ObjectKind| {
+        let opts = crate::Options {
+            engine: EngineOptions { kind, ..EngineOptions::default() },
+            ..crate::Options::default()
+        };
+        crate::compile(&chain(n), "many.yaml", &[crate::Engine::Tekton], &opts)
+    };
+    let Err(err) = compile(3_000, ObjectKind::Run) else { panic!("not refused") };
+    let text = err.to_string();
+    let (_, after) = text.split_once(", about ").unwrap_or_else(|| panic!("{text}"));
+    let fits: usize = after.split(' ').next().unwrap().parse().unwrap();
+    if let Err(e) = compile(fits, ObjectKind::Template) {
+        panic!("{fits} steps refused as a Pipeline: {e}");
+    }
+    let Err(err) = compile(fits * 103 / 100, ObjectKind::Template) else { panic!("{fits} + 3% fit too") };
+    assert_eq!(err.code(), "tekton-too-large");
 }
