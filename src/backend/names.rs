@@ -43,13 +43,18 @@ impl NameRule {
 const HASH_LEN: usize = 6;
 
 /// FNV-1a, 64 bit: tiny, stable across platforms and releases.
-pub fn short_hash(s: &str) -> String {
+pub fn fnv1a(s: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in s.bytes() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    format!("{:06x}", h >> 40)
+    h
+}
+
+/// Six hex characters of [`fnv1a`].
+pub fn short_hash(s: &str) -> String {
+    format!("{:06x}", fnv1a(s) >> 40)
 }
 
 /// The plain transformation, before any budget or collision handling.

@@ -19,7 +19,7 @@
 //! kubelet then expands `$(VAR)` and `$$` in it: only a name that is a valid label value
 //! (`[A-Za-z0-9._-]`, no `$`) passes both unchanged. Any other step keeps its inline taskSpec.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::{SharedTaskContext, TaskContext, TaskRef, TaskSpec, RUN_ID};
 use crate::backend::k8s::{self, EnvEntry, STEP_NAME_ANNOTATION};
@@ -65,9 +65,11 @@ pub fn share(p: &Pipeline, tasks: &mut [TaskContext]) -> Vec<SharedTaskContext> 
         };
         groups[g].members.push(i);
     }
+    groups.retain(|g| g.members.len() > 1);
+    let names = task_names(groups.iter().map(|g| g.key.as_str()), content_hash);
     let mut shared = Vec::new();
-    for g in groups.into_iter().filter(|g| g.members.len() > 1) {
-        let name = format!("{TASK_PREFIX}{}", content_hash(&g.key));
+    for (g, name) in groups.into_iter().zip(names) {
+        let Some(name) = name else { continue };
         for &i in &g.members {
             let step = p.steps()[i].name();
             let params = if g.uses_param { vec![(STEP_PARAM, step.to_string())] } else { Vec::new() };
@@ -83,6 +85,18 @@ pub fn share(p: &Pipeline, tasks: &mut [TaskContext]) -> Vec<SharedTaskContext> 
         });
     }
     shared
+}
+
+/// The Task name of each group key, `None` where an earlier key took the same name (two
+/// contents with one hash): that group keeps its inline taskSpecs rather than overwrite the
+/// other's Task.
+fn task_names<'a>(keys: impl Iterator<Item = &'a str>, hash: fn(&str) -> String) -> Vec<Option<String>> {
+    let mut taken = HashSet::new();
+    keys.map(|k| {
+        let name = format!("{TASK_PREFIX}{}", hash(k));
+        taken.insert(name.clone()).then_some(name)
+    })
+    .collect()
 }
 
 /// `spec` as a shared Task would hold it: the step name in `--step_name` replaced by the
@@ -128,16 +142,39 @@ pub fn run_id_from_label(name: &str) -> EnvEntry {
     }
 }
 
-/// Ten hex characters (40 bits) of FNV-1a (64 bit) of `s`: stable across platforms and
-/// releases. Every pipeline task names its Task, and Tekton copies the names into each run's
-/// status: each character costs 5 KB at 5,000 steps, so the name is a fixed prefix and the
-/// hash (the pipeline is on the Task's `zenml.io/pipeline` label). Different content gets a
-/// different name unless 40-bit hashes collide (about 1 in 20,000 among 10,000 Tasks).
+/// Ten base-36 characters (51 bits) of FNV-1a (64 bit) of `s`: stable across platforms and
+/// releases, and valid in a DNS-1123 name. Every pipeline task names its Task, and Tekton copies
+/// the names into each run's status: each character costs 5 KB at 5,000 steps, so the name is a
+/// fixed prefix and the hash (the pipeline is on the Task's `zenml.io/pipeline` label). Tasks
+/// accumulate in a namespace, one set per snapshot, so the hash must keep them apart: among
+/// 10,000 Tasks two collide with a chance of about 2 in 100 million (40 hex bits: 1 in 20,000).
 fn content_hash(s: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut h = names::fnv1a(s) >> 13;
+    let mut out = [0u8; 10];
+    for c in out.iter_mut().rev() {
+        *c = DIGITS[(h % 36) as usize];
+        h /= 36;
     }
-    format!("{:010x}", h >> 24)
+    out.iter().map(|&c| char::from(c)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hash_collision_keeps_the_second_group_inline() {
+        let names = task_names(["a", "b", "c"].into_iter(), |k| if k == "c" { "1".into() } else { "0".into() });
+        assert_eq!(names, [Some("zenml-0".to_string()), None, Some("zenml-1".to_string())]);
+    }
+
+    #[test]
+    fn task_names_are_ten_base36_characters() {
+        let h = content_hash("some task spec");
+        assert_eq!(h.len(), 10);
+        assert!(h.bytes().all(|c| c.is_ascii_digit() || c.is_ascii_lowercase()), "{h}");
+        assert_eq!(h, content_hash("some task spec"));
+        assert_ne!(h, content_hash("some task spec "));
+    }
 }
