@@ -71,18 +71,18 @@ impl Backend for Kubeflow {
         pipeline_warnings(p, warnings);
         let mut spec = kfp::PipelineSpec {
             header: super::header(p),
-            components: Vec::new(),
-            executors: Vec::new(),
+            components: Vec::with_capacity(p.steps().len()),
+            executors: Vec::with_capacity(p.steps().len()),
             pipeline_info: PipelineInfo {
                 name: names::sanitize(p.name(), &kfp::PIPELINE_RULE),
                 display_name: p.name().to_string(),
                 description: p.description().map(String::from),
             },
-            tasks: Vec::new(),
+            tasks: Vec::with_capacity(p.steps().len()),
             schema_version: kfp::SCHEMA_VERSION,
             sdk_version: kfp::sdk_version(),
         };
-        let mut executors = Vec::new();
+        let mut executors = Vec::with_capacity(p.steps().len());
         let mut dropped = Dropped::default();
         let mut shared = Vec::with_capacity(p.steps().len());
         let mut keys = Vec::with_capacity(p.steps().len());

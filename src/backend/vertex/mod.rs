@@ -80,14 +80,14 @@ impl Backend for Vertex {
         pipeline_warnings(p, warnings);
         let mut spec = kfp::PipelineSpec {
             header: super::header(p),
-            components: Vec::new(),
-            executors: Vec::new(),
+            components: Vec::with_capacity(p.steps().len()),
+            executors: Vec::with_capacity(p.steps().len()),
             pipeline_info: PipelineInfo {
                 name: names::sanitize(p.name(), &PIPELINE_RULE),
                 display_name: p.name().to_string(),
                 description: p.description().map(String::from),
             },
-            tasks: Vec::new(),
+            tasks: Vec::with_capacity(p.steps().len()),
             schema_version: kfp::SCHEMA_VERSION,
             sdk_version: kfp::sdk_version(),
         };
