@@ -143,7 +143,7 @@ pub struct Executor {
 }
 
 /// `PipelineContainerSpec`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Container {
     pub image: String,
     pub command: Vec<String>,
@@ -320,43 +320,78 @@ fn share_hash<K: Hash>(c: &Container, args: &[String], key: &K) -> u64 {
     h.finish()
 }
 
-/// Folds the steps whose `keys` are equal (two or more) into one component and executor that
-/// takes the step name as the `step_name` input; each task passes its step name as a constant.
-/// `spec` holds one component, executor and task per step, in step order; `shared[i]` is step
-/// `i`'s parametrized args (`parametrized`), `keys[i]` what else must be equal (the engine's
-/// per-executor settings). Returns, per step, the shared executor label it now uses. Names are
-/// `zenml-step`, `zenml-step-2`, … in order of first use, never a task's name.
-pub fn share<K: Hash + Eq>(
-    spec: &mut PipelineSpec,
-    shared: Vec<Option<Vec<String>>>,
-    keys: &[K],
-) -> Vec<Option<String>> {
-    // Groups by hash; within a hash, by comparing with the group's first step.
-    let mut groups: HashMap<u64, Vec<usize>> = HashMap::new();
-    let mut first: Vec<usize> = Vec::new();
-    let mut members: Vec<usize> = Vec::new();
-    let mut group_of: Vec<Option<usize>> = Vec::with_capacity(shared.len());
-    for (i, (args, key)) in shared.iter().zip(keys).enumerate() {
-        group_of.push(args.as_ref().map(|args| {
-            let container = &spec.executors[i].item.container;
-            let candidates = groups.entry(share_hash(container, args, key)).or_default();
-            let found = candidates.iter().copied().find(|&g| {
-                let f = first[g];
-                shared[f].as_ref() == Some(args)
-                    && keys[f] == *key
-                    && alike_but_args(&spec.executors[f].item.container, container)
-            });
-            found.unwrap_or_else(|| {
-                first.push(i);
-                members.push(0);
-                candidates.push(first.len() - 1);
-                first.len() - 1
-            })
-        }));
-        if let Some(g) = group_of[i] {
-            members[g] += 1;
+/// Steps grouped as they are lowered, by their container (but for the step name in the args)
+/// and a key of what else must be equal (the engine's per-executor settings). Grouping each
+/// step as it comes lets a step alike an earlier one drop its container and settings at once:
+/// its group's first step's serve it.
+pub struct Grouping<K> {
+    /// Group indices by hash (`share_hash`) of what they compare.
+    by_hash: HashMap<u64, Vec<usize>>,
+    /// Per group: its first step and how many steps it has.
+    first: Vec<usize>,
+    members: Vec<usize>,
+    /// Per step: its group (`None` when its name may not be shared), the parametrized args
+    /// (kept for the first step of a group only) and its key.
+    of: Vec<Option<usize>>,
+    args: Vec<Option<Vec<String>>>,
+    keys: Vec<K>,
+}
+
+impl<K: Hash + Eq> Grouping<K> {
+    pub fn new(steps: usize) -> Grouping<K> {
+        Grouping {
+            by_hash: HashMap::new(),
+            first: Vec::new(),
+            members: Vec::new(),
+            of: Vec::with_capacity(steps),
+            args: Vec::with_capacity(steps),
+            keys: Vec::with_capacity(steps),
         }
     }
+
+    /// Groups the step whose executor `spec` got last, given its parametrized args
+    /// (`parametrized`) and its key. True when it joined an earlier step's group: then its
+    /// container and settings are never written, and the caller may drop them.
+    pub fn add(&mut self, spec: &PipelineSpec, args: Option<Vec<String>>, key: K) -> bool {
+        let i = self.of.len();
+        let container = &spec.executors[i].item.container;
+        let (group, joined) = match &args {
+            None => (None, false),
+            Some(a) => {
+                let candidates = self.by_hash.entry(share_hash(container, a, &key)).or_default();
+                let found = candidates.iter().copied().find(|&g| {
+                    let f = self.first[g];
+                    self.args[f].as_ref() == Some(a)
+                        && self.keys[f] == key
+                        && alike_but_args(&spec.executors[f].item.container, container)
+                });
+                if let Some(g) = found {
+                    (Some(g), true)
+                } else {
+                    self.first.push(i);
+                    self.members.push(0);
+                    candidates.push(self.first.len() - 1);
+                    (Some(self.first.len() - 1), false)
+                }
+            }
+        };
+        if let Some(g) = group {
+            self.members[g] += 1;
+        }
+        self.of.push(group);
+        self.args.push(if joined { None } else { args });
+        self.keys.push(key);
+        joined
+    }
+}
+
+/// Folds the steps `grouping` put in one group (two or more) into one component and executor
+/// that takes the step name as the `step_name` input; each task passes its step name as a
+/// constant. `spec` holds one component, executor and task per step, in step order. Returns,
+/// per step, the shared executor label it now uses. Names are `zenml-step`, `zenml-step-2`, …
+/// in order of first use, never a task's name.
+pub fn share<K>(spec: &mut PipelineSpec, grouping: Grouping<K>) -> Vec<Option<String>> {
+    let Grouping { members, of: group_of, args: shared, .. } = grouping;
     let taken: HashSet<String> = spec.tasks.iter().map(|t| t.name.clone()).collect();
     let mut names: Vec<Option<String>> = vec![None; members.len()];
     let mut next = 1;
