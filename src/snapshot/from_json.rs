@@ -169,16 +169,16 @@ struct Found<'a> {
 /// One entry of `step_configurations`.
 fn step(name: &str, step: &model::Step, found: &Found, warnings: &mut Vec<Warning>) -> Result<RawStep> {
     let path = key_path("metadata.step_configurations", name);
-    let settings_path = format!("{path}.config.settings");
+    let settings_path = join(&path, ".config.settings");
     let settings = step.config.settings.as_ref();
     let (orch, orch_path) =
         orchestrator_settings(settings, &settings_path, found.component_name, found.flavor, warnings)?;
-    let resources_path = format!("{settings_path}.resources");
+    let resources_path = join(&settings_path, ".resources");
     let resources: Option<ResourceSettings> = match settings.and_then(|s| s.get("resources")).filter(|v| !v.is_null()) {
         Some(v) => Some(typed(v, &resources_path)?),
         None => None,
     };
-    let retry_path = format!("{path}.config.retry");
+    let retry_path = join(&path, ".config.retry");
     let retry: Option<RetryConfig> = match &step.config.retry {
         Some(Value::Null) | None => None,
         Some(v) => Some(typed(v, &retry_path)?),
@@ -199,19 +199,27 @@ fn step(name: &str, step: &model::Step, found: &Found, warnings: &mut Vec<Warnin
         command: None,
         args: None,
         upstream: step.spec.upstream_steps.clone(),
-        upstream_path: format!("{path}.spec.upstream_steps"),
+        upstream_path: join(&path, ".spec.upstream_steps"),
         environment: step.config.environment.clone().map(|m| m.0).unwrap_or_default(),
-        environment_path: format!("{path}.config.environment"),
+        environment_path: join(&path, ".config.environment"),
         resources,
         resources_path,
         retry,
         retry_path,
         orchestrator: orch,
-        pod_path: format!("{orch_path}.pod_settings"),
-        timeout_path: format!("{orch_path}.active_deadline_seconds"),
+        pod_path: join(&orch_path, ".pod_settings"),
+        timeout_path: join(&orch_path, ".active_deadline_seconds"),
         orchestrator_path: orch_path,
         step_operator,
     })
+}
+
+/// `base` + `tail`: paths are made for every step, and `format!` costs more than the copy.
+fn join(base: &str, tail: &str) -> String {
+    let mut path = String::with_capacity(base.len() + tail.len());
+    path.push_str(base);
+    path.push_str(tail);
+    path
 }
 
 /// The snapshot's schedule, with the orchestrator's schedule knobs.

@@ -64,8 +64,12 @@ fn dedup(warnings: &mut Vec<Warning>) {
 
 /// Quote a map key for a JSON path when it is not a plain identifier.
 pub fn key_path(base: &str, key: &str) -> String {
-    if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        format!("{base}.{key}")
+    if !key.is_empty() && key.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
+        let mut path = String::with_capacity(base.len() + 1 + key.len());
+        path.push_str(base);
+        path.push('.');
+        path.push_str(key);
+        path
     } else {
         format!("{base}[{}]", serde_json::to_string(key).expect("strings serialize"))
     }

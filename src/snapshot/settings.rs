@@ -47,9 +47,22 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut entries: Vec<(String, V)> = Vec::new();
-                let mut seen = std::collections::HashSet::new();
+                // Most objects are small: their keys are compared in place, and only a large
+                // one (the steps) gets a set of its keys.
+                let mut seen: Option<std::collections::HashSet<String>> = None;
                 while let Some(key) = map.next_key::<String>()? {
-                    if !seen.insert(key.clone()) {
+                    let duplicate = match &mut seen {
+                        Some(seen) => !seen.insert(key.clone()),
+                        None if entries.len() < 16 => entries.iter().any(|(k, _)| *k == key),
+                        None => {
+                            let mut set: std::collections::HashSet<String> =
+                                entries.iter().map(|(k, _)| k.clone()).collect();
+                            let duplicate = !set.insert(key.clone());
+                            seen = Some(set);
+                            duplicate
+                        }
+                    };
+                    if duplicate {
                         return Err(serde::de::Error::custom(format!("duplicate key `{key}`")));
                     }
                     let value = map.next_value::<V>()?;
@@ -290,3 +303,24 @@ pub const IGNORED_RESOURCE_SETTINGS: &[&str] = &[
     "autoscaling_target",
     "max_concurrency",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::OrderedMap;
+
+    #[test]
+    fn duplicate_keys_are_refused_in_small_and_large_objects() {
+        for n in [1, 15, 16, 17, 40] {
+            let keys: Vec<String> = (0..n).map(|i| format!("\"k{i}\": {i}")).collect();
+            let text = format!("{{{}}}", keys.join(", "));
+            let map: OrderedMap<u32> = serde_json::from_str(&text).unwrap();
+            assert_eq!(map.0.len(), n, "order and count kept");
+            assert_eq!(map.0[n - 1], (format!("k{}", n - 1), u32::try_from(n - 1).unwrap()));
+            for dup in [0, n - 1] {
+                let text = format!("{{{}, \"k{dup}\": 0}}", keys.join(", "));
+                let err = serde_json::from_str::<OrderedMap<u32>>(&text).unwrap_err().to_string();
+                assert!(err.contains(&format!("duplicate key `k{dup}`")), "{n}: {err}");
+            }
+        }
+    }
+}

@@ -16,13 +16,27 @@ const TEMPLATE_SUFFIXES: &[&str] = &["json", "yaml", "yml", "sql"];
 /// name. Airflow renders once, so the result renders back to `s` exactly.
 pub fn protect_jinja(s: &str) -> String {
     // Most strings hold none of those characters: copied whole, not character by character.
-    if !s.contains(['{', '\r', '\n']) {
-        let mut out = s.to_string();
-        if TEMPLATE_SUFFIXES.iter().any(|x| out.ends_with(x)) {
-            out.push_str("{{ '' }}");
-        }
-        return out;
+    if plain(s) {
+        return not_a_file_name(s.to_string());
     }
+    protect_each(s)
+}
+
+/// Whether `s` holds none of the characters Jinja changes.
+fn plain(s: &str) -> bool {
+    !s.bytes().any(|b| matches!(b, b'{' | b'\r' | b'\n'))
+}
+
+/// `s` with an empty expression appended when it ends in a `template_ext` suffix.
+fn not_a_file_name(mut s: String) -> String {
+    if TEMPLATE_SUFFIXES.iter().any(|x| s.ends_with(x)) {
+        s.push_str("{{ '' }}");
+    }
+    s
+}
+
+/// `protect_jinja`, character by character.
+fn protect_each(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
@@ -41,7 +55,12 @@ pub fn protect_jinja(s: &str) -> String {
 
 /// A ZenML literal in `cmds`/`arguments`/env: survives Kubernetes' `$(VAR)` and Airflow's Jinja.
 pub fn literal(s: &str) -> String {
-    protect_jinja(&k8s::escape_dollars(s))
+    let escaped = k8s::escape_dollars(s);
+    if plain(&escaped) {
+        not_a_file_name(escaped)
+    } else {
+        protect_each(&escaped)
+    }
 }
 
 #[cfg(test)]
@@ -94,6 +113,9 @@ mod tests {
             assert!(!TEMPLATE_SUFFIXES.iter().any(|x| p.ends_with(x)), "{p}");
         }
         assert_eq!(protect_jinja("plain text"), "plain text");
+        for s in ["$x.json", "a$b", "{{$x}}", "q.sql", "", "x\n"] {
+            assert_eq!(literal(s), protect_jinja(&k8s::escape_dollars(s)), "{s:?}");
+        }
         assert_eq!(protect_jinja("{{x}}"), "{{ '{' }}{x}}");
     }
 }

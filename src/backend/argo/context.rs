@@ -64,7 +64,7 @@ pub struct DagTask {
 }
 
 /// An Argo parameter: a task's argument or (without a value) a template's input.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Param {
     pub name: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -73,7 +73,7 @@ pub struct Param {
 
 /// A container template: of one step, or shared by steps that differ only in name (which
 /// then arrives as input parameters).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StepTemplate {
     pub name: String,
     /// Input parameters (names only) of a shared template.
@@ -103,7 +103,7 @@ pub struct StepTemplate {
     pub active_deadline_seconds: Option<u64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RetryStrategy {
     /// Retries after the first attempt.
     pub limit: u32,
@@ -112,7 +112,7 @@ pub struct RetryStrategy {
     pub backoff: Option<Backoff>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Backoff {
     /// First delay, Go duration (`10s`).
     pub duration: String,

@@ -11,6 +11,9 @@
 //! sanitised, the annotation raw (absent when the name holds `{{`).
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+
+use serde_json::Value;
 
 use super::step::ArgoText;
 use super::{Param, StepTemplate};
@@ -58,25 +61,23 @@ pub fn share(
         first_args: Vec<Param>,
         members: usize,
     }
-    let mut keys: HashMap<String, usize> = HashMap::new();
+    // Groups by hash of the text fields; within a hash, by `same` (what the template writes).
+    let mut keys: HashMap<u64, Vec<usize>> = HashMap::new();
     let mut groups: Vec<Group> = Vec::new();
     let mut uses: Vec<(usize, Vec<Param>)> = Vec::with_capacity(steps.len());
-    let mut key = Vec::new();
     for (s, t) in steps.iter().zip(per_step) {
         let mut t = t?;
         let args = parametrize(s, &mut t);
         let task_name = std::mem::take(&mut t.name);
-        key.clear();
-        serde_json::to_writer(&mut key, &t).expect("a template serializes");
-        let key = std::str::from_utf8(&key).expect("serde_json writes UTF-8");
-        let g = if let Some(&g) = keys.get(key) {
+        let candidates = keys.entry(key_hash(&t)).or_default();
+        let g = if let Some(&g) = candidates.iter().find(|&&g| same(&groups[g].template, &t)) {
             g
         } else {
             let mut own = t.clone();
             fill(&mut own, &args);
             check(s, &own)?;
             groups.push(Group { template: t, task_name, first_args: args.clone(), members: 0 });
-            keys.insert(key.to_string(), groups.len() - 1);
+            candidates.push(groups.len() - 1);
             groups.len() - 1
         };
         groups[g].members += 1;
@@ -107,6 +108,43 @@ pub fn share(
         })
         .collect();
     Ok(Shared { templates, uses })
+}
+
+/// Hash of the fields steps usually differ in (what `same` compares, less the JSON values).
+fn key_hash(t: &StepTemplate) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    (&t.inputs, &t.labels, &t.annotations, &t.image, &t.command, &t.args, &t.node_selector).hash(&mut h);
+    for e in &t.env {
+        (&e.name, &e.value).hash(&mut h);
+    }
+    (&t.service_account_name, &t.scheduler_name, &t.priority_class_name, &t.pod_spec_patch).hash(&mut h);
+    t.active_deadline_seconds.hash(&mut h);
+    h.finish()
+}
+
+/// Whether two templates are written alike. `==` on JSON values takes `0.0` and `-0.0` for one
+/// number, so those are compared as written too.
+fn same(a: &StepTemplate, b: &StepTemplate) -> bool {
+    a == b && values(a).zip(values(b)).all(|(x, y)| written_alike(x, y))
+}
+
+/// Every JSON value of a template, in a fixed order.
+fn values(t: &StepTemplate) -> impl Iterator<Item = &Value> {
+    let env = t.env.iter().filter_map(|e| e.value_from.as_ref());
+    let one = t.security_context.iter().chain(&t.affinity);
+    t.env_from.iter().chain(&t.volume_mounts).chain(&t.tolerations).chain(&t.volumes).chain(one).chain(env)
+}
+
+/// JSON values that serialize to the same text (given that they are `==`).
+fn written_alike(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64().map(f64::to_bits) == y.as_f64().map(f64::to_bits),
+        (Value::Array(x), Value::Array(y)) => x.iter().zip(y).all(|(x, y)| written_alike(x, y)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.iter().zip(y).all(|((kx, x), (ky, y))| kx == ky && written_alike(x, y))
+        }
+        _ => true,
+    }
 }
 
 /// `base`, or `base-2`, `base-3`, … : the first not in `taken` (then taken).
@@ -178,5 +216,19 @@ fn fill(t: &mut StepTemplate, params: &[Param]) {
         for v in fields.filter(|v| **v == placeholder) {
             v.clone_from(&value);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn values_equal_but_written_differently_are_told_apart() {
+        let (a, b) = (json!({"w": [-0.0]}), json!({"w": [0.0]}));
+        assert_eq!(a, b, "serde_json's == takes them for one value");
+        assert_ne!(a.to_string(), b.to_string());
+        assert!(!super::written_alike(&a, &b));
+        assert!(super::written_alike(&json!({"w": [1, 2.5, "x"]}), &json!({"w": [1, 2.5, "x"]})));
     }
 }

@@ -13,7 +13,7 @@ pub struct ArgoText;
 
 impl EnvText for ArgoText {
     fn literal(&self, s: &str) -> String {
-        protect_braces(&k8s::escape_dollars(s))
+        k8s::escape_literal(s)
     }
     fn native(&self, s: &str) -> String {
         protect_braces(s)

@@ -11,7 +11,20 @@ use crate::ir::{EnvValue, Step};
 /// Kubernetes turns `$$` into `$` and leaves every other `$` alone, so doubling each `$` gives
 /// back exactly the input (kubernetes `third_party/forked/golang/expansion/expand.go`).
 pub fn escape_dollars(s: &str) -> String {
+    if !s.contains('$') {
+        return s.to_string();
+    }
     s.replace('$', "$$")
+}
+
+/// `protect_braces(&escape_dollars(s))` without copying the text twice.
+pub fn escape_literal(s: &str) -> String {
+    let escaped = escape_dollars(s);
+    if escaped.contains("{{") {
+        protect_braces(&escaped)
+    } else {
+        escaped
+    }
 }
 
 /// Holds a single `{`: a literal `{{` is written `$(ZENC_LBRACE){` so Argo (directly, or under
@@ -21,6 +34,10 @@ pub const LBRACE: Carrier = Carrier { var: "ZENC_LBRACE", value: "{" };
 
 /// Rewrites every `{` that starts a `{{` as `$(ZENC_LBRACE)`, so the text has no `{{` left.
 pub fn protect_braces(s: &str) -> String {
+    // Nearly every value has no `{{`: copy it whole.
+    if !s.contains("{{") {
+        return s.to_string();
+    }
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
@@ -133,6 +150,13 @@ mod tests {
             assert_eq!(out.replace("$(ZENC_LBRACE)", "{"), s);
         }
         assert_eq!(protect_braces("{x}"), "{x}");
+    }
+
+    #[test]
+    fn escape_literal_is_dollars_then_braces() {
+        for s in ["", "plain", "$x", "{{x}}", "${{x}}", "$${{", "{x}", "a$b{{c}}$"] {
+            assert_eq!(escape_literal(s), protect_braces(&escape_dollars(s)), "{s}");
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::names;
 use crate::ir::{Pipeline, Quantity, Resources, Step, POD_SELECTOR_LABELS};
 
-pub use env::{env_entries, escape_dollars, protect_braces, Carrier, EnvEntry, EnvText, LBRACE};
+pub use env::{env_entries, escape_dollars, escape_literal, protect_braces, Carrier, EnvEntry, EnvText, LBRACE};
 
 /// Annotation with the exact ZenML step name (ZenML's Kubernetes orchestrator sets it too).
 pub const STEP_NAME_ANNOTATION: &str = "zenml.io/step-name";

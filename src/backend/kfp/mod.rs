@@ -5,6 +5,7 @@
 //! kept as [`Named`] lists, so templates lay them out in pipeline order.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 
 use serde::Serialize;
 
@@ -142,7 +143,7 @@ pub struct Executor {
 }
 
 /// `PipelineContainerSpec`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Container {
     pub image: String,
     pub command: Vec<String>,
@@ -156,7 +157,7 @@ pub struct Container {
 
 /// `container.resources`. The `resource*` strings are Kubernetes quantities; the numeric
 /// `cpuLimit`/`memoryLimit` (deprecated in the proto) are what older readers use.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -177,7 +178,7 @@ pub struct ResourceSpec {
 }
 
 /// `resources.accelerator`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Accelerator {
     /// Deprecated twin of `resource_type`.
@@ -276,12 +277,13 @@ pub const STEP_NAME_REF: &str = "{{$.inputs.parameters['step_name']}}";
 /// Base name of the shared components and executors (`comp-zenml-step`, `exec-zenml-step-2`).
 const SHARED_NAME: &str = "zenml-step";
 
-/// The container of step `name` with the step name passed as a parameter, for sharing: `None`
-/// when the name may not be shared. Only names that are valid label values share (letters,
-/// digits, `-`, `_`, `.`: every Python identifier not starting with `_`): with no `$`, `{`,
-/// quote or newline, the value is exact whether KFP substitutes it before or after Kubernetes
-/// expands `$(VAR)`, and the literal argument needed no escaping.
-pub fn parametrized(container: &Container, name: &str) -> Option<Container> {
+/// The args of step `name`'s container with the step name passed as a parameter, for sharing:
+/// `None` when the name may not be shared. Only names that are valid label values share
+/// (letters, digits, `-`, `_`, `.`: every Python identifier not starting with `_`): with no
+/// `$`, `{`, quote or newline, the value is exact whether KFP substitutes it before or after
+/// Kubernetes expands `$(VAR)`, and the literal argument needed no escaping. The rest of the
+/// container stays as it is: `share` compares it in place, so no step holds a second copy.
+pub fn parametrized(container: &Container, name: &str) -> Option<Vec<String>> {
     if !super::names::is_label_value(name) || name.is_empty() {
         return None;
     }
@@ -293,50 +295,115 @@ pub fn parametrized(container: &Container, name: &str) -> Option<Container> {
             found = true;
         }
     }
-    found.then(|| Container { args, ..container.clone() })
+    found.then_some(args)
 }
 
-/// Folds the steps whose `keys` are equal (two or more) into one component and executor that
-/// takes the step name as the `step_name` input; each task passes its step name as a constant.
-/// `spec` holds one component, executor and task per step, in step order; `shared[i]` is step
-/// `i`'s parametrized container (`parametrized`), `keys[i]` what else must be equal (the
-/// engine's per-executor settings). Returns, per step, the shared executor label it now uses.
-/// Names are `zenml-step`, `zenml-step-2`, … in order of first use, never a task's name.
-pub fn share<K: Serialize>(spec: &mut PipelineSpec, shared: Vec<Option<Container>>, keys: &[K]) -> Vec<Option<String>> {
-    let mut groups: HashMap<String, usize> = HashMap::new();
-    let mut members: Vec<usize> = Vec::new();
-    let mut group_of: Vec<Option<usize>> = Vec::with_capacity(shared.len());
-    // One buffer for every step's key; a key is copied only for a new group.
-    let mut buffer = Vec::new();
-    for (c, key) in shared.iter().zip(keys) {
-        group_of.push(c.as_ref().map(|c| {
-            buffer.clear();
-            serde_json::to_writer(&mut buffer, &(c, key)).expect("contexts are plain data");
-            let key = std::str::from_utf8(&buffer).expect("serde_json writes UTF-8");
-            let next = groups.len();
-            let g = match groups.get(key) {
-                Some(&g) => g,
-                None => *groups.entry(key.to_string()).or_insert(next),
-            };
-            if g == members.len() {
-                members.push(0);
-            }
-            members[g] += 1;
-            g
-        }));
+/// Whether two containers are written alike, but for their args. (`==` on `f64` takes `0.0`
+/// and `-0.0` for one number: the limits are compared as written.)
+fn alike_but_args(a: &Container, b: &Container) -> bool {
+    let limits =
+        |c: &Container| c.resources.as_ref().map(|r| (r.cpu_limit.map(f64::to_bits), r.memory_limit.map(f64::to_bits)));
+    a.image == b.image
+        && a.command == b.command
+        && a.env == b.env
+        && a.resources == b.resources
+        && limits(a) == limits(b)
+}
+
+/// Hash of what `alike_but_args` compares (less the resources), the parametrized args and `key`.
+fn share_hash<K: Hash>(c: &Container, args: &[String], key: &K) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    (&c.image, &c.command, args, key).hash(&mut h);
+    for e in &c.env {
+        (&e.name, &e.value).hash(&mut h);
     }
+    h.finish()
+}
+
+/// Steps grouped as they are lowered, by their container (but for the step name in the args)
+/// and a key of what else must be equal (the engine's per-executor settings). Grouping each
+/// step as it comes lets a step alike an earlier one drop its container and settings at once:
+/// its group's first step's serve it.
+pub struct Grouping<K> {
+    /// Group indices by hash (`share_hash`) of what they compare.
+    by_hash: HashMap<u64, Vec<usize>>,
+    /// Per group: its first step and how many steps it has.
+    first: Vec<usize>,
+    members: Vec<usize>,
+    /// Per step: its group (`None` when its name may not be shared), the parametrized args
+    /// (kept for the first step of a group only) and its key.
+    of: Vec<Option<usize>>,
+    args: Vec<Option<Vec<String>>>,
+    keys: Vec<K>,
+}
+
+impl<K: Hash + Eq> Grouping<K> {
+    pub fn new(steps: usize) -> Grouping<K> {
+        Grouping {
+            by_hash: HashMap::new(),
+            first: Vec::new(),
+            members: Vec::new(),
+            of: Vec::with_capacity(steps),
+            args: Vec::with_capacity(steps),
+            keys: Vec::with_capacity(steps),
+        }
+    }
+
+    /// Groups the step whose executor `spec` got last, given its parametrized args
+    /// (`parametrized`) and its key. True when it joined an earlier step's group: then its
+    /// container and settings are never written, and the caller may drop them.
+    pub fn add(&mut self, spec: &PipelineSpec, args: Option<Vec<String>>, key: K) -> bool {
+        let i = self.of.len();
+        let container = &spec.executors[i].item.container;
+        let (group, joined) = match &args {
+            None => (None, false),
+            Some(a) => {
+                let candidates = self.by_hash.entry(share_hash(container, a, &key)).or_default();
+                let found = candidates.iter().copied().find(|&g| {
+                    let f = self.first[g];
+                    self.args[f].as_ref() == Some(a)
+                        && self.keys[f] == key
+                        && alike_but_args(&spec.executors[f].item.container, container)
+                });
+                if let Some(g) = found {
+                    (Some(g), true)
+                } else {
+                    self.first.push(i);
+                    self.members.push(0);
+                    candidates.push(self.first.len() - 1);
+                    (Some(self.first.len() - 1), false)
+                }
+            }
+        };
+        if let Some(g) = group {
+            self.members[g] += 1;
+        }
+        self.of.push(group);
+        self.args.push(if joined { None } else { args });
+        self.keys.push(key);
+        joined
+    }
+}
+
+/// Folds the steps `grouping` put in one group (two or more) into one component and executor
+/// that takes the step name as the `step_name` input; each task passes its step name as a
+/// constant. `spec` holds one component, executor and task per step, in step order. Returns,
+/// per step, the shared executor label it now uses. Names are `zenml-step`, `zenml-step-2`, …
+/// in order of first use, never a task's name.
+pub fn share<K>(spec: &mut PipelineSpec, grouping: Grouping<K>) -> Vec<Option<String>> {
+    let Grouping { members, of: group_of, args: shared, .. } = grouping;
     let taken: HashSet<String> = spec.tasks.iter().map(|t| t.name.clone()).collect();
     let mut names: Vec<Option<String>> = vec![None; members.len()];
     let mut next = 1;
     let mut labels = Vec::with_capacity(shared.len());
     let mut keep = Vec::with_capacity(shared.len());
-    for (i, (container, g)) in shared.into_iter().zip(group_of).enumerate() {
+    for (i, (args, g)) in shared.into_iter().zip(group_of).enumerate() {
         let Some(g) = g.filter(|&g| members[g] > 1) else {
             labels.push(None);
             keep.push(true);
             continue;
         };
-        let first = names[g].is_none();
+        let is_first = names[g].is_none();
         let name = names[g].get_or_insert_with(|| loop {
             let candidate = if next == 1 { SHARED_NAME.to_string() } else { format!("{SHARED_NAME}-{next}") };
             next += 1;
@@ -345,17 +412,18 @@ pub fn share<K: Serialize>(spec: &mut PipelineSpec, shared: Vec<Option<Container
             }
         });
         let (component, label) = component_and_executor_names(name);
-        if first {
+        if is_first {
             let c = &mut spec.components[i];
             c.name.clone_from(&component);
             c.item.executor_label.clone_from(&label);
             let inputs =
                 c.item.input_definitions.get_or_insert_with(|| InputDefinitions { parameters: BTreeMap::new() });
             inputs.parameters.insert(STEP_NAME_INPUT.into(), ParameterSpec { parameter_type: "STRING" });
-            spec.executors[i] =
-                Named { name: label.clone(), item: Executor { container: container.expect("grouped") } };
+            let executor = &mut spec.executors[i];
+            executor.name.clone_from(&label);
+            executor.item.container.args = args.expect("grouped");
         }
-        keep.push(first);
+        keep.push(is_first);
         let task = &mut spec.tasks[i].item;
         task.component_ref.name = component;
         let constant = TaskInput { runtime_value: RuntimeValue { constant: task.task_info.name.clone() } };
@@ -375,4 +443,26 @@ pub fn share<K: Serialize>(spec: &mut PipelineSpec, shared: Vec<Option<Container
 /// `comp-<task>` and `exec-<task>`.
 pub fn component_and_executor_names(task: &str) -> (String, String) {
     (format!("comp-{task}"), format!("exec-{task}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn containers_alike_only_when_written_alike() {
+        let limit = |cpu: f64| Container {
+            image: "i".into(),
+            command: vec!["python".into()],
+            args: vec!["--step_name".into(), "a".into()],
+            env: Vec::new(),
+            resources: Some(ResourceSpec { cpu_limit: Some(cpu), ..ResourceSpec::default() }),
+        };
+        let mut other_args = limit(1.0);
+        other_args.args[1] = "b".into();
+        assert!(alike_but_args(&limit(1.0), &other_args));
+        assert!(!alike_but_args(&limit(0.0), &limit(-0.0)), "0.0 and -0.0 are written differently");
+        assert_eq!(parametrized(&limit(1.0), "a").unwrap()[1], STEP_NAME_REF);
+        assert_eq!(parametrized(&limit(1.0), "a b"), None);
+    }
 }

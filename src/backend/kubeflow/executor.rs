@@ -14,7 +14,7 @@ use crate::ir::{EnvValue, Quantity, Step};
 /// runs on Argo, which templates `{{…}}` in the pod spec it is handed, so a `{{` is carried
 /// past it as in the Argo target (`k8s::protect_braces`).
 pub fn literal(s: &str) -> String {
-    k8s::protect_braces(&k8s::escape_dollars(s))
+    k8s::escape_literal(s)
 }
 
 /// The container of step `s`; resources KFP has no field for go to `dropped`.

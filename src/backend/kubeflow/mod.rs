@@ -72,21 +72,20 @@ impl Backend for Kubeflow {
         pipeline_warnings(p, warnings);
         let mut spec = kfp::PipelineSpec {
             header: super::header(p),
-            components: Vec::new(),
-            executors: Vec::new(),
+            components: Vec::with_capacity(p.steps().len()),
+            executors: Vec::with_capacity(p.steps().len()),
             pipeline_info: PipelineInfo {
                 name: names::sanitize(p.name(), &kfp::PIPELINE_RULE),
                 display_name: p.name().to_string(),
                 description: p.description().map(String::from),
             },
-            tasks: Vec::new(),
+            tasks: Vec::with_capacity(p.steps().len()),
             schema_version: kfp::SCHEMA_VERSION,
             sdk_version: kfp::sdk_version(),
         };
-        let mut executors = Vec::new();
+        let mut executors = Vec::with_capacity(p.steps().len());
         let mut dropped = Dropped::default();
-        let mut shared = Vec::with_capacity(p.steps().len());
-        let mut keys = Vec::with_capacity(p.steps().len());
+        let mut grouping = kfp::Grouping::new(p.steps().len());
         let mut configs = std::collections::HashMap::new();
         for (s, name) in p.steps().iter().zip(names.names()) {
             let (component, label) = kfp::component_and_executor_names(name);
@@ -100,17 +99,21 @@ impl Backend for Kubeflow {
                 Some(common) => (kfp::parametrized(&container, s.name()), common),
                 None => (None, String::new()),
             };
-            shared.push(container_key);
             // Each distinct config kept once, as a number: alike steps do not hold a copy each.
             let next = configs.len();
-            keys.push(*configs.entry(key).or_insert(next));
+            let key = *configs.entry(key).or_insert(next);
             spec.executors.push(Named { name: label.clone(), item: Executor { container } });
+            if grouping.add(&spec, container_key, key) {
+                // Written by the first step of its group: not kept until the end.
+                spec.executors.last_mut().expect("just pushed").item.container = kfp::Container::default();
+                config = platform::ExecutorConfig::default();
+            }
             env_order(s, &mut dropped);
             spec.tasks.push(Named { name: name.clone(), item: task(s, component, names.upstream(s)) });
             executors.push(Named { name: label, item: config });
         }
         dropped.warn(warnings);
-        let labels = kfp::share(&mut spec, shared, &keys);
+        let labels = kfp::share(&mut spec, grouping);
         let executors = platform::share(executors, &labels);
         // Every step has at least the run id in fieldPathAsEnv, so the PlatformSpec always exists.
         let pipeline_config = p

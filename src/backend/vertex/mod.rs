@@ -80,30 +80,33 @@ impl Backend for Vertex {
         pipeline_warnings(p, warnings);
         let mut spec = kfp::PipelineSpec {
             header: super::header(p),
-            components: Vec::new(),
-            executors: Vec::new(),
+            components: Vec::with_capacity(p.steps().len()),
+            executors: Vec::with_capacity(p.steps().len()),
             pipeline_info: PipelineInfo {
                 name: names::sanitize(p.name(), &PIPELINE_RULE),
                 display_name: p.name().to_string(),
                 description: p.description().map(String::from),
             },
-            tasks: Vec::new(),
+            tasks: Vec::with_capacity(p.steps().len()),
             schema_version: kfp::SCHEMA_VERSION,
             sdk_version: kfp::sdk_version(),
         };
         let mut lost = Lost::default();
-        let mut shared = Vec::with_capacity(p.steps().len());
+        let mut grouping = kfp::Grouping::new(p.steps().len());
         for (s, name) in p.steps().iter().zip(names.names()) {
             let (component, label) = kfp::component_and_executor_names(name);
             let container = container::lower(p, s, &mut lost, warnings)?;
-            shared.push(kfp::parametrized(&container, s.name()));
+            let args = kfp::parametrized(&container, s.name());
             spec.components.push(Named { name: component.clone(), item: self::component(label.clone()) });
             spec.executors.push(Named { name: label, item: Executor { container } });
+            if grouping.add(&spec, args, ()) {
+                // Written by the first step of its group: not kept until the end.
+                spec.executors.last_mut().expect("just pushed").item.container = kfp::Container::default();
+            }
             spec.tasks.push(Named { name: name.clone(), item: task(s, component, names.upstream(s)) });
         }
         lost.warn(warnings);
-        let keys = vec![(); shared.len()];
-        kfp::share(&mut spec, shared, &keys);
+        kfp::share(&mut spec, grouping);
         let schedule = p.schedule().and_then(|s| schedule::lower(p, s, warnings));
         Ok(VertexContext { spec, schedule })
     }

@@ -56,6 +56,8 @@ pub(super) fn environment(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Wa
             }
         }
     }
+    // Kept for the whole compile, once per step: without the slack of its growth.
+    env.shrink_to_fit();
     Ok(env)
 }
 
