@@ -181,6 +181,13 @@ mod tests {
     }
 
     #[test]
+    fn keeps_every_edge_when_an_upstream_repeats() {
+        // `a` twice in one list is one edge; the next step's edge from `a` is still made.
+        assert_eq!(run(&[("b", &["a", "a"]), ("c", &["a"]), ("a", &[])]).unwrap(), ["a", "b", "c"]);
+        assert_eq!(run(&[("a", &[]), ("b", &["a", "a"]), ("c", &["b", "a", "b"])]).unwrap(), ["a", "b", "c"]);
+    }
+
+    #[test]
     fn reports_cycles_as_chains() {
         let err = run(&[("x", &[]), ("a", &["c"]), ("b", &["a"]), ("c", &["b"])]).unwrap_err();
         assert_eq!(*err.kind, ErrorKind::Cycle { chain: ["a", "b", "c", "a"].map(String::from).to_vec() });
