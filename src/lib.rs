@@ -46,8 +46,7 @@ pub fn load_ir(text: impl AsRef<str>, file_name: &str, opts: &BuildOptions) -> R
     let loaded = snapshot::load(text.as_ref(), file_name, format);
     drop(text);
     let (raw, mut warnings) = loaded.map_err(|e| e.in_file(file_name))?;
-    let steps: Vec<(String, String)> = raw.steps.iter().map(|s| (s.name.clone(), s.path.clone())).collect();
-    let steps: StepPaths = steps.iter().map(|(n, p)| (n.as_str(), p.as_str())).collect();
+    let steps: StepPaths = raw.steps.iter().map(|s| (s.name.as_str(), s.path.as_str())).collect();
     let built = ir::build(&raw, opts, &mut warnings);
     steps.name_warnings(&mut warnings);
     let pipeline = built.map_err(|e| steps.name_error(e.in_file(file_name)))?;

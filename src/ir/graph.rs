@@ -1,7 +1,7 @@
 //! The step graph: unknown upstreams, cycles (printed as a chain), stable topological order,
 //! and whether the steps are totally ordered.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -29,10 +29,11 @@ pub fn order(nodes: &[Node<'_>]) -> Result<Vec<usize>> {
     }
     let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(nodes.len(), nodes.len());
     let ids: Vec<NodeIndex> = (0..nodes.len()).map(|i| graph.add_node(i)).collect();
+    // Edges into `i` come only from its own list, so duplicates are found there (petgraph's
+    // `update_edge` would scan the upstream's edges each time: quadratic on a wide fan-out):
+    // `edge_to[u]` is the last step an edge from `u` was added to (no set per step).
+    let mut edge_to: Vec<usize> = vec![usize::MAX; nodes.len()];
     for (i, n) in nodes.iter().enumerate() {
-        // Edges into `i` come only from its own list, so duplicates are found there (petgraph's
-        // `update_edge` would scan the upstream's edges each time: quadratic on a wide fan-out).
-        let mut seen = HashSet::with_capacity(n.upstream.len());
         for (j, up) in n.upstream.iter().enumerate() {
             let Some(&u) = index.get(up.as_str()) else {
                 return Err(Error::new(ErrorKind::UnknownUpstream {
@@ -46,7 +47,8 @@ pub fn order(nodes: &[Node<'_>]) -> Result<Vec<usize>> {
                 return Err(Error::new(ErrorKind::Cycle { chain: vec![up.clone(), up.clone()] })
                     .at(format!("{}[{j}]", n.upstream_path)));
             }
-            if seen.insert(u) {
+            if edge_to[u] != i {
+                edge_to[u] = i;
                 graph.add_edge(ids[u], ids[i], ());
             }
         }
@@ -176,6 +178,13 @@ mod tests {
     #[test]
     fn sorts_out_of_order_input() {
         assert_eq!(run(&[("d", &["b", "c"]), ("c", &["a"]), ("b", &["a"]), ("a", &[])]).unwrap(), ["a", "c", "b", "d"]);
+    }
+
+    #[test]
+    fn keeps_every_edge_when_an_upstream_repeats() {
+        // `a` twice in one list is one edge; the next step's edge from `a` is still made.
+        assert_eq!(run(&[("b", &["a", "a"]), ("c", &["a"]), ("a", &[])]).unwrap(), ["a", "b", "c"]);
+        assert_eq!(run(&[("a", &[]), ("b", &["a", "a"]), ("c", &["b", "a", "b"])]).unwrap(), ["a", "b", "c"]);
     }
 
     #[test]

@@ -19,10 +19,15 @@ fn orchestrator_entry<'a>(
     component: Option<&str>,
     flavor: Option<&str>,
 ) -> Option<(&'a String, &'a Value)> {
-    let wanted = [component.map(|c| format!("orchestrator:{c}")), flavor.map(|f| format!("orchestrator.{f}"))];
-    for key in wanted.iter().flatten() {
-        if let Some(hit) = settings.iter().find(|(k, _)| *k == key) {
-            return Some(hit);
+    // Compared in place: this runs for every step, and a `format!` of each key costs more.
+    let wanted = [(":", component), (".", flavor)];
+    for (separator, name) in wanted {
+        let Some(name) = name else { continue };
+        let hit = settings
+            .iter()
+            .find(|(k, _)| k.strip_prefix("orchestrator").and_then(|k| k.strip_prefix(separator)) == Some(name));
+        if hit.is_some() {
+            return hit;
         }
     }
     if component.is_some() || flavor.is_some() {
@@ -85,7 +90,7 @@ fn orchestrator_settings(
 
 /// A ZenML snapshot (`PipelineSnapshotResponse` JSON) as read.
 pub(super) fn pipeline(snap: model::Snapshot, warnings: &mut Vec<Warning>) -> Result<RawPipeline> {
-    let metadata = snap.metadata.ok_or_else(|| {
+    let mut metadata = snap.metadata.ok_or_else(|| {
         Error::invalid("snapshot", "metadata: null", "a hydrated snapshot (`hydrate=True`, the REST default)")
             .at("metadata")
     })?;
@@ -113,8 +118,10 @@ pub(super) fn pipeline(snap: model::Snapshot, warnings: &mut Vec<Warning>) -> Re
         component_name,
         flavor: flavor.as_deref(),
     };
-    let mut steps = Vec::with_capacity(metadata.step_configurations.0.len());
-    for (name, step) in metadata.step_configurations.iter() {
+    // Taken out of the model: each step's name, upstream list and environment move into it.
+    let step_configurations = std::mem::take(&mut metadata.step_configurations).0;
+    let mut steps = Vec::with_capacity(step_configurations.len());
+    for (name, step) in step_configurations {
         steps.push(self::step(name, step, &found, warnings)?);
     }
     Ok(RawPipeline {
@@ -167,8 +174,8 @@ struct Found<'a> {
 }
 
 /// One entry of `step_configurations`.
-fn step(name: &str, step: &model::Step, found: &Found, warnings: &mut Vec<Warning>) -> Result<RawStep> {
-    let path = key_path("metadata.step_configurations", name);
+fn step(name: String, step: model::Step, found: &Found, warnings: &mut Vec<Warning>) -> Result<RawStep> {
+    let path = key_path("metadata.step_configurations", &name);
     let settings_path = join(&path, ".config.settings");
     let settings = step.config.settings.as_ref();
     let (orch, orch_path) =
@@ -191,16 +198,16 @@ fn step(name: &str, step: &model::Step, found: &Found, warnings: &mut Vec<Warnin
         .or_else(|| skip_build_image(settings));
     let step_operator = matches!(&step.config.step_operator, Some(v) if !v.is_null() && *v != Value::Bool(false));
     Ok(RawStep {
-        name: name.to_string(),
+        name,
         path: path.clone(),
         image,
         // A "command step" keeps ZenML's step entrypoint in the orchestrator's container: the
         // entrypoint hands `config.command` to the step operator (zenml.md §1).
         command: None,
         args: None,
-        upstream: step.spec.upstream_steps.clone(),
+        upstream: step.spec.upstream_steps,
         upstream_path: join(&path, ".spec.upstream_steps"),
-        environment: step.config.environment.clone().map(|m| m.0).unwrap_or_default(),
+        environment: step.config.environment.map(|m| m.0).unwrap_or_default(),
         environment_path: join(&path, ".config.environment"),
         resources,
         resources_path,

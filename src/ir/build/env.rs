@@ -21,7 +21,10 @@ pub(super) fn is_managed(name: &str, run_id_env: &str) -> bool {
 /// ZenML's order (zenml.md "What a compiler must reproduce"): store, stack/project, run id,
 /// step environment, `ZENML_ENABLE_REPO_INIT_WARNINGS`, pod-settings env. Later names win.
 pub(super) fn environment(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<Vec<EnvVar>> {
-    let mut env = managed(ctx);
+    let pod_env = rs.orchestrator.pod_settings.as_ref().and_then(|p| p.env.as_ref());
+    // Sized once: what zenc sets, every input variable and `ZENML_ENABLE_REPO_INIT_WARNINGS`.
+    let capacity = 8 + ctx.raw.stack_environment.len() + rs.environment.len() + pod_env.map_or(0, Vec::len);
+    let mut env = managed(ctx, capacity);
     let managed = env.len();
     let stack =
         ctx.raw.stack_environment.iter().map(|(k, v)| (k, v, "resources.stack.metadata.environment".to_string()));
@@ -47,7 +50,7 @@ pub(super) fn environment(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Wa
         set_env(&mut env, managed, literal(name, &text), ctx.run_id_env, &path, warnings);
     }
     set_env(&mut env, managed, literal("ZENML_ENABLE_REPO_INIT_WARNINGS", "False"), ctx.run_id_env, "", warnings);
-    if let Some(pod_env) = rs.orchestrator.pod_settings.as_ref().and_then(|p| p.env.as_ref()) {
+    if let Some(pod_env) = pod_env {
         let base = format!("{}.env", rs.pod_path);
         for (i, entry) in pod_env.iter().enumerate() {
             let path = format!("{base}[{i}]");
@@ -66,8 +69,8 @@ fn literal(name: &str, value: &str) -> EnvVar {
 }
 
 /// What zenc sets itself: server access, stack and project, the run id.
-fn managed(ctx: &StepContext) -> Vec<EnvVar> {
-    let mut env = Vec::new();
+fn managed(ctx: &StepContext, capacity: usize) -> Vec<EnvVar> {
+    let mut env = Vec::with_capacity(capacity);
     if let Some(url) = &ctx.opts.zenml_url {
         env.push(literal("ZENML_STORE_URL", url));
         env.push(literal("ZENML_STORE_TYPE", "rest"));

@@ -211,7 +211,7 @@ fn steps(ctx: &StepContext, warnings: &mut Vec<Warning>) -> Result<Vec<Step>> {
     if raw.steps.is_empty() {
         return Err(Error::new(ErrorKind::EmptyPipeline).at(raw.steps_path.clone()));
     }
-    let mut steps = Vec::new();
+    let mut steps = Vec::with_capacity(raw.steps.len());
     let mut missing = Vec::new();
     for rs in &raw.steps {
         match step::build(ctx, rs, warnings)? {

@@ -149,9 +149,14 @@ fn zenml_retry(rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<Option<Retry
 /// The retries the engine performs, when the flavor leaves them to it: like ZenML's Kubernetes
 /// orchestrator, whose Job has `backoffLimit = max_retries + backoff_limit_margin`.
 fn engine_retry(rs: &RawStep, zenml_retry: Option<Retry>) -> Result<Option<Retry>> {
-    let margin_path = format!("{}.backoff_limit_margin", rs.orchestrator_path);
-    let margin = ranged_opt(rs.orchestrator.backoff_limit_margin, "backoff_limit_margin", &RETRIES, &margin_path)?
-        .map_or(0, |m| u32::try_from(m).expect("RETRIES fits u32"));
+    // The path is made only for a margin that is set: this runs for every step.
+    let margin = match rs.orchestrator.backoff_limit_margin {
+        None => 0,
+        Some(m) => {
+            let margin_path = format!("{}.backoff_limit_margin", rs.orchestrator_path);
+            u32::try_from(ranged(m, "backoff_limit_margin", &RETRIES, &margin_path)?).expect("RETRIES fits u32")
+        }
+    };
     let max = zenml_retry.map_or(0, |r| r.limit);
     let limit = Some(max + margin).filter(|l| u64::from(*l) <= RETRIES.hi).ok_or_else(|| {
         Error::invalid(
