@@ -38,12 +38,13 @@ fn not_a_file_name(mut s: String) -> String {
 /// `protect_jinja`, character by character.
 fn protect_each(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
+    for (i, c) in s.char_indices() {
+        let rest = &s[i + c.len_utf8()..];
         match c {
-            '{' if matches!(chars.peek(), Some('{' | '%' | '#')) => out.push_str("{{ '{' }}"),
+            // Also before a character written as an expression: `{` + `{{ '\r' }}` is `{{{`.
+            '{' if rest.starts_with(['{', '%', '#', '\r']) || rest == "\n" => out.push_str("{{ '{' }}"),
             '\r' => out.push_str("{{ '\\r' }}"),
-            '\n' if chars.peek().is_none() => out.push_str("{{ '\\n' }}"),
+            '\n' if rest.is_empty() => out.push_str("{{ '\\n' }}"),
             c => out.push(c),
         }
     }
@@ -107,6 +108,9 @@ mod tests {
             "x.yml",
             "",
             "héllo ✓",
+            "{\r",
+            "a{\r\nb",
+            "{\n",
         ] {
             let p = protect_jinja(s);
             assert_eq!(jinja_render(&p), s, "{s:?} -> {p:?}");
@@ -117,5 +121,23 @@ mod tests {
             assert_eq!(literal(s), protect_jinja(&k8s::escape_dollars(s)), "{s:?}");
         }
         assert_eq!(protect_jinja("{{x}}"), "{{ '{' }}{x}}");
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_character_scan_on_every_short_string() {
+        let alphabet = ['$', '{', '%', '#', '\r', '\n', 's', 'q', 'l', '\u{2028}'];
+        let mut all = vec![String::new()];
+        let mut last = all.clone();
+        for _ in 0..5 {
+            last = last.iter().flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}"))).collect();
+            all.extend(last.iter().cloned());
+        }
+        for s in all {
+            let p = protect_jinja(&s);
+            assert_eq!(p, protect_each(&s), "{s:?}");
+            assert_eq!(jinja_render(&p), s, "{s:?} -> {p:?}");
+            assert!(!TEMPLATE_SUFFIXES.iter().any(|x| p.ends_with(x)), "{p:?}");
+            assert_eq!(literal(&s), protect_jinja(&k8s::escape_dollars(&s)), "{s:?}");
+        }
     }
 }
