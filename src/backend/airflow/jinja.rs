@@ -11,7 +11,8 @@ const TEMPLATE_SUFFIXES: &[&str] = &["json", "yaml", "yml", "sql"];
 
 /// Makes `s` come out of Airflow's Jinja rendering unchanged. Jinja starts code at `{{`,
 /// `{%` and `{#`, turns `\r\n`/`\r` into `\n` and drops one trailing `\n`; each of those
-/// characters is written as a Jinja string expression instead (`{{ '{' }}`). A string ending
+/// characters is written as a Jinja string expression instead (`{{ '{' }}`), and so is a `{`
+/// before one (it would open the expression's `{{`). A string ending
 /// in a `template_ext` suffix gets an empty expression appended so it is not read as a file
 /// name. Airflow renders once, so the result renders back to `s` exactly.
 pub fn protect_jinja(s: &str) -> String {
