@@ -77,7 +77,7 @@ impl Rng {
 fn hostile_strings() -> Vec<String> {
     let mut v: Vec<String> = [
         "", " ", "-", "_", ".", "..", "a", "A", "0", "-1", "1e3", "0x1F", "0o17", "1_000", "NaN", ".inf", "yes", "no",
-        "on", "off", "null", "~", "true", "{{", "}}", "{{workflow.uid}}", "{{ run_id }}", "{%", "{#", "{{$}}",
+        "on", "off", "null", "~", "true", "{{", "}}", "{{workflow.uid}}", "{{ run_id }}", "{%", "{#", "{\r", "a{\n", "{{$}}",
         "{{$.inputs.parameters['x']}}", "$(params.x)", "$(context.pipelineRun.uid)", "$(VAR)", "$$", "$", "${HOME}",
         "\"", "'", "\\", "\\n", "\n", "\r\n", "\r", "\t", "\u{0}", "\u{7}", "\u{1b}[31m", "\u{85}", "\u{a0}",
         "\u{2028}", "\u{2029}", "\u{feff}", "\u{fffe}", "\u{ffff}", "\u{1fffe}", "\u{d7ff}", "é", "日本語", "🦀",

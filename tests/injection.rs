@@ -39,6 +39,21 @@ fn every_engine_delivers_the_exact_strings() {
     }
 }
 
+/// `--kind pipeline`: `yes`, `null` and `0x1F` share one Tekton Task (step name as a param,
+/// run id from the pod's label) and still get every hostile value exactly.
+#[test]
+fn tekton_shared_tasks_deliver_the_exact_strings() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ok/injection.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let opts = common::options_with(&path, &["--kind".into(), "pipeline".into()]).unwrap();
+    let (ir, _) = load_ir(&text, "injection.yaml", &opts.build).unwrap();
+    let out = compile(&text, "injection.yaml", &[Engine::Tekton], &opts).unwrap();
+    let artifacts: Vec<_> = out.files.into_iter().map(|(_, a)| a).collect();
+    assert_eq!(artifacts[0].content.matches("\nkind: Task\n").count(), 1, "one shared Task");
+    let views = verify::read_back(Engine::Tekton, &artifacts).unwrap().unwrap();
+    verify::compare(&ir, &views).unwrap();
+}
+
 #[test]
 fn doubled_dollars_survive_kubernetes() {
     let env = [("HOME", "/root"), ("X", "x")];

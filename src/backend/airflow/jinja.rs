@@ -11,7 +11,8 @@ const TEMPLATE_SUFFIXES: &[&str] = &["json", "yaml", "yml", "sql"];
 
 /// Makes `s` come out of Airflow's Jinja rendering unchanged. Jinja starts code at `{{`,
 /// `{%` and `{#`, turns `\r\n`/`\r` into `\n` and drops one trailing `\n`; each of those
-/// characters is written as a Jinja string expression instead (`{{ '{' }}`). A string ending
+/// characters is written as a Jinja string expression instead (`{{ '{' }}`), and so is a `{`
+/// before one (it would open the expression's `{{`). A string ending
 /// in a `template_ext` suffix gets an empty expression appended so it is not read as a file
 /// name. Airflow renders once, so the result renders back to `s` exactly.
 pub fn protect_jinja(s: &str) -> String {
@@ -38,12 +39,13 @@ fn not_a_file_name(mut s: String) -> String {
 /// `protect_jinja`, character by character.
 fn protect_each(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
+    for (i, c) in s.char_indices() {
+        let rest = &s[i + c.len_utf8()..];
         match c {
-            '{' if matches!(chars.peek(), Some('{' | '%' | '#')) => out.push_str("{{ '{' }}"),
+            // Also before a character written as an expression: `{` + `{{ '\r' }}` is `{{{`.
+            '{' if rest.starts_with(['{', '%', '#', '\r']) || rest == "\n" => out.push_str("{{ '{' }}"),
             '\r' => out.push_str("{{ '\\r' }}"),
-            '\n' if chars.peek().is_none() => out.push_str("{{ '\\n' }}"),
+            '\n' if rest.is_empty() => out.push_str("{{ '\\n' }}"),
             c => out.push(c),
         }
     }
@@ -107,6 +109,9 @@ mod tests {
             "x.yml",
             "",
             "héllo ✓",
+            "{\r",
+            "a{\r\nb",
+            "{\n",
         ] {
             let p = protect_jinja(s);
             assert_eq!(jinja_render(&p), s, "{s:?} -> {p:?}");
@@ -117,5 +122,23 @@ mod tests {
             assert_eq!(literal(s), protect_jinja(&k8s::escape_dollars(s)), "{s:?}");
         }
         assert_eq!(protect_jinja("{{x}}"), "{{ '{' }}{x}}");
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_character_scan_on_every_short_string() {
+        let alphabet = ['$', '{', '%', '#', '\r', '\n', 's', 'q', 'l', '\u{2028}'];
+        let mut all = vec![String::new()];
+        let mut last = all.clone();
+        for _ in 0..5 {
+            last = last.iter().flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}"))).collect();
+            all.extend(last.iter().cloned());
+        }
+        for s in all {
+            let p = protect_jinja(&s);
+            assert_eq!(p, protect_each(&s), "{s:?}");
+            assert_eq!(jinja_render(&p), s, "{s:?} -> {p:?}");
+            assert!(!TEMPLATE_SUFFIXES.iter().any(|x| p.ends_with(x)), "{p:?}");
+            assert_eq!(literal(&s), protect_jinja(&k8s::escape_dollars(&s)), "{s:?}");
+        }
     }
 }

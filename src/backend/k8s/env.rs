@@ -159,6 +159,34 @@ mod tests {
         }
     }
 
+    /// Every string of up to `len` characters of `alphabet`.
+    fn all_strings(alphabet: &[char], len: usize) -> Vec<String> {
+        let mut all = vec![String::new()];
+        let mut last = all.clone();
+        for _ in 0..len {
+            last = last.iter().flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}"))).collect();
+            all.extend(last.iter().cloned());
+        }
+        all
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_character_scan_on_every_short_string() {
+        let env = [(LBRACE.var, "{")];
+        for s in all_strings(&['$', '{', '}', '(', ')', 'a', '\u{2028}'], 6) {
+            let braces = protect_braces(&s);
+            assert!(!braces.contains("{{"), "{s:?} -> {braces:?}");
+            assert_eq!(kubelet_expand(&braces, &env), kubelet_expand(&s, &[]), "{s:?}");
+            if !s.contains("{{") {
+                assert_eq!(braces, s);
+            }
+            let dollars = escape_dollars(&s);
+            assert_eq!(kubelet_expand(&dollars, &[]), s, "{s:?}");
+            assert_eq!(escape_literal(&s), protect_braces(&dollars), "{s:?}");
+            assert_eq!(kubelet_expand(&escape_literal(&s), &env), s, "{s:?}");
+        }
+    }
+
     #[test]
     fn a_dollar_before_braces_stays_a_dollar() {
         let env = [(LBRACE.var, "{")];

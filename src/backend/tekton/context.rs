@@ -69,8 +69,8 @@ pub struct TaskSpec {
 #[derive(Debug, Serialize)]
 pub struct SharedTaskContext {
     pub header: Vec<String>,
-    /// `metadata.name`: pipeline name and a hash of the content (≤63), so that a changed Task
-    /// is a new object and runs already started keep theirs.
+    /// `metadata.name`: `zenml-` and a hash of the content (`share::content_hash`), so that a
+    /// changed Task is a new object and runs already started keep theirs.
     pub name: String,
     pub namespace: Option<String>,
     /// Params the step refers to (`$(params.<name>)`), all strings.

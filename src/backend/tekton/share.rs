@@ -34,7 +34,7 @@ const STEP_PARAM_REF: &str = "$(params.step)";
 /// The label Tekton puts on every TaskRun of a PipelineRun (and so on its pod): the
 /// PipelineRun's uid (tektoncd/pipeline#8166, in v0.63).
 pub const RUN_UID_LABEL: &str = "tekton.dev/pipelineRunUID";
-/// Start of a shared Task's name; then 10 hex characters of a hash of its content.
+/// Start of a shared Task's name; then 10 base-36 characters of a hash of its content.
 const TASK_PREFIX: &str = "zenml-";
 
 /// Groups the inline `tasks` (in step order, one per step of `p`) by what their taskSpecs hold
