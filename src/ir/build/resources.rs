@@ -50,6 +50,16 @@ pub(super) fn resources(rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<Res
         }
     }
     apply_pod_resources(rs, &mut out, warnings)?;
+    for (kind, list) in [("request", &out.requests), ("limit", &out.limits)] {
+        if let Some((name, q)) = list.iter().find(|(name, q)| is_extended(name) && !q.is_whole()) {
+            return Err(Error::invalid(
+                format!("`{name}` {kind}"),
+                q.to_string(),
+                "a whole number: Kubernetes counts extended resources (GPUs, device-plugin resources) in whole units",
+            )
+            .at(format!("{}.resources", rs.pod_path)));
+        }
+    }
     // Extended resources (GPUs, hugepages, device plugins) cannot be overcommitted: Kubernetes
     // wants a limit, and a request equal to it.
     let overcommittable = |name: &str| matches!(name, "cpu" | "memory" | "ephemeral-storage");
@@ -81,6 +91,13 @@ pub(super) fn resources(rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<Res
         }
     }
     Ok(out)
+}
+
+/// An extended resource (`nvidia.com/gpu`, device plugins): a qualified name outside
+/// `kubernetes.io/` (Kubernetes' `IsExtendedResourceName`), which the API server accepts only in
+/// whole units (`must be an integer`).
+fn is_extended(name: &str) -> bool {
+    name.contains('/') && !name.contains("kubernetes.io/") && !name.starts_with("requests.")
 }
 
 pub(super) fn apply_pod_resources(rs: &RawStep, out: &mut Resources, warnings: &mut Vec<Warning>) -> Result<()> {
