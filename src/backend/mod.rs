@@ -62,7 +62,7 @@ pub enum ObjectKind {
     #[default]
     Run,
     /// A reusable object with a fixed name for `kubectl apply` (Argo `WorkflowTemplate`,
-    /// Tekton `Pipeline` alone).
+    /// Tekton `Pipeline` and the `Task`s its alike steps share).
     #[value(alias = "pipeline")]
     Template,
 }

@@ -222,8 +222,9 @@ pub struct WarningArgs {
 pub struct EngineArgs {
     /// `run` (default): Argo Workflow, or CronWorkflow + WorkflowTemplate when scheduled.
     /// Tekton: one self-contained PipelineRun, or a CronJob (+ RBAC, ConfigMap) creating them
-    /// when scheduled. `template` (alias `pipeline`): a WorkflowTemplate / Tekton Pipeline with
-    /// a fixed name, for `kubectl apply` (Tekton, scheduled: + the CronJob running it by name).
+    /// when scheduled. `template` (alias `pipeline`): a WorkflowTemplate / Tekton Pipeline (and
+    /// the Tasks its alike steps share) with a fixed name, for `kubectl apply` (Tekton,
+    /// scheduled: + the CronJob running it by name).
     #[arg(long, value_enum)]
     pub kind: Option<ObjectKind>,
     /// Airflow major version the DAG file is written for: 3 (default), or 2 for Airflow 2.9+

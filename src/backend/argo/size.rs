@@ -16,16 +16,13 @@ use serde_json::Value;
 
 use super::{codes, DagTask, DagTemplate, Param, StepTemplate, WorkflowContext};
 use crate::backend::k8s::{EnvEntry, ResourceRequirements};
+use crate::backend::k8s::size::{mib, ARGO_CONTROLLER_LIMIT, ETCD_LIMIT};
 use crate::error::{Error, ErrorKind, Result, Warning};
 
 /// Bytes of run-time status per step (module doc).
 pub const STATUS_PER_STEP: usize = 110;
 /// Status and server fields of any Workflow (phase, times, conditions, managedFields, uid).
 const STATUS_FIXED: usize = 2_048;
-/// Argo's default `MAX_WORKFLOW_SIZE`.
-pub const CONTROLLER_LIMIT: usize = 1024 * 1024;
-/// etcd's default `--max-request-bytes`.
-pub const ETCD_LIMIT: usize = 1536 * 1024;
 
 /// Bytes of the compact JSON of the object the template writes for `w`.
 pub fn spec_bytes(w: &WorkflowContext) -> usize {
@@ -83,23 +80,16 @@ pub fn check(w: &WorkflowContext, steps: usize, warnings: &mut Vec<Warning>) -> 
             ),
         }));
     }
-    if total > CONTROLLER_LIMIT {
+    if total > ARGO_CONTROLLER_LIMIT {
         warnings.push(Warning::new(
             &codes::WORKFLOW_SIZE,
             format!(
                 "{sizes}, over the Argo controller's default limit of {}: set `MAX_WORKFLOW_SIZE=1572864` in the workflow-controller's environment, or offload node status (`persistence.nodeStatusOffLoad: true`)",
-                mib(CONTROLLER_LIMIT)
+                mib(ARGO_CONTROLLER_LIMIT)
             ),
         ));
     }
     Ok(())
-}
-
-/// `1.42 MiB`.
-fn mib(bytes: usize) -> String {
-    #[allow(clippy::cast_precision_loss)]
-    let m = bytes as f64 / (1024.0 * 1024.0);
-    format!("{m:.2} MiB")
 }
 
 /// Bytes `value` takes as compact JSON, counted without keeping them.

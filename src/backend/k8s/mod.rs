@@ -5,6 +5,7 @@
 
 pub mod cron;
 pub mod env;
+pub mod size;
 pub mod verbatim;
 
 use std::collections::BTreeMap;

@@ -24,12 +24,9 @@ use serde::Serialize;
 use super::codes;
 use super::platform::PlatformSpec;
 use crate::backend::kfp::{by_name, PipelineSpec, Task};
+use crate::backend::k8s::size::{mib, ARGO_CONTROLLER_LIMIT, ETCD_LIMIT};
 use crate::error::{Error, ErrorKind, Result, Warning};
 
-/// Argo's default `MAX_WORKFLOW_SIZE`.
-pub const CONTROLLER_LIMIT: usize = 1024 * 1024;
-/// etcd's default `--max-request-bytes`.
-pub const ETCD_LIMIT: usize = 1536 * 1024;
 /// The API server's request body limit (`MaxRequestBodyBytes`, 3 MiB).
 pub const API_SERVER_LIMIT: usize = 3 * 1024 * 1024;
 /// Tasks per DAG template allowed by Argo 4's full CRDs (`maxItems: 200`).
@@ -163,12 +160,12 @@ pub fn check(spec: &PipelineSpec, platform: &PlatformSpec, warnings: &mut Vec<Wa
                 "split the pipeline (≈{} steps of this one fit under etcd's default {}, ≈{} on a default KFP install, counting the run's status), or compile it for Airflow, whose DAG file has no such limit",
                 steps * ETCD_LIMIT.saturating_sub(FIXED) / bytes.max(1),
                 mib(ETCD_LIMIT),
-                steps * CONTROLLER_LIMIT.saturating_sub(FIXED) / (bytes + STATUS_PER_STEP * steps).max(1)
+                steps * ARGO_CONTROLLER_LIMIT.saturating_sub(FIXED) / (bytes + STATUS_PER_STEP * steps).max(1)
             ),
         }));
     }
     let running = bytes + STATUS_PER_STEP * steps;
-    if running > CONTROLLER_LIMIT {
+    if running > ARGO_CONTROLLER_LIMIT {
         let etcd = if bytes > ETCD_LIMIT {
             format!(", and the Workflow alone is over etcd's default {} per object", mib(ETCD_LIMIT))
         } else {
@@ -179,18 +176,11 @@ pub fn check(spec: &PipelineSpec, platform: &PlatformSpec, warnings: &mut Vec<Wa
             format!(
                 "{size}; ≈{} once running (≈{STATUS_PER_STEP} B of compressed status per step), over Argo's default `MAX_WORKFLOW_SIZE` of {}{etcd}",
                 mib(running),
-                mib(CONTROLLER_LIMIT)
+                mib(ARGO_CONTROLLER_LIMIT)
             ),
         ));
     }
     Ok(())
-}
-
-/// `1.42 MiB`.
-fn mib(bytes: usize) -> String {
-    #[allow(clippy::cast_precision_loss)]
-    let m = bytes as f64 / (1024.0 * 1024.0);
-    format!("{m:.2} MiB")
 }
 
 /// Compact JSON's length and how many of its bytes a JSON string of it escapes.
@@ -250,7 +240,7 @@ impl Measure {
 mod tests {
     use serde_json::json;
 
-    use super::{task_pair, workflow_bytes, Measure, API_SERVER_LIMIT, CONTROLLER_LIMIT};
+    use super::{task_pair, workflow_bytes, Measure, API_SERVER_LIMIT, ARGO_CONTROLLER_LIMIT};
     use crate::backend::kfp::{CachingOptions, ComponentRef, Task, TaskInfo};
 
     /// Bytes of `value` as Go's encoding/json writes it: serde_json's, with `&`, `<`, `>` as
@@ -365,6 +355,6 @@ mod tests {
         let ctx = <super::super::Kubeflow as crate::backend::Backend>::lower(&ir, &crate::backend::EngineOptions::default(), &mut warnings).unwrap();
         let bytes = workflow_bytes(&ctx.spec, &ctx.platform);
         assert!((1_000_000..3_000_000).contains(&bytes), "{bytes}");
-        assert!(bytes > CONTROLLER_LIMIT && bytes < API_SERVER_LIMIT);
+        assert!(bytes > ARGO_CONTROLLER_LIMIT && bytes < API_SERVER_LIMIT);
     }
 }

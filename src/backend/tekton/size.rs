@@ -6,10 +6,9 @@ use std::io;
 use serde::Serialize;
 
 use super::{codes, PipelineContext, TaskContext, TaskSpec, TektonContext};
+use crate::backend::k8s::size::ETCD_LIMIT;
 use crate::error::{Error, ErrorKind, Result};
 
-/// etcd's default request limit (`--max-request-bytes`), which caps every object it stores.
-pub const ETCD_MAX_BYTES: usize = 1536 * 1024;
 /// One `status.childReferences` entry per TaskRun, `{"apiVersion":"tekton.dev/v1",
 /// "kind":"TaskRun","name":"<run>-<task>","pipelineTaskName":"<task>"},` without the names.
 const CHILD_REFERENCE_BYTES: usize = 80;
@@ -38,7 +37,7 @@ pub fn check(ctx: &TektonContext) -> Result<Option<RunTooLarge>> {
             (Estimate::new(json_len(run), &p.tasks, run_name_len(&run.generate_name)), Some(p))
         }
     };
-    if estimate.total() <= ETCD_MAX_BYTES {
+    if estimate.total() <= ETCD_LIMIT {
         return pipeline.map_or(Ok(None), |p| objects_fit(p, &estimate).map(|()| None));
     }
     Ok(Some(RunTooLarge { estimate, by_name: pipeline.is_some() }))
@@ -65,22 +64,22 @@ impl RunTooLarge {
 /// into each TaskRun's status: the TaskRun is about as large) under etcd's limit.
 fn objects_fit(p: &PipelineContext, run: &Estimate) -> Result<()> {
     let pipeline = json_len(&p.labels) + json_len(&p.annotations) + run.spec_copy + OBJECT_FIXED_BYTES;
-    if pipeline > ETCD_MAX_BYTES {
+    if pipeline > ETCD_LIMIT {
         return Err(too_large(format!(
             "the Pipeline object for {} steps needs about {} in etcd; etcd stores at most {} per object",
             run.steps,
             mib(pipeline),
-            mib(ETCD_MAX_BYTES)
+            mib(ETCD_LIMIT)
         )));
     }
     for t in &p.shared {
         let bytes = json_len(&t.spec) + OBJECT_FIXED_BYTES;
-        if bytes > ETCD_MAX_BYTES {
+        if bytes > ETCD_LIMIT {
             return Err(too_large(format!(
                 "the shared Task `{}` (and each TaskRun of it) needs about {} in etcd; etcd stores at most {} per object",
                 t.name,
                 mib(bytes),
-                mib(ETCD_MAX_BYTES)
+                mib(ETCD_LIMIT)
             )));
         }
     }
@@ -130,7 +129,7 @@ impl Estimate {
         let fixed = self.object.saturating_sub(if inline { self.spec_copy } else { 0 }) + STATUS_FIXED_BYTES;
         // Rounded up: never more steps than fit.
         let per_step = (self.spec_copy * if inline { 2 } else { 1 } + self.references).div_ceil(self.steps.max(1));
-        ETCD_MAX_BYTES.saturating_sub(fixed) / per_step.max(1)
+        ETCD_LIMIT.saturating_sub(fixed) / per_step.max(1)
     }
 
     fn error(&self, by_name: bool, as_template: Option<usize>) -> Error {
@@ -142,7 +141,7 @@ impl Estimate {
             mib(self.object),
             mib(self.spec_copy),
             mib(self.references),
-            mib(ETCD_MAX_BYTES),
+            mib(ETCD_LIMIT),
             self.fitting(),
         );
         let mut help = String::from("compile for `--target argo` or `--target airflow`, or split the pipeline");
