@@ -401,12 +401,14 @@ fn escaped<W: Write>(
     escape: impl Fn(char, &mut W) -> Option<std::fmt::Result>,
 ) -> std::fmt::Result {
     out.write_str("\"")?;
+    // Plain ASCII is never escaped by either language: whole runs of it are skipped byte by
+    // byte; a character is decoded only where one may need escaping.
+    let plain = |b: &u8| b.is_ascii() && !b.is_ascii_control() && *b != b'"' && *b != b'\\';
     let mut copied = 0;
-    for (i, c) in s.char_indices() {
-        // Plain ASCII is never escaped by either language.
-        if c.is_ascii() && !c.is_ascii_control() && c != '"' && c != '\\' {
-            continue;
-        }
+    let mut i = 0;
+    while let Some(skip) = s.as_bytes()[i..].iter().position(|b| !plain(b)) {
+        i += skip;
+        let c = s[i..].chars().next().expect("`i` is at a character's first byte");
         out.write_str(&s[copied..i])?;
         match escape(c, out) {
             Some(written) => {
@@ -415,6 +417,7 @@ fn escaped<W: Write>(
             }
             None => copied = i,
         }
+        i += c.len_utf8();
     }
     out.write_str(&s[copied..])?;
     out.write_str("\"")

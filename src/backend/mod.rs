@@ -6,6 +6,7 @@
 
 #[macro_use]
 mod registry;
+pub mod alike;
 mod document;
 pub mod dropped;
 pub mod duration;

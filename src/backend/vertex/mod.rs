@@ -17,6 +17,7 @@ use super::kfp::{
     self, CachingOptions, Component, ComponentRef, Executor, InputDefinitions, Named, ParameterSpec, PipelineInfo,
     RetryPolicy, RuntimeValue, Task, TaskInfo, TaskInput, TaskInputs,
 };
+use super::alike::Alike;
 use super::dropped::Dropped;
 use super::names::{self, NameRule, StepNames};
 use super::{Backend, Document, EngineOptions};
@@ -93,15 +94,26 @@ impl Backend for Vertex {
         };
         let mut lost = Lost::default();
         let mut grouping = kfp::Grouping::new(p.steps().len());
-        for (s, name) in p.steps().iter().zip(names.names()) {
+        let mut alike = Alike::default();
+        for (i, (s, name)) in p.steps().iter().zip(names.names()).enumerate() {
             let (component, label) = kfp::component_and_executor_names(name);
-            let container = container::lower(p, s, &mut lost, warnings)?;
-            let args = kfp::parametrized(&container, s.name());
             spec.components.push(Named { name: component.clone(), item: self::component(label.clone()) });
-            spec.executors.push(Named { name: label, item: Executor { container } });
-            if grouping.add(&spec, args, ()) {
-                // Written by the first step of its group: not kept until the end.
-                spec.executors.last_mut().expect("just pushed").item.container = kfp::Container::default();
+            if let Some(first) = alike.find(p.steps(), i) {
+                // Its container is its first alike step's, which no warning concerned.
+                spec.executors.push(Named { name: label, item: Executor { container: kfp::Container::default() } });
+                grouping.join(first);
+            } else {
+                let before = (warnings.len(), lost.steps.count());
+                let container = container::lower(p, s, &mut lost, warnings)?;
+                let args = kfp::parametrized(&container, s.name());
+                spec.executors.push(Named { name: label, item: Executor { container } });
+                if grouping.add(&spec, args, ()) {
+                    // Written by the first step of its group: not kept until the end.
+                    spec.executors.last_mut().expect("just pushed").item.container = kfp::Container::default();
+                }
+                if grouping.grouped(i) && before == (warnings.len(), lost.steps.count()) {
+                    alike.register(p.steps(), i);
+                }
             }
             spec.tasks.push(Named { name: name.clone(), item: task(s, component, names.upstream(s)) });
         }
