@@ -244,7 +244,22 @@ fn write_template_value(
         }
         ValueKind::Map => {
             let pairs = value.as_object().and_then(minijinja::value::DynObject::try_iter_pairs);
-            let mut entries: Vec<(JValue, JValue)> = pairs.map(Iterator::collect).unwrap_or_default();
+            // Most maps are small (a struct's fields): they are sorted on the stack.
+            let mut small: [(JValue, JValue); 8] = Default::default();
+            let mut large: Vec<(JValue, JValue)> = Vec::new();
+            let mut n = 0;
+            for pair in pairs.into_iter().flatten() {
+                if n < small.len() {
+                    small[n] = pair;
+                } else {
+                    if large.is_empty() {
+                        large.extend(small.iter_mut().map(std::mem::take));
+                    }
+                    large.push(pair);
+                }
+                n += 1;
+            }
+            let entries = if large.is_empty() { &mut small[..n] } else { &mut large[..] };
             if !entries.iter().all(|(k, _)| k.kind() == ValueKind::String) {
                 return write_through_json(value, lang, out);
             }

@@ -37,6 +37,11 @@ pub struct Named<T> {
     pub item: T,
 }
 
+/// An entry that stands in for a step's own one until `share` drops it.
+pub fn placeholder<T>(item: T) -> Named<T> {
+    Named { name: String::new(), item }
+}
+
 /// The entries as the IR's JSON map.
 pub fn by_name<T>(entries: &[Named<T>]) -> BTreeMap<&str, &T> {
     entries.iter().map(|e| (e.name.as_str(), &e.item)).collect()
@@ -115,7 +120,7 @@ pub struct PipelineInfo {
 }
 
 /// `components.<comp-…>`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Component {
     /// `exec-<task>`.
@@ -127,7 +132,7 @@ pub struct Component {
 /// `inputDefinitions`: the component's input parameters.
 #[derive(Debug, Serialize)]
 pub struct InputDefinitions {
-    pub parameters: BTreeMap<String, ParameterSpec>,
+    pub parameters: BTreeMap<&'static str, ParameterSpec>,
 }
 
 /// One input parameter's declaration.
@@ -139,7 +144,7 @@ pub struct ParameterSpec {
 }
 
 /// `deploymentSpec.executors.<exec-…>`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct Executor {
     pub container: Container,
 }
@@ -235,7 +240,7 @@ pub struct CachingOptions {
 /// `inputs`: the task's input parameters.
 #[derive(Debug, Serialize)]
 pub struct TaskInputs {
-    pub parameters: BTreeMap<String, TaskInput>,
+    pub parameters: BTreeMap<&'static str, TaskInput>,
 }
 
 /// One input parameter: a constant the engine resolves when the task runs.
@@ -442,7 +447,7 @@ pub fn share<K>(spec: &mut PipelineSpec, grouping: Grouping<K>) -> Vec<Option<St
             c.item.executor_label.clone_from(&label);
             let inputs =
                 c.item.input_definitions.get_or_insert_with(|| InputDefinitions { parameters: BTreeMap::new() });
-            inputs.parameters.insert(STEP_NAME_INPUT.into(), ParameterSpec { parameter_type: "STRING" });
+            inputs.parameters.insert(STEP_NAME_INPUT, ParameterSpec { parameter_type: "STRING" });
             let executor = &mut spec.executors[i];
             executor.name.clone_from(&label);
             executor.item.container.args = args.expect("grouped");
@@ -454,7 +459,7 @@ pub fn share<K>(spec: &mut PipelineSpec, grouping: Grouping<K>) -> Vec<Option<St
         task.inputs
             .get_or_insert_with(|| TaskInputs { parameters: BTreeMap::new() })
             .parameters
-            .insert(STEP_NAME_INPUT.into(), constant);
+            .insert(STEP_NAME_INPUT, constant);
         labels.push(Some(label));
     }
     let mut kept = keep.iter();

@@ -90,20 +90,22 @@ impl Backend for Kubeflow {
         let mut configs = std::collections::HashMap::new();
         let mut alike = Alike::default();
         for (i, (s, name)) in p.steps().iter().zip(names.names()).enumerate() {
+            if let Some(first) = alike.find(p.steps(), i) {
+                // Its component, container and settings are its first alike step's, which
+                // nothing dropped concerned; `kfp::share` and `platform::share` drop these
+                // placeholders and name its component.
+                spec.components.push(kfp::placeholder(Component::default()));
+                spec.executors.push(kfp::placeholder(Executor::default()));
+                grouping.join(first);
+                spec.tasks.push(Named { name: name.clone(), item: task(s, String::new(), names.upstream(s)) });
+                executors.push(kfp::placeholder(platform::ExecutorConfig::default()));
+                continue;
+            }
             let (component, label) = kfp::component_and_executor_names(name);
             spec.components.push(Named {
                 name: component.clone(),
                 item: Component { executor_label: label.clone(), input_definitions: None },
             });
-            if let Some(first) = alike.find(p.steps(), i) {
-                // Its container and settings are its first alike step's, which nothing dropped
-                // concerned.
-                spec.executors.push(Named { name: label.clone(), item: Executor { container: kfp::Container::default() } });
-                grouping.join(first);
-                spec.tasks.push(Named { name: name.clone(), item: task(s, component, names.upstream(s)) });
-                executors.push(Named { name: label, item: platform::ExecutorConfig::default() });
-                continue;
-            }
             let before = dropped.count();
             let container = executor::container(s, &mut dropped)?;
             let mut config = platform::executor_config(p, s, &mut dropped);
