@@ -343,3 +343,78 @@ impl ser::SerializeStructVariant for MapBuilder {
         Ok(self.finish())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use minijinja::value::Serde;
+    use minijinja::{Environment, Value};
+    use serde::Serialize;
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Kind {
+        Plain,
+        Wrapped(u8),
+        Pair(i32, f64),
+        Fields { z: bool, a: Option<String> },
+    }
+
+    #[derive(Serialize)]
+    struct Inner {
+        zeta: u64,
+        alpha: Vec<Kind>,
+    }
+
+    #[derive(Serialize)]
+    struct Context {
+        name: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        absent: Option<u32>,
+        none: Option<u32>,
+        labels: BTreeMap<String, String>,
+        #[serde(flatten)]
+        inner: Inner,
+        big: u128,
+        bytes: serde_bytes_like::Bytes,
+    }
+
+    mod serde_bytes_like {
+        pub struct Bytes(pub Vec<u8>);
+        impl serde::Serialize for Bytes {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_bytes(&self.0)
+            }
+        }
+    }
+
+    /// Everything a template may do with a value (attributes, iteration in order, `items`,
+    /// tests, length, JSON) gives the same text for both conversions.
+    #[test]
+    fn templates_read_the_values_as_minijinja_makes_them() {
+        let context = Context {
+            name: "n".into(),
+            absent: None,
+            none: None,
+            labels: BTreeMap::from([("b".into(), "2".into()), ("a".into(), "1".into())]),
+            inner: Inner {
+                zeta: 7,
+                alpha: vec![
+                    Kind::Plain,
+                    Kind::Wrapped(3),
+                    Kind::Pair(-1, 0.5),
+                    Kind::Fields { z: true, a: Some("x".into()) },
+                ],
+            },
+            big: u128::MAX,
+            bytes: serde_bytes_like::Bytes(vec![1, 2]),
+        };
+        let template = "{{ c|tojson }}|{% for k in c %}{{ k }},{% endfor %}|{% for k, v in c.labels|items %}{{ k }}={{ v }},{% endfor %}|{{ c.absent is defined }}{{ c.none is none }}{{ c.alpha|length }}{{ c.alpha[3].fields.a }}{{ c.zeta + 1 }}{{ c.big }}|{% for k in c.alpha[3].fields %}{{ k }}{% endfor %}";
+        let env = Environment::new();
+        let render = |c: Value| env.render_str(template, minijinja::context! { c }).unwrap();
+        let ours = render(super::to_value(&context));
+        assert_eq!(ours, render(Value::from(Serde(&context))));
+        assert!(ours.contains("|a=1,b=2,|"), "{ours}");
+    }
+}
