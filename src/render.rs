@@ -11,6 +11,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::backend::template_value::Map;
 use crate::backend::{Artifact, Content, Document, Embed, Engine};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -233,6 +234,16 @@ fn write_template_value(
         ValueKind::Bool => out.write_str(lang.boolean(value.is_true())).map_err(io),
         ValueKind::String => lang.string(value.as_str().unwrap_or_default(), out).map_err(io),
         ValueKind::Seq | ValueKind::Iterable => {
+            if let Some(items) = value.downcast_object_ref::<Vec<JValue>>() {
+                out.write_str("[").map_err(io)?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.write_str(", ").map_err(io)?;
+                    }
+                    write_template_value(item, lang, out)?;
+                }
+                return out.write_str("]").map_err(io);
+            }
             out.write_str("[").map_err(io)?;
             for (i, item) in value.try_iter()?.enumerate() {
                 if i > 0 {
@@ -243,8 +254,26 @@ fn write_template_value(
             out.write_str("]").map_err(io)
         }
         ValueKind::Map => {
+            if let Some(map) = value.downcast_object_ref::<Map>() {
+                return write_map(map, value, lang, out);
+            }
             let pairs = value.as_object().and_then(minijinja::value::DynObject::try_iter_pairs);
-            let mut entries: Vec<(JValue, JValue)> = pairs.map(Iterator::collect).unwrap_or_default();
+            // Most maps are small (a struct's fields): they are sorted on the stack.
+            let mut small: [(JValue, JValue); 8] = Default::default();
+            let mut large: Vec<(JValue, JValue)> = Vec::new();
+            let mut n = 0;
+            for pair in pairs.into_iter().flatten() {
+                if n < small.len() {
+                    small[n] = pair;
+                } else {
+                    if large.is_empty() {
+                        large.extend(small.iter_mut().map(std::mem::take));
+                    }
+                    large.push(pair);
+                }
+                n += 1;
+            }
+            let entries = if large.is_empty() { &mut small[..n] } else { &mut large[..] };
             if !entries.iter().all(|(k, _)| k.kind() == ValueKind::String) {
                 return write_through_json(value, lang, out);
             }
@@ -263,6 +292,49 @@ fn write_template_value(
         }
         _ => write_through_json(value, lang, out),
     }
+}
+
+/// A context's map (`template_value::Map`), keys sorted as `write_template_value` sorts them,
+/// its entries written by reference.
+fn write_map(
+    map: &Map,
+    value: &JValue,
+    lang: Lang,
+    out: &mut minijinja::Output,
+) -> std::result::Result<(), minijinja::Error> {
+    use minijinja::value::ValueKind;
+    let io = |e: std::fmt::Error| minijinja::Error::from(e);
+    let Some(first) = map.entries.first() else {
+        return out.write_str("{}").map_err(io);
+    };
+    if !map.entries.iter().all(|(k, _)| k.kind() == ValueKind::String) {
+        return write_through_json(value, lang, out);
+    }
+    // A struct's fields are sorted here, on the stack when there are few.
+    let mut small = [first; 16];
+    let mut large = Vec::new();
+    let entries: &mut [&(JValue, JValue)] = if map.entries.len() <= small.len() {
+        for (slot, entry) in small.iter_mut().zip(&map.entries) {
+            *slot = entry;
+        }
+        &mut small[..map.entries.len()]
+    } else {
+        large.extend(map.entries.iter());
+        &mut large
+    };
+    if !map.sorted {
+        entries.sort_by(|(a, _), (b, _)| a.as_str().cmp(&b.as_str()));
+    }
+    out.write_str("{").map_err(io)?;
+    for (i, (key, item)) in entries.iter().enumerate() {
+        if i > 0 {
+            out.write_str(", ").map_err(io)?;
+        }
+        lang.string(key.as_str().unwrap_or_default(), out).map_err(io)?;
+        out.write_str(": ").map_err(io)?;
+        write_template_value(item, lang, out)?;
+    }
+    out.write_str("}").map_err(io)
 }
 
 fn write_through_json(
@@ -401,12 +473,14 @@ fn escaped<W: Write>(
     escape: impl Fn(char, &mut W) -> Option<std::fmt::Result>,
 ) -> std::fmt::Result {
     out.write_str("\"")?;
+    // Plain ASCII is never escaped by either language: whole runs of it are skipped byte by
+    // byte; a character is decoded only where one may need escaping.
+    let plain = |b: &u8| b.is_ascii() && !b.is_ascii_control() && *b != b'"' && *b != b'\\';
     let mut copied = 0;
-    for (i, c) in s.char_indices() {
-        // Plain ASCII is never escaped by either language.
-        if c.is_ascii() && !c.is_ascii_control() && c != '"' && c != '\\' {
-            continue;
-        }
+    let mut i = 0;
+    while let Some(skip) = s.as_bytes()[i..].iter().position(|b| !plain(b)) {
+        i += skip;
+        let c = s[i..].chars().next().expect("`i` is at a character's first byte");
         out.write_str(&s[copied..i])?;
         match escape(c, out) {
             Some(written) => {
@@ -415,6 +489,7 @@ fn escaped<W: Write>(
             }
             None => copied = i,
         }
+        i += c.len_utf8();
     }
     out.write_str(&s[copied..])?;
     out.write_str("\"")

@@ -50,9 +50,9 @@ pub struct Embed {
     pub too_large: fn(usize) -> Error,
 }
 
-/// A context as templates read it. Contexts are our own plain data.
+/// A context as templates read it (`template_value`). Contexts are our own plain data.
 pub fn template_context<S: Serialize>(context: &S) -> minijinja::Value {
-    minijinja::Value::from(minijinja::value::Serde(context))
+    super::template_value::to_value(context)
 }
 
 fn json<S: Serialize>(value: &S) -> Value {

@@ -20,6 +20,11 @@ impl Dropped {
         }
     }
 
+    /// How many (code, step) pairs were added: unchanged over a step when it added none.
+    pub fn count(&self) -> usize {
+        self.items.values().map(|(_, _, steps)| steps.len()).sum()
+    }
+
     pub fn warn(self, warnings: &mut Vec<Warning>) {
         for (code, what, steps) in self.items.into_values() {
             let steps: Vec<String> = steps.iter().map(|s| format!("`{s}`")).collect();

@@ -6,6 +6,7 @@
 
 #[macro_use]
 mod registry;
+pub mod alike;
 mod document;
 pub mod dropped;
 pub mod duration;
@@ -13,6 +14,7 @@ pub mod interval;
 pub mod k8s;
 pub mod kfp;
 pub mod names;
+pub mod template_value;
 
 pub use document::{template_context, Artifact, Content, Document, Embed};
 

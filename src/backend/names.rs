@@ -5,7 +5,7 @@
 //! has to be cut to fit the length budget, the changed ones get `-` + six hex characters of
 //! a hash of the *original* name, so the result depends only on the input.
 
-use std::collections::HashMap;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::ir::{Pipeline, Step};
@@ -144,7 +144,7 @@ pub fn label_value(s: &str) -> String {
 /// `reserved`. An input whose name is already valid keeps it.
 pub fn assign(originals: &[&str], rule: &NameRule, reserved: &[&str], engine: &'static str) -> Result<Vec<String>> {
     let bases: Vec<String> = originals.iter().map(|o| base(o, rule)).collect();
-    let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut counts: FxHashMap<&str, usize> = FxHashMap::with_capacity_and_hasher(bases.len(), FxBuildHasher);
     for b in &bases {
         *counts.entry(b.as_str()).or_default() += 1;
     }
@@ -160,7 +160,7 @@ pub fn assign(originals: &[&str], rule: &NameRule, reserved: &[&str], engine: &'
         out.push(name);
     }
     // A hash collision, or a hashed name equal to another input's plain name: refuse.
-    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut seen: FxHashMap<&str, usize> = FxHashMap::with_capacity_and_hasher(out.len(), FxBuildHasher);
     for (i, name) in out.iter().enumerate() {
         if let Some(&j) = seen.get(name.as_str()) {
             return Err(Error::new(ErrorKind::NameCollision {
@@ -189,7 +189,7 @@ pub fn assign(originals: &[&str], rule: &NameRule, reserved: &[&str], engine: &'
 pub struct StepNames {
     names: Vec<String>,
     /// Step name → index.
-    index: HashMap<String, usize>,
+    index: FxHashMap<String, usize>,
 }
 
 impl StepNames {

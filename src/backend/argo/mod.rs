@@ -83,7 +83,7 @@ fn lower_workflow(p: &Pipeline, kind: &'static str, warnings: &mut Vec<Warning>)
     let names = StepNames::assign(p, &STEP_RULE, &[DAG_TEMPLATE], "Argo")?;
     let fail_fast = fail_fast(p, warnings);
     // Made one at a time as `share` groups them: 5,000 alike templates are never all alive.
-    let per_step = p.steps().iter().zip(names.names()).map(|(s, name)| step::template(p, s, name));
+    let per_step = |i: usize| step::template(p, &p.steps()[i], &names.names()[i]);
     let mut taken = HashSet::from([DAG_TEMPLATE.to_string()]);
     let shared = share::share(p.steps(), per_step, &mut taken, step::reject_templating)?;
     let tasks: Vec<DagTask> = p

@@ -10,13 +10,16 @@
 //! per-step template would write it: the argument with `$$` and `$(ZENC_LBRACE)`, the label
 //! sanitised, the annotation raw (absent when the name holds `{{`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
+
+use rustc_hash::{FxHashMap, FxHasher};
 
 use serde_json::Value;
 
 use super::step::ArgoText;
 use super::{Param, StepTemplate};
+use crate::backend::alike::{written_alike, Alike};
 use crate::backend::k8s::{self, EnvText};
 use crate::backend::names;
 use crate::error::Result;
@@ -49,9 +52,13 @@ pub struct Shared {
 ///
 /// `check` sees the first step of each group with its own template: the others differ only in
 /// fields zenc fills with the name, never with `{{`, so they get the same verdict.
+///
+/// `lower(i)` is step `i`'s own template. A step alike an earlier one that took the one input
+/// `step-name` (`alike`: the usual case) is not lowered: it joins that step's group with its
+/// name as the value, as its own template, parametrized, would have.
 pub fn share(
     steps: &[Step],
-    per_step: impl IntoIterator<Item = Result<StepTemplate>>,
+    mut lower: impl FnMut(usize) -> Result<StepTemplate>,
     taken: &mut HashSet<String>,
     check: impl Fn(&Step, &StepTemplate) -> Result<()>,
 ) -> Result<Shared> {
@@ -62,12 +69,23 @@ pub fn share(
         members: usize,
     }
     // Groups by hash of the text fields; within a hash, by `same` (what the template writes).
-    let mut keys: HashMap<u64, Vec<usize>> = HashMap::new();
+    let mut keys: FxHashMap<u64, Vec<usize>> = FxHashMap::default();
     let mut groups: Vec<Group> = Vec::new();
     let mut uses: Vec<(usize, Vec<Param>)> = Vec::with_capacity(steps.len());
-    for (s, t) in steps.iter().zip(per_step) {
-        let mut t = t?;
+    let mut alike = Alike::default();
+    // Per step lowered in full: its group.
+    let mut group_of: Vec<usize> = Vec::with_capacity(steps.len());
+    for (i, s) in steps.iter().enumerate() {
+        if let Some(first) = alike.find(steps, i) {
+            let g = group_of[first];
+            groups[g].members += 1;
+            group_of.push(g);
+            uses.push((g, vec![Param { name: STEP_NAME, value: Some(s.name().to_string()) }]));
+            continue;
+        }
+        let mut t = lower(i)?;
         let args = parametrize(s, &mut t);
+        let plain = matches!(&args[..], [Param { name: STEP_NAME, value: Some(v) }] if v == s.name());
         let task_name = std::mem::take(&mut t.name);
         let candidates = keys.entry(key_hash(&t)).or_default();
         let g = if let Some(&g) = candidates.iter().find(|&&g| same(&groups[g].template, &t)) {
@@ -81,6 +99,10 @@ pub fn share(
             groups.len() - 1
         };
         groups[g].members += 1;
+        group_of.push(g);
+        if plain {
+            alike.register(steps, i);
+        }
         uses.push((g, args));
     }
     taken.extend(groups.iter().filter(|g| g.members == 1).map(|g| g.task_name.clone()));
@@ -112,7 +134,7 @@ pub fn share(
 
 /// Hash of the fields steps usually differ in (what `same` compares, less the JSON values).
 fn key_hash(t: &StepTemplate) -> u64 {
-    let mut h = std::hash::DefaultHasher::new();
+    let mut h = FxHasher::default();
     (&t.inputs, &t.labels, &t.annotations, &t.image, &t.command, &t.args, &t.node_selector).hash(&mut h);
     for e in &t.env {
         (&e.name, &e.value).hash(&mut h);
@@ -133,18 +155,6 @@ fn values(t: &StepTemplate) -> impl Iterator<Item = &Value> {
     let env = t.env.iter().filter_map(|e| e.value_from.as_ref());
     let one = t.security_context.iter().chain(&t.affinity);
     t.env_from.iter().chain(&t.volume_mounts).chain(&t.tolerations).chain(&t.volumes).chain(one).chain(env)
-}
-
-/// JSON values that serialize to the same text (given that they are `==`).
-fn written_alike(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64().map(f64::to_bits) == y.as_f64().map(f64::to_bits),
-        (Value::Array(x), Value::Array(y)) => x.iter().zip(y).all(|(x, y)| written_alike(x, y)),
-        (Value::Object(x), Value::Object(y)) => {
-            x.iter().zip(y).all(|((kx, x), (ky, y))| kx == ky && written_alike(x, y))
-        }
-        _ => true,
-    }
 }
 
 /// `base`, or `base-2`, `base-3`, … : the first not in `taken` (then taken).
@@ -223,12 +233,14 @@ fn fill(t: &mut StepTemplate, params: &[Param]) {
 mod tests {
     use serde_json::json;
 
+    use crate::backend::alike::written_alike;
+
     #[test]
     fn values_equal_but_written_differently_are_told_apart() {
         let (a, b) = (json!({"w": [-0.0]}), json!({"w": [0.0]}));
         assert_eq!(a, b, "serde_json's == takes them for one value");
         assert_ne!(a.to_string(), b.to_string());
-        assert!(!super::written_alike(&a, &b));
-        assert!(super::written_alike(&json!({"w": [1, 2.5, "x"]}), &json!({"w": [1, 2.5, "x"]})));
+        assert!(!written_alike(&a, &b));
+        assert!(written_alike(&json!({"w": [1, 2.5, "x"]}), &json!({"w": [1, 2.5, "x"]})));
     }
 }

@@ -4,8 +4,10 @@
 //! the pipeline spec a request body embeds. Maps of the IR (components, executors, tasks) are
 //! kept as [`Named`] lists, so templates lay them out in pipeline order.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::hash::{Hash, Hasher};
+
+use rustc_hash::{FxHashMap, FxHasher};
 
 use serde::Serialize;
 
@@ -33,6 +35,11 @@ pub struct Named<T> {
     pub name: String,
     #[serde(flatten)]
     pub item: T,
+}
+
+/// An entry that stands in for a step's own one until `share` drops it.
+pub fn placeholder<T>(item: T) -> Named<T> {
+    Named { name: String::new(), item }
 }
 
 /// The entries as the IR's JSON map.
@@ -113,7 +120,7 @@ pub struct PipelineInfo {
 }
 
 /// `components.<comp-…>`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Component {
     /// `exec-<task>`.
@@ -125,7 +132,7 @@ pub struct Component {
 /// `inputDefinitions`: the component's input parameters.
 #[derive(Debug, Serialize)]
 pub struct InputDefinitions {
-    pub parameters: BTreeMap<String, ParameterSpec>,
+    pub parameters: BTreeMap<&'static str, ParameterSpec>,
 }
 
 /// One input parameter's declaration.
@@ -137,7 +144,7 @@ pub struct ParameterSpec {
 }
 
 /// `deploymentSpec.executors.<exec-…>`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct Executor {
     pub container: Container,
 }
@@ -233,7 +240,7 @@ pub struct CachingOptions {
 /// `inputs`: the task's input parameters.
 #[derive(Debug, Serialize)]
 pub struct TaskInputs {
-    pub parameters: BTreeMap<String, TaskInput>,
+    pub parameters: BTreeMap<&'static str, TaskInput>,
 }
 
 /// One input parameter: a constant the engine resolves when the task runs.
@@ -312,7 +319,7 @@ fn alike_but_args(a: &Container, b: &Container) -> bool {
 
 /// Hash of what `alike_but_args` compares (less the resources), the parametrized args and `key`.
 fn share_hash<K: Hash>(c: &Container, args: &[String], key: &K) -> u64 {
-    let mut h = std::hash::DefaultHasher::new();
+    let mut h = FxHasher::default();
     (&c.image, &c.command, args, key).hash(&mut h);
     for e in &c.env {
         (&e.name, &e.value).hash(&mut h);
@@ -326,7 +333,7 @@ fn share_hash<K: Hash>(c: &Container, args: &[String], key: &K) -> u64 {
 /// its group's first step's serve it.
 pub struct Grouping<K> {
     /// Group indices by hash (`share_hash`) of what they compare.
-    by_hash: HashMap<u64, Vec<usize>>,
+    by_hash: FxHashMap<u64, Vec<usize>>,
     /// Per group: its first step and how many steps it has.
     first: Vec<usize>,
     members: Vec<usize>,
@@ -340,7 +347,7 @@ pub struct Grouping<K> {
 impl<K: Hash + Eq> Grouping<K> {
     pub fn new(steps: usize) -> Grouping<K> {
         Grouping {
-            by_hash: HashMap::new(),
+            by_hash: FxHashMap::default(),
             first: Vec::new(),
             members: Vec::new(),
             of: Vec::with_capacity(steps),
@@ -385,6 +392,26 @@ impl<K: Hash + Eq> Grouping<K> {
     }
 }
 
+impl<K: Clone> Grouping<K> {
+    /// Groups the next step with step `first`, which `add` grouped and which it is alike
+    /// (`alike::Alike`): `add` would have found that group, so it is not compared again. Its
+    /// container and settings are never written.
+    pub fn join(&mut self, first: usize) {
+        let group = self.of[first];
+        if let Some(g) = group {
+            self.members[g] += 1;
+        }
+        self.of.push(group);
+        self.args.push(None);
+        self.keys.push(self.keys[first].clone());
+    }
+
+    /// Whether step `i` takes part in sharing (its name may be passed as a parameter).
+    pub fn grouped(&self, i: usize) -> bool {
+        self.of[i].is_some()
+    }
+}
+
 /// Folds the steps `grouping` put in one group (two or more) into one component and executor
 /// that takes the step name as the `step_name` input; each task passes its step name as a
 /// constant. `spec` holds one component, executor and task per step, in step order. Returns,
@@ -392,7 +419,9 @@ impl<K: Hash + Eq> Grouping<K> {
 /// in order of first use, never a task's name.
 pub fn share<K>(spec: &mut PipelineSpec, grouping: Grouping<K>) -> Vec<Option<String>> {
     let Grouping { members, of: group_of, args: shared, .. } = grouping;
-    let taken: HashSet<String> = spec.tasks.iter().map(|t| t.name.clone()).collect();
+    // Only task names of the shared names' form can be taken by them.
+    let taken: HashSet<String> =
+        spec.tasks.iter().filter(|t| t.name.starts_with(SHARED_NAME)).map(|t| t.name.clone()).collect();
     let mut names: Vec<Option<String>> = vec![None; members.len()];
     let mut next = 1;
     let mut labels = Vec::with_capacity(shared.len());
@@ -418,7 +447,7 @@ pub fn share<K>(spec: &mut PipelineSpec, grouping: Grouping<K>) -> Vec<Option<St
             c.item.executor_label.clone_from(&label);
             let inputs =
                 c.item.input_definitions.get_or_insert_with(|| InputDefinitions { parameters: BTreeMap::new() });
-            inputs.parameters.insert(STEP_NAME_INPUT.into(), ParameterSpec { parameter_type: "STRING" });
+            inputs.parameters.insert(STEP_NAME_INPUT, ParameterSpec { parameter_type: "STRING" });
             let executor = &mut spec.executors[i];
             executor.name.clone_from(&label);
             executor.item.container.args = args.expect("grouped");
@@ -430,7 +459,7 @@ pub fn share<K>(spec: &mut PipelineSpec, grouping: Grouping<K>) -> Vec<Option<St
         task.inputs
             .get_or_insert_with(|| TaskInputs { parameters: BTreeMap::new() })
             .parameters
-            .insert(STEP_NAME_INPUT.into(), constant);
+            .insert(STEP_NAME_INPUT, constant);
         labels.push(Some(label));
     }
     let mut kept = keep.iter();

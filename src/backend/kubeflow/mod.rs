@@ -13,6 +13,7 @@ use platform::PlatformSpec;
 use recurring_run::{PipelineAndPlatform, RecurringRun, RecurringRunBody};
 
 use super::kfp::{self, CachingOptions, Component, ComponentRef, Executor, Named, PipelineInfo, RetryPolicy, Task, TaskInfo};
+use super::alike::Alike;
 use super::dropped::Dropped;
 use super::names::{self, StepNames};
 use super::{Backend, Document, EngineOptions};
@@ -87,12 +88,25 @@ impl Backend for Kubeflow {
         let mut dropped = Dropped::default();
         let mut grouping = kfp::Grouping::new(p.steps().len());
         let mut configs = std::collections::HashMap::new();
-        for (s, name) in p.steps().iter().zip(names.names()) {
+        let mut alike = Alike::default();
+        for (i, (s, name)) in p.steps().iter().zip(names.names()).enumerate() {
+            if let Some(first) = alike.find(p.steps(), i) {
+                // Its component, container and settings are its first alike step's, which
+                // nothing dropped concerned; `kfp::share` and `platform::share` drop these
+                // placeholders and name its component.
+                spec.components.push(kfp::placeholder(Component::default()));
+                spec.executors.push(kfp::placeholder(Executor::default()));
+                grouping.join(first);
+                spec.tasks.push(Named { name: name.clone(), item: task(s, String::new(), names.upstream(s)) });
+                executors.push(kfp::placeholder(platform::ExecutorConfig::default()));
+                continue;
+            }
             let (component, label) = kfp::component_and_executor_names(name);
             spec.components.push(Named {
                 name: component.clone(),
                 item: Component { executor_label: label.clone(), input_definitions: None },
             });
+            let before = dropped.count();
             let container = executor::container(s, &mut dropped)?;
             let mut config = platform::executor_config(p, s, &mut dropped);
             let (container_key, key) = match platform::without_step(&mut config, s) {
@@ -109,6 +123,9 @@ impl Backend for Kubeflow {
                 config = platform::ExecutorConfig::default();
             }
             env_order(s, &mut dropped);
+            if grouping.grouped(i) && before == dropped.count() {
+                alike.register(p.steps(), i);
+            }
             spec.tasks.push(Named { name: name.clone(), item: task(s, component, names.upstream(s)) });
             executors.push(Named { name: label, item: config });
         }

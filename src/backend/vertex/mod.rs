@@ -17,6 +17,7 @@ use super::kfp::{
     self, CachingOptions, Component, ComponentRef, Executor, InputDefinitions, Named, ParameterSpec, PipelineInfo,
     RetryPolicy, RuntimeValue, Task, TaskInfo, TaskInput, TaskInputs,
 };
+use super::alike::Alike;
 use super::dropped::Dropped;
 use super::names::{self, NameRule, StepNames};
 use super::{Backend, Document, EngineOptions};
@@ -93,15 +94,29 @@ impl Backend for Vertex {
         };
         let mut lost = Lost::default();
         let mut grouping = kfp::Grouping::new(p.steps().len());
-        for (s, name) in p.steps().iter().zip(names.names()) {
+        let mut alike = Alike::default();
+        for (i, (s, name)) in p.steps().iter().zip(names.names()).enumerate() {
+            if let Some(first) = alike.find(p.steps(), i) {
+                // Its component and container are its first alike step's, which no warning
+                // concerned; `kfp::share` drops these placeholders and names its component.
+                spec.components.push(kfp::placeholder(Component::default()));
+                spec.executors.push(kfp::placeholder(Executor::default()));
+                grouping.join(first);
+                spec.tasks.push(Named { name: name.clone(), item: task(s, String::new(), names.upstream(s)) });
+                continue;
+            }
             let (component, label) = kfp::component_and_executor_names(name);
+            spec.components.push(Named { name: component.clone(), item: self::component(label.clone()) });
+            let before = (warnings.len(), lost.steps.count());
             let container = container::lower(p, s, &mut lost, warnings)?;
             let args = kfp::parametrized(&container, s.name());
-            spec.components.push(Named { name: component.clone(), item: self::component(label.clone()) });
             spec.executors.push(Named { name: label, item: Executor { container } });
             if grouping.add(&spec, args, ()) {
                 // Written by the first step of its group: not kept until the end.
                 spec.executors.last_mut().expect("just pushed").item.container = kfp::Container::default();
+            }
+            if grouping.grouped(i) && before == (warnings.len(), lost.steps.count()) {
+                alike.register(p.steps(), i);
             }
             spec.tasks.push(Named { name: name.clone(), item: task(s, component, names.upstream(s)) });
         }
@@ -147,7 +162,7 @@ impl Lost {
 
 /// A step's component: its executor, and the run id as a string input.
 fn component(executor_label: String) -> Component {
-    let parameters = BTreeMap::from([(RUN_ID_INPUT.to_string(), ParameterSpec { parameter_type: "STRING" })]);
+    let parameters = BTreeMap::from([(RUN_ID_INPUT, ParameterSpec { parameter_type: "STRING" })]);
     Component { executor_label, input_definitions: Some(InputDefinitions { parameters }) }
 }
 
@@ -160,7 +175,7 @@ fn task(s: &Step, component: String, dependent_tasks: Vec<String>) -> Task {
         component_ref: ComponentRef { name: component },
         caching_options: CachingOptions { enable_cache: Some(false) },
         dependent_tasks,
-        inputs: Some(TaskInputs { parameters: BTreeMap::from([(RUN_ID_INPUT.to_string(), run_id)]) }),
+        inputs: Some(TaskInputs { parameters: BTreeMap::from([(RUN_ID_INPUT, run_id)]) }),
         retry_policy: s.retry().map(RetryPolicy::of),
     }
 }
