@@ -6,6 +6,7 @@
 //! | `run`          | PipelineRun, inline spec  | CronJob + RBAC + ConfigMap(PipelineRun, inline)  | PipelineRun + warning    |
 //! | `pipeline`     | Pipeline                  | Pipeline + CronJob + … (PipelineRun → Pipeline)  | Pipeline + warning       |
 
+mod alike;
 pub mod codes;
 mod context;
 mod escape;
@@ -96,8 +97,10 @@ impl Backend for Tekton {
             return Err(too_large.error(None));
         }
         let names = StepNames::assign(p, &TASK_RULE, &[], DISPLAY)?;
-        let mut tasks = run::lower(p, &names, &mut Vec::new())?.0.tasks;
-        share::share(p, &mut tasks);
+        let (pipeline, _, first_alike) = run::lower(p, &names, &mut Vec::new())?;
+        let mut tasks = pipeline.tasks;
+        share::share(p, &mut tasks, &first_alike);
+        run::fill(p, &mut tasks, &first_alike)?;
         Err(too_large.error(Some(&tasks)))
     }
 
@@ -143,11 +146,12 @@ fn manifest_too_large(bytes: usize) -> Error {
 /// The objects of `--kind` and the schedule (the table at the top).
 fn lower_kind(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Result<TektonContext> {
     let names = StepNames::assign(p, &TASK_RULE, &[], DISPLAY)?;
-        let (mut pipeline, mut run) = run::lower(p, &names, warnings)?;
+        let (mut pipeline, mut run, first_alike) = run::lower(p, &names, warnings)?;
         let by_reference = opts.kind == ObjectKind::Template;
         if by_reference {
-            pipeline.shared = share::share(p, &mut pipeline.tasks);
+            pipeline.shared = share::share(p, &mut pipeline.tasks, &first_alike);
         }
+        run::fill(p, &mut pipeline.tasks, &first_alike)?;
         let Some(cron) = p.schedule().and_then(|s| schedule::lower(p, s, opts, warnings)) else {
             if opts.tekton_launcher_image.is_some() {
                 warnings.push(Warning::new(
