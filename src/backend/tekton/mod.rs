@@ -6,7 +6,6 @@
 //! | `run`          | PipelineRun, inline spec  | CronJob + RBAC + ConfigMap(PipelineRun, inline)  | PipelineRun + warning    |
 //! | `pipeline`     | Pipeline                  | Pipeline + CronJob + … (PipelineRun → Pipeline)  | Pipeline + warning       |
 
-mod alike;
 pub mod codes;
 mod context;
 mod escape;

@@ -4,10 +4,10 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::{
-    alike, codes, task, NameRef, PipelineContext, PodTemplate, RunContext, TaskContext, TaskRunSpec, TaskSpec, POD_TEMPLATE_KEYS,
+    codes, task, NameRef, PipelineContext, PodTemplate, RunContext, TaskContext, TaskRunSpec, TaskSpec, POD_TEMPLATE_KEYS,
     RUN_PREFIX_MAX,
 };
-use crate::backend::k8s::{self, EnvEntry};
+use crate::backend::k8s::{self, alike, EnvEntry, STEP_NAME_ANNOTATION};
 use crate::backend::names::{self, NameRule, StepNames};
 use crate::error::{Result, Warning};
 use crate::ir::{FailureMode, Pipeline, Step, POD_SELECTOR_LABELS};
@@ -32,7 +32,7 @@ use crate::ir::{FailureMode, Pipeline, Step, POD_SELECTOR_LABELS};
 /// | failure_mode              | Tekton stops scheduling after a failure: `tekton-failure-mode` |
 /// | parallelism, ttl          | lost: `tekton-parallelism`, `tekton-ttl`                   |
 ///
-/// A step alike an earlier one (`alike::first_alike`, returned) gets no taskSpec here: `fill`
+/// A step alike an earlier one (`k8s::alike::first_alike`, returned) gets no taskSpec here: `fill`
 /// copies it from that one's where it stays inline.
 pub fn lower(
     p: &Pipeline,
@@ -85,7 +85,7 @@ pub fn fill(p: &Pipeline, tasks: &mut [TaskContext], first_alike: &[usize]) -> R
             continue;
         }
         let spec = match &tasks[first_alike[i]].spec {
-            Some(first) if first_alike[i] < i => alike::renamed(first, s),
+            Some(first) if first_alike[i] < i => renamed(first, s),
             // The first one's spec went into a shared Task while this one's did not: not
             // the case (`share` groups alike steps together), but lowering is always right.
             _ => task::spec(p, s)?,
@@ -267,4 +267,20 @@ fn pod_template(s: &Step, warnings: &mut Vec<Warning>) -> PodTemplate {
         scheduler_name: s.pod().scheduler_name().map(String::from),
         extra,
     }
+}
+
+/// `spec` (the taskSpec of a step alike `s`) with the name of `s` in it.
+pub(super) fn renamed(spec: &TaskSpec, s: &Step) -> TaskSpec {
+    let name = s.name();
+    let mut spec = spec.clone();
+    for i in alike::name_positions(s) {
+        name.clone_into(&mut spec.step.args[i]);
+    }
+    if let Some(v) = spec.labels.get_mut(POD_SELECTOR_LABELS[2]) {
+        name.clone_into(v);
+    }
+    if let Some(v) = spec.annotations.get_mut(STEP_NAME_ANNOTATION) {
+        name.clone_into(v);
+    }
+    spec
 }

@@ -122,7 +122,7 @@ fn parametrize(name: &str, spec: &TaskSpec) -> Option<(TaskSpec, bool)> {
     let mut uses_param = false;
     let args = &mut spec.step.args;
     for i in 1..args.len() {
-        if args[i - 1] == super::alike::STEP_NAME_FLAG && args[i] == name {
+        if args[i - 1] == k8s::alike::STEP_NAME_FLAG && args[i] == name {
             args[i] = STEP_PARAM_REF.to_string();
             uses_param = true;
         }
