@@ -4,13 +4,14 @@
 //! DAG-processor loop, and building thousands of `V1EnvVar` objects (each copies the Kubernetes
 //! client's configuration) and one `>>` per edge is where the time went.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::hash::Hash;
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::Value;
 
 use super::task::Operator;
-use super::{DefaultArgs, EnvPair, Shared, TaskContext, TaskEnv};
+use super::{DefaultArgs, EnvPair, Shared, TaskContext, TaskEnv, TaskMore, TaskPod};
 
 /// Splits `tasks` into the shared constants, `default_args` and each task's own arguments.
 /// `namespace` is the pipeline's (templated): the same for every pod.
@@ -55,18 +56,14 @@ pub fn share(tasks: Vec<Operator>, namespace: Option<String>) -> (Shared, Defaul
 /// (an empty value explicitly: `secrets=[]`, `container_resources=None`); one it does not
 /// have is written when the task has a value, as before sharing.
 fn own(t: Operator, shared: &Shared, d: &DefaultArgs) -> TaskContext {
-    TaskContext {
-        image: differs(&t.image, d.image.as_ref()).then_some(t.image),
-        cmds: differs(&t.cmds, d.cmds.as_ref()).then_some(t.cmds),
-        arguments: t.arguments[shared.args.len()..].to_vec(),
-        env: env(t.env, t.env_ordered, shared.env.as_ref()),
+    let pod = TaskPod {
         secrets: (shared.secrets.as_ref() != Some(&t.secrets) && !(shared.secrets.is_none() && t.secrets.is_empty()))
             .then_some(t.secrets),
         no_container_resources: shared.container_resources.is_some() && t.container_resources.is_none(),
         container_resources: t.container_resources.filter(|r| shared.container_resources.as_ref() != Some(r)),
         node_selector: unless_default(Some(t.node_selector), d.node_selector.is_some()).unwrap_or_default(),
-        labels: without(t.labels, &shared.labels),
-        annotations: without(t.annotations, &shared.annotations),
+    };
+    let more = TaskMore {
         service_account_name: unless_default(t.service_account_name, d.service_account_name.is_some()),
         image_pull_secrets: unless_default(Some(t.image_pull_secrets), d.image_pull_secrets.is_some()).unwrap_or_default(),
         schedulername: unless_default(t.schedulername, d.schedulername.is_some()),
@@ -78,6 +75,16 @@ fn own(t: Operator, shared: &Shared, d: &DefaultArgs) -> TaskContext {
         retry_delay_seconds: unless_default(t.retry.retry_delay_seconds, d.retry_delay_seconds.is_some()),
         retry_exponential_backoff: unless_default(t.retry.retry_exponential_backoff, d.retry_exponential_backoff.is_some()),
         execution_timeout_seconds: unless_default(t.execution_timeout_seconds, d.execution_timeout_seconds.is_some()),
+    };
+    TaskContext {
+        image: differs(&t.image, d.image.as_ref()).then_some(t.image),
+        cmds: differs(&t.cmds, d.cmds.as_ref()).then_some(t.cmds),
+        arguments: t.arguments[shared.args.len()..].to_vec(),
+        env: env(t.env, t.env_ordered, shared.env.as_ref()),
+        pod: (pod != TaskPod::default()).then_some(pod),
+        labels: without(t.labels, &shared.labels),
+        annotations: without(t.annotations, &shared.annotations),
+        more: (more != TaskMore::default()).then_some(more),
         upstream: t.upstream,
         task_id: t.task_id,
         name: t.name,
@@ -109,18 +116,18 @@ fn env(vars: Vec<EnvPair>, ordered: bool, shared: Option<&Vec<EnvPair>>) -> Opti
     if &vars == shared {
         return None;
     }
-    let names: HashSet<&str> = vars.iter().map(|v| v.name.as_str()).collect();
+    let names: FxHashSet<&str> = vars.iter().map(|v| v.name.as_str()).collect();
     if !shared.iter().all(|s| names.contains(s.name.as_str())) {
         return Some(TaskEnv { extends_shared: false, ordered, vars });
     }
-    let same: HashSet<&EnvPair> = shared.iter().collect();
+    let same: FxHashSet<&EnvPair> = shared.iter().collect();
     let vars = vars.iter().filter(|v| !same.contains(v)).cloned().collect();
     Some(TaskEnv { extends_shared: true, ordered, vars })
 }
 
 /// The value most of `values` have, if at least two have it; the first of them on a tie.
 fn most_common<'a, T: Eq + Hash + 'a>(values: impl Iterator<Item = &'a T>) -> Option<&'a T> {
-    let mut counts: HashMap<&T, (usize, usize)> = HashMap::new();
+    let mut counts: FxHashMap<&T, (usize, usize)> = FxHashMap::default();
     for (i, v) in values.enumerate() {
         counts.entry(v).or_insert((0, i)).0 += 1;
     }
