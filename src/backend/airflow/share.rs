@@ -55,7 +55,7 @@ pub fn share(tasks: Vec<Operator>, namespace: Option<String>) -> (Shared, Defaul
 /// What task `t` sets itself. A field `default_args` has is written when the task differs
 /// (an empty value explicitly: `secrets=[]`, `container_resources=None`); one it does not
 /// have is written when the task has a value, as before sharing.
-fn own(t: Operator, shared: &Shared, d: &DefaultArgs) -> TaskContext {
+fn own(mut t: Operator, shared: &Shared, d: &DefaultArgs) -> TaskContext {
     let pod = TaskPod {
         secrets: (shared.secrets.as_ref() != Some(&t.secrets) && !(shared.secrets.is_none() && t.secrets.is_empty()))
             .then_some(t.secrets),
@@ -79,7 +79,7 @@ fn own(t: Operator, shared: &Shared, d: &DefaultArgs) -> TaskContext {
     TaskContext {
         image: differs(&t.image, d.image.as_ref()).then_some(t.image),
         cmds: differs(&t.cmds, d.cmds.as_ref()).then_some(t.cmds),
-        arguments: t.arguments[shared.args.len()..].to_vec(),
+        arguments: t.arguments.split_off(shared.args.len()),
         env: env(t.env, t.env_ordered, shared.env.as_ref()),
         pod: (pod != TaskPod::default()).then_some(pod),
         labels: without(t.labels, &shared.labels),

@@ -99,8 +99,35 @@ fn fingerprint(s: &Step) -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub mod tests {
     use super::*;
+
+    /// Every `fixtures/ok` pipeline and one of steps alike but for their names, some nearly.
+    pub fn pipelines() -> Vec<(String, Pipeline)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ok");
+        let build = crate::BuildOptions { image: Some("i".into()), ..crate::BuildOptions::default() };
+        let mut texts: Vec<(String, String)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json" || e == "yaml"))
+            .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap()))
+            .collect();
+        texts.push((
+            "alike.yaml".into(),
+            "name: alike\nsnapshot_id: 11111111-2222-3333-4444-555555555555\nflavor: kubernetes\n\
+             image: registry.example.com/app:1.0\n\
+             steps:\n  - {name: a}\n  - {name: b, retry: {max_retries: 2}}\n  - {name: load_json}\n\
+             \x20 - {name: e, args: [--step_name, a]}\n  - {name: f, args: [--step_name, a]}\n\
+             \x20 - {name: g, args: [--step_name, g, x]}\n  - {name: h, args: [--step_name, h, x]}\n"
+                .into(),
+        ));
+        let out: Vec<_> = texts
+            .into_iter()
+            .filter_map(|(name, text)| Some((name.clone(), crate::load_ir(&text, &name, &build).ok()?.0)))
+            .collect();
+        assert!(out.iter().any(|(name, _)| name == "alike.yaml"));
+        out
+    }
 
     #[test]
     fn near_misses_are_not_alike() {

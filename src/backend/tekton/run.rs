@@ -106,6 +106,9 @@ pub fn fill(p: &Pipeline, tasks: &mut [TaskContext], first_alike: &[usize]) -> R
 ///   versions that replaced it instead). Equal in every step, no `$(` in its value (a value
 ///   only sees the variables before it) and no value of any step refers to it as `$(NAME)`:
 ///   then every container gets the same values as with the env written per step.
+///
+/// Tasks without a spec yet (`fill` copies them later from the first step alike, after this)
+/// are left out: an alike step's labels and env are the first one's.
 pub fn inline(run: &mut RunContext, mut tasks: Vec<TaskContext>) {
     let mut specs: Vec<&mut TaskSpec> = tasks.iter_mut().filter_map(|t| t.spec.as_mut()).collect();
     share_labels(&mut run.labels, &mut specs);

@@ -463,38 +463,11 @@ fn the_kind_pipeline_estimate_in_a_refusal_is_true() {
     assert_eq!(err.code(), "tekton-too-large");
 }
 
-/// Every `fixtures/ok` pipeline and one of steps alike but for their names, some nearly.
-pub(super) fn alike_pipelines() -> Vec<(String, crate::ir::Pipeline)> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ok");
-    let build = crate::BuildOptions { image: Some("i".into()), ..crate::BuildOptions::default() };
-    let mut texts: Vec<(String, String)> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json" || e == "yaml"))
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap()))
-        .collect();
-    texts.push((
-        "alike.yaml".into(),
-        "name: alike\nsnapshot_id: 11111111-2222-3333-4444-555555555555\nflavor: kubernetes\n\
-         image: registry.example.com/app:1.0\n\
-         steps:\n  - {name: a}\n  - {name: b, retry: {max_retries: 2}}\n  - {name: load_json}\n\
-         \x20 - {name: e, args: [--step_name, a]}\n  - {name: f, args: [--step_name, a]}\n\
-         \x20 - {name: g, args: [--step_name, g, x]}\n  - {name: h, args: [--step_name, h, x]}\n"
-            .into(),
-    ));
-    let out: Vec<_> = texts
-        .into_iter()
-        .filter_map(|(name, text)| Some((name.clone(), crate::load_ir(&text, &name, &build).ok()?.0)))
-        .collect();
-    assert!(out.iter().any(|(name, _)| name == "alike.yaml"));
-    out
-}
-
 /// A copy of an alike step's taskSpec with the name put in is the step's own taskSpec.
 #[test]
 fn a_renamed_spec_is_the_steps_own() {
     let mut copies = 0;
-    for (name, p) in alike_pipelines() {
+    for (name, p) in crate::backend::k8s::alike::tests::pipelines() {
         let first = crate::backend::k8s::alike::first_alike(&p);
         for (i, s) in p.steps().iter().enumerate() {
             let Ok(own) = task::spec(&p, s) else { continue };
@@ -506,4 +479,23 @@ fn a_renamed_spec_is_the_steps_own() {
         }
     }
     assert!(copies > 20, "{copies}");
+}
+
+/// The size check counts a run's tasks before `run::fill` copies the alike ones exactly as
+/// they are after.
+#[test]
+fn the_size_of_tasks_not_filled_yet_is_their_size_once_filled() {
+    let mut counted = 0;
+    for (name, p) in crate::backend::k8s::alike::tests::pipelines() {
+        let Ok((mut ctx, first)) = lower_kind(&p, &EngineOptions::default(), &mut Vec::new()) else { continue };
+        let (TektonContext::Run(run) | TektonContext::Scheduled { pipeline: None, run, .. }) = &mut ctx else {
+            panic!("{name}: not a run")
+        };
+        let before = size::filled_tasks_bytes(&run.tasks, &p, &first);
+        let unfilled = run.tasks.iter().filter(|t| t.spec.is_none()).count();
+        run::fill(&p, &mut run.tasks, &first).unwrap();
+        assert_eq!(before, size::tasks_bytes(&run.tasks), "{name}");
+        counted += unfilled;
+    }
+    assert!(counted > 20, "{counted}");
 }
