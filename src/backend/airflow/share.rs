@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::hash::Hash;
+use std::rc::Rc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::Value;
@@ -16,7 +17,7 @@ use super::{DefaultArgs, EnvPair, Shared, TaskContext, TaskEnv, TaskMore, TaskPo
 /// Splits `tasks` into the shared constants, `default_args` and each task's own arguments.
 /// `namespace` is the pipeline's (templated): the same for every pod.
 pub fn share(tasks: Vec<Operator>, namespace: Option<String>) -> (Shared, DefaultArgs, Vec<TaskContext>) {
-    let dict_envs: Vec<&Vec<_>> = tasks.iter().filter(|t| !t.env_ordered).map(|t| &t.env).collect();
+    let dict_envs: Vec<&Vec<_>> = tasks.iter().filter(|t| !t.env_ordered).map(|t| &*t.env).collect();
     // JSON values do not hash: count base pods by their text.
     let pod_specs: Vec<Option<String>> = tasks.iter().map(|t| t.full_pod_spec.as_ref().map(Value::to_string)).collect();
     let pod_spec = most_common(pod_specs.iter())
@@ -108,17 +109,21 @@ fn unless_default<T>(value: Option<T>, in_default_args: bool) -> Option<T> {
 /// The task's `env_vars`: `None` when it is `_ENV`; `{**_ENV, …}` with what it adds or changes
 /// when it has every variable of `_ENV` (a dict's order does not matter: no value refers to
 /// another); else the whole environment, as a dict or, when `ordered`, a `V1EnvVar` list.
-fn env(vars: Vec<EnvPair>, ordered: bool, shared: Option<&Vec<EnvPair>>) -> Option<TaskEnv> {
+fn env(vars: Rc<Vec<EnvPair>>, ordered: bool, shared: Option<&Vec<EnvPair>>) -> Option<TaskEnv> {
+    let whole = |vars: Rc<Vec<EnvPair>>| {
+        let vars = Rc::try_unwrap(vars).unwrap_or_else(|vars| (*vars).clone());
+        Some(TaskEnv { extends_shared: false, ordered, vars })
+    };
     if ordered {
-        return Some(TaskEnv { extends_shared: false, ordered, vars });
+        return whole(vars);
     }
-    let Some(shared) = shared else { return Some(TaskEnv { extends_shared: false, ordered, vars }) };
-    if &vars == shared {
+    let Some(shared) = shared else { return whole(vars) };
+    if *vars == *shared {
         return None;
     }
     let names: FxHashSet<&str> = vars.iter().map(|v| v.name.as_str()).collect();
     if !shared.iter().all(|s| names.contains(s.name.as_str())) {
-        return Some(TaskEnv { extends_shared: false, ordered, vars });
+        return whole(vars);
     }
     let same: FxHashSet<&EnvPair> = shared.iter().collect();
     let vars = vars.iter().filter(|v| !same.contains(v)).cloned().collect();
@@ -221,14 +226,14 @@ mod tests {
     fn env_extends_the_shared_dict_only_when_it_has_every_variable() {
         let pair = |n: &str, v: &str| EnvPair { name: n.into(), value: v.into() };
         let shared = vec![pair("A", "1"), pair("B", "2")];
-        assert!(env(shared.clone(), false, Some(&shared)).is_none());
-        let changed = env(vec![pair("A", "1"), pair("B", "3"), pair("C", "4")], false, Some(&shared)).unwrap();
+        assert!(env(Rc::new(shared.clone()), false, Some(&shared)).is_none());
+        let changed = env(Rc::new(vec![pair("A", "1"), pair("B", "3"), pair("C", "4")]), false, Some(&shared)).unwrap();
         assert!(changed.extends_shared);
         assert_eq!(changed.vars, vec![pair("B", "3"), pair("C", "4")]);
-        let missing = env(vec![pair("A", "1")], false, Some(&shared)).unwrap();
+        let missing = env(Rc::new(vec![pair("A", "1")]), false, Some(&shared)).unwrap();
         assert!(!missing.extends_shared);
         assert_eq!(missing.vars, vec![pair("A", "1")]);
-        let ordered = env(shared.clone(), true, Some(&shared)).unwrap();
+        let ordered = env(Rc::new(shared.clone()), true, Some(&shared)).unwrap();
         assert!(ordered.ordered && !ordered.extends_shared);
         assert_eq!(ordered.vars, shared);
     }

@@ -1,6 +1,7 @@
 //! One step as a `KubernetesPodOperator`.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use serde_json::{json, Map, Value};
 
@@ -27,8 +28,8 @@ pub struct Operator {
     pub cmds: Vec<String>,
     /// Container arguments (templated).
     pub arguments: Vec<String>,
-    /// Literal variables (templated), in order.
-    pub env: Vec<EnvPair>,
+    /// Literal variables (templated), in order; one list for the operators of alike steps.
+    pub env: Rc<Vec<EnvPair>>,
     /// A value refers to another variable (a pod-settings `$(VAR)`): the order must be kept.
     pub env_ordered: bool,
     /// Secret-backed variables (not templated).
@@ -92,7 +93,7 @@ pub fn lower(
         image: protect_jinja(s.image()),
         cmds: s.command().iter().map(|c| literal(c)).collect(),
         arguments: s.args().iter().map(|a| literal(a)).collect(),
-        env,
+        env: Rc::new(env),
         env_ordered,
         secrets,
         container_resources: container_resources(s),
@@ -142,7 +143,7 @@ pub fn renamed(
         image: first.image.clone(),
         cmds: first.cmds.clone(),
         arguments,
-        env: first.env.clone(),
+        env: Rc::clone(&first.env),
         env_ordered: first.env_ordered,
         secrets: first.secrets.clone(),
         container_resources: first.container_resources.clone(),
