@@ -31,6 +31,12 @@ pub fn first_alike(p: &Pipeline) -> Vec<usize> {
             out.push(i);
             continue;
         }
+        // Alike is an equivalence and first steps are never alike each other: the first step
+        // the step before was alike is the one to try before hashing.
+        if let Some(&r) = out.last().filter(|&&r| nameable(&steps[r]) && alike(&steps[r], s)) {
+            out.push(r);
+            continue;
+        }
         let candidates = firsts.entry(fingerprint(s)).or_default();
         if let Some(&r) = candidates.iter().find(|&&r| alike(&steps[r], s)) {
             out.push(r);
