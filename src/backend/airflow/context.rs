@@ -114,6 +114,8 @@ pub struct DefaultArgs {
 
 /// One `KubernetesPodOperator`: its ids and what differs from [`DefaultArgs`] (`None` or empty:
 /// not written, the default applies). Strings marked *templated* are already Jinja-protected.
+/// The arguments tasks seldom set are in `pod` and `more` (`None` when the task sets none of
+/// them), which keeps the template's work per task small.
 #[derive(Debug, Serialize)]
 pub struct TaskContext {
     pub task_id: String,
@@ -127,6 +129,21 @@ pub struct TaskContext {
     pub arguments: Vec<String>,
     /// Environment; `None`: `_ENV` as it is.
     pub env: Option<TaskEnv>,
+    /// Secrets, resources and node selector of this task (written before the labels).
+    pub pod: Option<TaskPod>,
+    /// Pod labels besides `_LABELS` (values templated).
+    pub labels: BTreeMap<String, String>,
+    /// Pod annotations besides `_ANNOTATIONS` (values templated).
+    pub annotations: BTreeMap<String, String>,
+    /// The other arguments of this task (written after the annotations).
+    pub more: Option<TaskMore>,
+    /// Task ids that must finish first.
+    pub upstream: Vec<String>,
+}
+
+/// The arguments of a task between its environment and its labels (see [`TaskContext`]).
+#[derive(Debug, Default, PartialEq, Serialize)]
+pub struct TaskPod {
     /// Secret-backed variables (`Secret("env", …)`, not templated); `Some([])`: none.
     pub secrets: Option<Vec<SecretEnv>>,
     /// Resources of this task only.
@@ -135,10 +152,11 @@ pub struct TaskContext {
     pub no_container_resources: bool,
     /// Node selector (values templated).
     pub node_selector: BTreeMap<String, String>,
-    /// Pod labels besides `_LABELS` (values templated).
-    pub labels: BTreeMap<String, String>,
-    /// Pod annotations besides `_ANNOTATIONS` (values templated).
-    pub annotations: BTreeMap<String, String>,
+}
+
+/// The arguments of a task after its annotations (see [`TaskContext`]).
+#[derive(Debug, Default, PartialEq, Serialize)]
+pub struct TaskMore {
     pub service_account_name: Option<String>,
     pub image_pull_secrets: Vec<String>,
     pub schedulername: Option<String>,
@@ -159,8 +177,6 @@ pub struct TaskContext {
     pub retry_exponential_backoff: Option<Value>,
     /// Task deadline in seconds.
     pub execution_timeout_seconds: Option<u64>,
-    /// Task ids that must finish first.
-    pub upstream: Vec<String>,
 }
 
 /// A task's `env_vars` when it is not `_ENV`.

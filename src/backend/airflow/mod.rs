@@ -11,7 +11,7 @@ pub use context::*;
 pub use jinja::protect_jinja;
 
 use super::names::{self, NameRule, StepNames};
-use super::{Backend, Document, EngineOptions};
+use super::{k8s, Backend, Document, EngineOptions};
 use crate::error::{Result, Warning};
 use crate::ir::{FailureMode, Pipeline};
 
@@ -67,14 +67,20 @@ impl Backend for Airflow {
                 "Airflow keeps DAG runs in its database (pods are deleted when a task ends); `ttl_seconds_after_finished` ignored",
             ));
         }
-        let tasks: Vec<task::Operator> = p
-            .steps()
-            .iter()
-            .zip(task_ids.names().iter().zip(pod_names.names()))
-            .map(|(s, (task_id, pod_name))| {
-                task::lower(p, s, task_id, pod_name, task_ids.upstream(s), airflow2, warnings)
-            })
-            .collect();
+        let first_alike = k8s::alike::first_alike(p);
+        let mut tasks: Vec<task::Operator> = Vec::with_capacity(p.steps().len());
+        for (i, (s, (task_id, pod_name))) in
+            p.steps().iter().zip(task_ids.names().iter().zip(pod_names.names())).enumerate()
+        {
+            let upstream = task_ids.upstream(s);
+            let t = match tasks.get(first_alike[i]) {
+                Some(first) if first_alike[i] < i => {
+                    task::renamed(first, p, s, task_id, pod_name, upstream, airflow2, warnings)
+                }
+                _ => task::lower(p, s, task_id, pod_name, upstream, airflow2, warnings),
+            };
+            tasks.push(t);
+        }
         let uses_secrets = tasks.iter().any(|t| !t.secrets.is_empty());
         let uses_pod_spec = tasks.iter().any(|t| t.full_pod_spec.is_some());
         let (shared, defaults, tasks) = share::share(tasks, p.namespace().map(protect_jinja));
@@ -144,6 +150,27 @@ fn tags(p: &Pipeline, warnings: &mut Vec<Warning>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A copy of an alike step's operator with the name put in is the step's own operator.
+    #[test]
+    fn a_renamed_operator_is_the_steps_own() {
+        let mut copies = 0;
+        for (name, p) in k8s::alike::tests::pipelines() {
+            let first = k8s::alike::first_alike(&p);
+            for (i, s) in p.steps().iter().enumerate() {
+                let (r, airflow2) = (&p.steps()[first[i]], i % 2 == 0);
+                let own = task::lower(&p, s, "id", "pod", vec!["up".into()], airflow2, &mut Vec::new());
+                if first[i] != i {
+                    let first = task::lower(&p, r, "x", "y", Vec::new(), airflow2, &mut Vec::new());
+                    let copy =
+                        task::renamed(&first, &p, s, "id", "pod", vec!["up".into()], airflow2, &mut Vec::new());
+                    assert_eq!(copy, own, "{name} {}", s.name());
+                    copies += 1;
+                }
+            }
+        }
+        assert!(copies > 20, "{copies}");
+    }
 
     #[test]
     fn ids_avoid_double_dots() {

@@ -4,18 +4,20 @@
 //! DAG-processor loop, and building thousands of `V1EnvVar` objects (each copies the Kubernetes
 //! client's configuration) and one `>>` per edge is where the time went.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::hash::Hash;
+use std::rc::Rc;
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::Value;
 
 use super::task::Operator;
-use super::{DefaultArgs, EnvPair, Shared, TaskContext, TaskEnv};
+use super::{DefaultArgs, EnvPair, Shared, TaskContext, TaskEnv, TaskMore, TaskPod};
 
 /// Splits `tasks` into the shared constants, `default_args` and each task's own arguments.
 /// `namespace` is the pipeline's (templated): the same for every pod.
 pub fn share(tasks: Vec<Operator>, namespace: Option<String>) -> (Shared, DefaultArgs, Vec<TaskContext>) {
-    let dict_envs: Vec<&Vec<_>> = tasks.iter().filter(|t| !t.env_ordered).map(|t| &t.env).collect();
+    let dict_envs: Vec<&Vec<_>> = tasks.iter().filter(|t| !t.env_ordered).map(|t| &*t.env).collect();
     // JSON values do not hash: count base pods by their text.
     let pod_specs: Vec<Option<String>> = tasks.iter().map(|t| t.full_pod_spec.as_ref().map(Value::to_string)).collect();
     let pod_spec = most_common(pod_specs.iter())
@@ -54,19 +56,15 @@ pub fn share(tasks: Vec<Operator>, namespace: Option<String>) -> (Shared, Defaul
 /// What task `t` sets itself. A field `default_args` has is written when the task differs
 /// (an empty value explicitly: `secrets=[]`, `container_resources=None`); one it does not
 /// have is written when the task has a value, as before sharing.
-fn own(t: Operator, shared: &Shared, d: &DefaultArgs) -> TaskContext {
-    TaskContext {
-        image: differs(&t.image, d.image.as_ref()).then_some(t.image),
-        cmds: differs(&t.cmds, d.cmds.as_ref()).then_some(t.cmds),
-        arguments: t.arguments[shared.args.len()..].to_vec(),
-        env: env(t.env, t.env_ordered, shared.env.as_ref()),
+fn own(mut t: Operator, shared: &Shared, d: &DefaultArgs) -> TaskContext {
+    let pod = TaskPod {
         secrets: (shared.secrets.as_ref() != Some(&t.secrets) && !(shared.secrets.is_none() && t.secrets.is_empty()))
             .then_some(t.secrets),
         no_container_resources: shared.container_resources.is_some() && t.container_resources.is_none(),
         container_resources: t.container_resources.filter(|r| shared.container_resources.as_ref() != Some(r)),
         node_selector: unless_default(Some(t.node_selector), d.node_selector.is_some()).unwrap_or_default(),
-        labels: without(t.labels, &shared.labels),
-        annotations: without(t.annotations, &shared.annotations),
+    };
+    let more = TaskMore {
         service_account_name: unless_default(t.service_account_name, d.service_account_name.is_some()),
         image_pull_secrets: unless_default(Some(t.image_pull_secrets), d.image_pull_secrets.is_some()).unwrap_or_default(),
         schedulername: unless_default(t.schedulername, d.schedulername.is_some()),
@@ -78,6 +76,16 @@ fn own(t: Operator, shared: &Shared, d: &DefaultArgs) -> TaskContext {
         retry_delay_seconds: unless_default(t.retry.retry_delay_seconds, d.retry_delay_seconds.is_some()),
         retry_exponential_backoff: unless_default(t.retry.retry_exponential_backoff, d.retry_exponential_backoff.is_some()),
         execution_timeout_seconds: unless_default(t.execution_timeout_seconds, d.execution_timeout_seconds.is_some()),
+    };
+    TaskContext {
+        image: differs(&t.image, d.image.as_ref()).then_some(t.image),
+        cmds: differs(&t.cmds, d.cmds.as_ref()).then_some(t.cmds),
+        arguments: t.arguments.split_off(shared.args.len()),
+        env: env(t.env, t.env_ordered, shared.env.as_ref()),
+        pod: (pod != TaskPod::default()).then_some(pod),
+        labels: without(t.labels, &shared.labels),
+        annotations: without(t.annotations, &shared.annotations),
+        more: (more != TaskMore::default()).then_some(more),
         upstream: t.upstream,
         task_id: t.task_id,
         name: t.name,
@@ -101,26 +109,30 @@ fn unless_default<T>(value: Option<T>, in_default_args: bool) -> Option<T> {
 /// The task's `env_vars`: `None` when it is `_ENV`; `{**_ENV, …}` with what it adds or changes
 /// when it has every variable of `_ENV` (a dict's order does not matter: no value refers to
 /// another); else the whole environment, as a dict or, when `ordered`, a `V1EnvVar` list.
-fn env(vars: Vec<EnvPair>, ordered: bool, shared: Option<&Vec<EnvPair>>) -> Option<TaskEnv> {
+fn env(vars: Rc<Vec<EnvPair>>, ordered: bool, shared: Option<&Vec<EnvPair>>) -> Option<TaskEnv> {
+    let whole = |vars: Rc<Vec<EnvPair>>| {
+        let vars = Rc::try_unwrap(vars).unwrap_or_else(|vars| (*vars).clone());
+        Some(TaskEnv { extends_shared: false, ordered, vars })
+    };
     if ordered {
-        return Some(TaskEnv { extends_shared: false, ordered, vars });
+        return whole(vars);
     }
-    let Some(shared) = shared else { return Some(TaskEnv { extends_shared: false, ordered, vars }) };
-    if &vars == shared {
+    let Some(shared) = shared else { return whole(vars) };
+    if *vars == *shared {
         return None;
     }
-    let names: HashSet<&str> = vars.iter().map(|v| v.name.as_str()).collect();
+    let names: FxHashSet<&str> = vars.iter().map(|v| v.name.as_str()).collect();
     if !shared.iter().all(|s| names.contains(s.name.as_str())) {
-        return Some(TaskEnv { extends_shared: false, ordered, vars });
+        return whole(vars);
     }
-    let same: HashSet<&EnvPair> = shared.iter().collect();
+    let same: FxHashSet<&EnvPair> = shared.iter().collect();
     let vars = vars.iter().filter(|v| !same.contains(v)).cloned().collect();
     Some(TaskEnv { extends_shared: true, ordered, vars })
 }
 
 /// The value most of `values` have, if at least two have it; the first of them on a tie.
 fn most_common<'a, T: Eq + Hash + 'a>(values: impl Iterator<Item = &'a T>) -> Option<&'a T> {
-    let mut counts: HashMap<&T, (usize, usize)> = HashMap::new();
+    let mut counts: FxHashMap<&T, (usize, usize)> = FxHashMap::default();
     for (i, v) in values.enumerate() {
         counts.entry(v).or_insert((0, i)).0 += 1;
     }
@@ -214,14 +226,14 @@ mod tests {
     fn env_extends_the_shared_dict_only_when_it_has_every_variable() {
         let pair = |n: &str, v: &str| EnvPair { name: n.into(), value: v.into() };
         let shared = vec![pair("A", "1"), pair("B", "2")];
-        assert!(env(shared.clone(), false, Some(&shared)).is_none());
-        let changed = env(vec![pair("A", "1"), pair("B", "3"), pair("C", "4")], false, Some(&shared)).unwrap();
+        assert!(env(Rc::new(shared.clone()), false, Some(&shared)).is_none());
+        let changed = env(Rc::new(vec![pair("A", "1"), pair("B", "3"), pair("C", "4")]), false, Some(&shared)).unwrap();
         assert!(changed.extends_shared);
         assert_eq!(changed.vars, vec![pair("B", "3"), pair("C", "4")]);
-        let missing = env(vec![pair("A", "1")], false, Some(&shared)).unwrap();
+        let missing = env(Rc::new(vec![pair("A", "1")]), false, Some(&shared)).unwrap();
         assert!(!missing.extends_shared);
         assert_eq!(missing.vars, vec![pair("A", "1")]);
-        let ordered = env(shared.clone(), true, Some(&shared)).unwrap();
+        let ordered = env(Rc::new(shared.clone()), true, Some(&shared)).unwrap();
         assert!(ordered.ordered && !ordered.extends_shared);
         assert_eq!(ordered.vars, shared);
     }

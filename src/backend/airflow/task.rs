@@ -1,6 +1,7 @@
 //! One step as a `KubernetesPodOperator`.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use serde_json::{json, Map, Value};
 
@@ -8,7 +9,7 @@ use super::jinja::{literal, protect_jinja};
 use super::{codes, ContainerResources, EnvPair, SecretEnv, RUN_ID};
 use crate::backend::k8s;
 use crate::error::Warning;
-use crate::ir::{EnvValue, Pipeline, Quantity, Step};
+use crate::ir::{EnvValue, Pipeline, Quantity, Step, POD_SELECTOR_LABELS};
 
 /// The KPO's container name: `full_pod_spec` is merged into the operator's pod by index, and
 /// the operator's own container is called `base`.
@@ -16,7 +17,7 @@ const BASE_CONTAINER: &str = "base";
 
 /// Every argument of one step's operator, before `share` takes out what tasks have in common.
 /// Strings marked *templated* are already Jinja-protected.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub struct Operator {
     pub task_id: String,
     /// Pod name stem (templated).
@@ -27,8 +28,8 @@ pub struct Operator {
     pub cmds: Vec<String>,
     /// Container arguments (templated).
     pub arguments: Vec<String>,
-    /// Literal variables (templated), in order.
-    pub env: Vec<EnvPair>,
+    /// Literal variables (templated), in order; one list for the operators of alike steps.
+    pub env: Rc<Vec<EnvPair>>,
     /// A value refers to another variable (a pod-settings `$(VAR)`): the order must be kept.
     pub env_ordered: bool,
     /// Secret-backed variables (not templated).
@@ -92,7 +93,7 @@ pub fn lower(
         image: protect_jinja(s.image()),
         cmds: s.command().iter().map(|c| literal(c)).collect(),
         arguments: s.args().iter().map(|a| literal(a)).collect(),
-        env,
+        env: Rc::new(env),
         env_ordered,
         secrets,
         container_resources: container_resources(s),
@@ -105,6 +106,56 @@ pub fn lower(
         priority_class_name,
         termination_grace_period: s.pod().termination_grace_period_seconds(),
         full_pod_spec,
+        retry: retry(s, airflow2, warnings),
+        execution_timeout_seconds: s.timeout_seconds(),
+        upstream,
+    }
+}
+
+/// The operator of step `s`, alike the step of `first` (`k8s::alike`): a copy of `first` with
+/// the name of `s` put in, and its own ids, upstream tasks, retries and timeout.
+#[allow(clippy::too_many_arguments)]
+pub fn renamed(
+    first: &Operator,
+    p: &Pipeline,
+    s: &Step,
+    task_id: &str,
+    pod_name: &str,
+    upstream: Vec<String>,
+    airflow2: bool,
+    warnings: &mut Vec<Warning>,
+) -> Operator {
+    let mut arguments = first.arguments.clone();
+    let mut literal_name = None;
+    for i in k8s::alike::name_positions(s) {
+        literal_name.get_or_insert_with(|| literal(s.name())).clone_into(&mut arguments[i]);
+    }
+    let name = protect_jinja(s.name());
+    let mut labels = first.labels.clone();
+    if let Some(v) = labels.get_mut(POD_SELECTOR_LABELS[2]) {
+        name.clone_into(v);
+    }
+    let mut annotations = first.annotations.clone();
+    annotations.insert(k8s::STEP_NAME_ANNOTATION.into(), name);
+    Operator {
+        task_id: task_id.to_string(),
+        name: pod_name.to_string(),
+        image: first.image.clone(),
+        cmds: first.cmds.clone(),
+        arguments,
+        env: Rc::clone(&first.env),
+        env_ordered: first.env_ordered,
+        secrets: first.secrets.clone(),
+        container_resources: first.container_resources.clone(),
+        node_selector: first.node_selector.clone(),
+        labels,
+        annotations,
+        service_account_name: s.pod().service_account().or(p.service_account()).map(String::from),
+        image_pull_secrets: first.image_pull_secrets.clone(),
+        schedulername: first.schedulername.clone(),
+        priority_class_name: first.priority_class_name.clone(),
+        termination_grace_period: first.termination_grace_period,
+        full_pod_spec: first.full_pod_spec.clone(),
         retry: retry(s, airflow2, warnings),
         execution_timeout_seconds: s.timeout_seconds(),
         upstream,

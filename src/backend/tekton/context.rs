@@ -52,7 +52,7 @@ pub struct TaskRef {
 }
 
 /// The one-step Task a pipeline task runs: inline (`taskSpec`) or shared (a Task's `spec`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TaskSpec {
     /// `taskSpec.metadata.labels` (a shared Task's `metadata.labels`).
     pub labels: BTreeMap<String, String>,
@@ -80,7 +80,7 @@ pub struct SharedTaskContext {
 }
 
 /// The step container.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StepContext {
     pub image: String,
     /// Escaped for Tekton and Kubernetes (see `TektonText`).

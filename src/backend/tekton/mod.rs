@@ -87,8 +87,14 @@ impl Backend for Tekton {
     type Context = TektonContext;
 
     fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Result<TektonContext> {
-        let ctx = lower_kind(p, opts, warnings)?;
-        let Some(too_large) = size::check(&ctx)? else { return Ok(ctx) };
+        let (mut ctx, first_alike) = lower_kind(p, opts, warnings)?;
+        let Some(too_large) = size::check(&ctx, p, &first_alike)? else {
+            // Copied only now: a run too large is refused without them.
+            if let TektonContext::Run(run) | TektonContext::Scheduled { pipeline: None, run, .. } = &mut ctx {
+                run::fill(p, &mut run.tasks, &first_alike)?;
+            }
+            return Ok(ctx);
+        };
         // Freed before the `--kind pipeline` shape is built for the help: the refusal of a
         // large pipeline holds one lowering at a time.
         drop(ctx);
@@ -96,8 +102,10 @@ impl Backend for Tekton {
             return Err(too_large.error(None));
         }
         let names = StepNames::assign(p, &TASK_RULE, &[], DISPLAY)?;
-        let mut tasks = run::lower(p, &names, &mut Vec::new())?.0.tasks;
-        share::share(p, &mut tasks);
+        let (pipeline, _, first_alike) = run::lower(p, &names, &mut Vec::new())?;
+        let mut tasks = pipeline.tasks;
+        share::share(p, &mut tasks, &first_alike);
+        run::fill(p, &mut tasks, &first_alike)?;
         Err(too_large.error(Some(&tasks)))
     }
 
@@ -140,13 +148,15 @@ fn manifest_too_large(bytes: usize) -> Error {
     })
 }
 
-/// The objects of `--kind` and the schedule (the table at the top).
-fn lower_kind(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Result<TektonContext> {
+/// The objects of `--kind` and the schedule (the table at the top), and the first step alike
+/// each (`run::lower`): the inline tasks of a run are not `run::fill`ed yet.
+fn lower_kind(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Result<(TektonContext, Vec<usize>)> {
     let names = StepNames::assign(p, &TASK_RULE, &[], DISPLAY)?;
-        let (mut pipeline, mut run) = run::lower(p, &names, warnings)?;
+        let (mut pipeline, mut run, first_alike) = run::lower(p, &names, warnings)?;
         let by_reference = opts.kind == ObjectKind::Template;
         if by_reference {
-            pipeline.shared = share::share(p, &mut pipeline.tasks);
+            pipeline.shared = share::share(p, &mut pipeline.tasks, &first_alike);
+            run::fill(p, &mut pipeline.tasks, &first_alike)?;
         }
         let Some(cron) = p.schedule().and_then(|s| schedule::lower(p, s, opts, warnings)) else {
             if opts.tekton_launcher_image.is_some() {
@@ -157,7 +167,7 @@ fn lower_kind(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -
             }
             if !by_reference {
                 run::inline(&mut run, pipeline.tasks);
-                return Ok(TektonContext::Run(run));
+                return Ok((TektonContext::Run(run), first_alike));
             }
             if run.pod_template.is_some() || !run.task_run_specs.is_empty() || run.service_account_name.is_some() {
                 warnings.push(Warning::new(
@@ -165,7 +175,7 @@ fn lower_kind(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -
                     "--kind pipeline emits no PipelineRun: service account and pod settings (node selectors, tolerations, affinity, image pull secrets) live on the PipelineRun and are not in the output",
                 ));
             }
-            return Ok(TektonContext::Pipeline(pipeline));
+            return Ok((TektonContext::Pipeline(pipeline), first_alike));
         };
         run.labels.insert(SCHEDULE_LABEL.into(), cron.name.clone());
         let pipeline = if by_reference {
@@ -175,5 +185,5 @@ fn lower_kind(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -
             run::inline(&mut run, pipeline.tasks);
             None
         };
-        Ok(TektonContext::Scheduled { pipeline, run, cron: Box::new(cron) })
+        Ok((TektonContext::Scheduled { pipeline, run, cron: Box::new(cron) }, first_alike))
 }

@@ -7,7 +7,7 @@ use super::{
     codes, task, NameRef, PipelineContext, PodTemplate, RunContext, TaskContext, TaskRunSpec, TaskSpec, POD_TEMPLATE_KEYS,
     RUN_PREFIX_MAX,
 };
-use crate::backend::k8s::{self, EnvEntry};
+use crate::backend::k8s::{self, alike, EnvEntry, STEP_NAME_ANNOTATION};
 use crate::backend::names::{self, NameRule, StepNames};
 use crate::error::{Result, Warning};
 use crate::ir::{FailureMode, Pipeline, Step, POD_SELECTOR_LABELS};
@@ -31,12 +31,21 @@ use crate::ir::{FailureMode, Pipeline, Step, POD_SELECTOR_LABELS};
 /// | pod.host_ipc, grace period| lost: `tekton-pod-field`                                   |
 /// | failure_mode              | Tekton stops scheduling after a failure: `tekton-failure-mode` |
 /// | parallelism, ttl          | lost: `tekton-parallelism`, `tekton-ttl`                   |
-pub fn lower(p: &Pipeline, names: &StepNames, warnings: &mut Vec<Warning>) -> Result<(PipelineContext, RunContext)> {
+///
+/// A step alike an earlier one (`k8s::alike::first_alike`, returned) gets no taskSpec here: `fill`
+/// copies it from that one's where it stays inline.
+pub fn lower(
+    p: &Pipeline,
+    names: &StepNames,
+    warnings: &mut Vec<Warning>,
+) -> Result<(PipelineContext, RunContext, Vec<usize>)> {
     pipeline_warnings(p, warnings);
+    let first_alike = alike::first_alike(p);
     let mut tasks = Vec::with_capacity(p.steps().len());
     let mut pods = Vec::with_capacity(p.steps().len());
-    for (s, name) in p.steps().iter().zip(names.names()) {
-        tasks.push(task::lower(p, s, name, names.upstream(s))?);
+    for ((i, s), name) in p.steps().iter().enumerate().zip(names.names()) {
+        let spec = if first_alike[i] == i { Some(task::spec(p, s)?) } else { None };
+        tasks.push(task::lower(s, name, names.upstream(s), spec));
         pods.push(pod_template(s, warnings));
     }
     let accounts: Vec<Option<String>> =
@@ -65,7 +74,25 @@ pub fn lower(p: &Pipeline, names: &StepNames, warnings: &mut Vec<Warning>) -> Re
         tasks,
         shared: Vec::new(),
     };
-    Ok((pipeline, run))
+    Ok((pipeline, run, first_alike))
+}
+
+/// The inline taskSpec of each task that has neither one nor a `taskRef`: a copy of the one of
+/// the first step alike it, with its name (`first_alike` as `lower` returned it).
+pub fn fill(p: &Pipeline, tasks: &mut [TaskContext], first_alike: &[usize]) -> Result<()> {
+    for (i, s) in p.steps().iter().enumerate() {
+        if tasks[i].spec.is_some() || tasks[i].task_ref.is_some() {
+            continue;
+        }
+        let spec = match &tasks[first_alike[i]].spec {
+            Some(first) if first_alike[i] < i => renamed(first, s),
+            // The first one's spec went into a shared Task while this one's did not: not
+            // the case (`share` groups alike steps together), but lowering is always right.
+            _ => task::spec(p, s)?,
+        };
+        tasks[i].spec = Some(spec);
+    }
+    Ok(())
 }
 
 /// Puts `tasks` into the self-contained `run`, writing once what every task shares, so that a
@@ -79,6 +106,9 @@ pub fn lower(p: &Pipeline, names: &StepNames, warnings: &mut Vec<Warning>) -> Re
 ///   versions that replaced it instead). Equal in every step, no `$(` in its value (a value
 ///   only sees the variables before it) and no value of any step refers to it as `$(NAME)`:
 ///   then every container gets the same values as with the env written per step.
+///
+/// Tasks without a spec yet (`fill` copies them later from the first step alike, after this)
+/// are left out: an alike step's labels and env are the first one's.
 pub fn inline(run: &mut RunContext, mut tasks: Vec<TaskContext>) {
     let mut specs: Vec<&mut TaskSpec> = tasks.iter_mut().filter_map(|t| t.spec.as_mut()).collect();
     share_labels(&mut run.labels, &mut specs);
@@ -240,4 +270,20 @@ fn pod_template(s: &Step, warnings: &mut Vec<Warning>) -> PodTemplate {
         scheduler_name: s.pod().scheduler_name().map(String::from),
         extra,
     }
+}
+
+/// `spec` (the taskSpec of a step alike `s`) with the name of `s` in it.
+pub(super) fn renamed(spec: &TaskSpec, s: &Step) -> TaskSpec {
+    let name = s.name();
+    let mut spec = spec.clone();
+    for i in alike::name_positions(s) {
+        name.clone_into(&mut spec.step.args[i]);
+    }
+    if let Some(v) = spec.labels.get_mut(POD_SELECTOR_LABELS[2]) {
+        name.clone_into(v);
+    }
+    if let Some(v) = spec.annotations.get_mut(STEP_NAME_ANNOTATION) {
+        name.clone_into(v);
+    }
+    spec
 }

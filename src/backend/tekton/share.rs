@@ -19,7 +19,9 @@
 //! kubelet then expands `$(VAR)` and `$$` in it: only a name that is a valid label value
 //! (`[A-Za-z0-9._-]`, no `$`) passes both unchanged. Any other step keeps its inline taskSpec.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use rustc_hash::FxHashMap;
 
 use super::{SharedTaskContext, TaskContext, TaskRef, TaskSpec, RUN_ID};
 use crate::backend::k8s::{self, EnvEntry, STEP_NAME_ANNOTATION};
@@ -37,19 +39,28 @@ pub const RUN_UID_LABEL: &str = "tekton.dev/pipelineRunUID";
 /// Start of a shared Task's name; then 10 base-36 characters of a hash of its content.
 const TASK_PREFIX: &str = "zenml-";
 
-/// Groups the inline `tasks` (in step order, one per step of `p`) by what their taskSpecs hold
+/// Groups the `tasks` (in step order, one per step of `p`) by what their taskSpecs hold
 /// besides the step name, in first-use order. A group of two or more becomes a Task object
-/// (returned) that its tasks refer to; a group of one keeps its inline taskSpec.
-pub fn share(p: &Pipeline, tasks: &mut [TaskContext]) -> Vec<SharedTaskContext> {
+/// (returned) that its tasks refer to; a group of one keeps its inline taskSpec. A task without
+/// a spec is in the group of the first step alike it (`first_alike`, `run::lower`).
+pub fn share(p: &Pipeline, tasks: &mut [TaskContext], first_alike: &[usize]) -> Vec<SharedTaskContext> {
     struct Group {
         spec: TaskSpec,
         uses_param: bool,
         key: String,
         members: Vec<usize>,
     }
-    let mut keys: HashMap<String, usize> = HashMap::new();
+    let mut keys: FxHashMap<String, usize> = FxHashMap::default();
     let mut groups: Vec<Group> = Vec::new();
+    let mut group_of: Vec<Option<usize>> = vec![None; tasks.len()];
     for (i, (t, s)) in tasks.iter().zip(p.steps()).enumerate() {
+        if first_alike[i] != i {
+            if let Some(g) = group_of[first_alike[i]] {
+                group_of[i] = Some(g);
+                groups[g].members.push(i);
+            }
+            continue;
+        }
         let Some((spec, uses_param)) = t.spec.as_ref().and_then(|spec| parametrize(s.name(), spec)) else { continue };
         let key = serde_json::to_string(&(&spec, uses_param)).expect("a task spec serializes");
         // Pipeline context a referenced Task would not see (`parametrize` took out the run id).
@@ -63,6 +74,7 @@ pub fn share(p: &Pipeline, tasks: &mut [TaskContext]) -> Vec<SharedTaskContext> 
             groups.push(Group { spec, uses_param, key, members: Vec::new() });
             groups.len() - 1
         };
+        group_of[i] = Some(g);
         groups[g].members.push(i);
     }
     groups.retain(|g| g.members.len() > 1);
@@ -110,7 +122,7 @@ fn parametrize(name: &str, spec: &TaskSpec) -> Option<(TaskSpec, bool)> {
     let mut uses_param = false;
     let args = &mut spec.step.args;
     for i in 1..args.len() {
-        if args[i - 1] == "--step_name" && args[i] == name {
+        if args[i - 1] == k8s::alike::STEP_NAME_FLAG && args[i] == name {
             args[i] = STEP_PARAM_REF.to_string();
             uses_param = true;
         }

@@ -5,8 +5,12 @@ use std::io;
 
 use serde::Serialize;
 
+use rustc_hash::FxHashMap;
+
 use super::{codes, PipelineContext, TaskContext, TaskSpec, TektonContext};
 use crate::backend::k8s::size::ETCD_LIMIT;
+use crate::backend::k8s::{alike, STEP_NAME_ANNOTATION};
+use crate::ir::{Pipeline, POD_SELECTOR_LABELS};
 use crate::error::{Error, ErrorKind, Result};
 
 /// One `status.childReferences` entry per TaskRun, `{"apiVersion":"tekton.dev/v1",
@@ -26,11 +30,15 @@ const OBJECT_FIXED_BYTES: usize = 2 * 1024;
 /// into its status (`status.pipelineSpec`) and listed its TaskRuns, and with `--kind pipeline`
 /// also the Pipeline and each shared Task. `Ok(Some(_))`: the PipelineRun does not fit, and
 /// `RunTooLarge::error` says so (after the caller has freed `ctx`).
-pub fn check(ctx: &TektonContext) -> Result<Option<RunTooLarge>> {
+///
+/// A run's tasks may be waiting for `run::fill` (`first_alike`, from `run::lower`): they are
+/// counted as they will be.
+pub fn check(ctx: &TektonContext, p: &Pipeline, first_alike: &[usize]) -> Result<Option<RunTooLarge>> {
     let (estimate, pipeline) = match ctx {
         TektonContext::Run(run) | TektonContext::Scheduled { pipeline: None, run, .. } => {
-            let object = json_len(run) - json_len(&run.tasks) + tasks_bytes(&run.tasks);
-            (Estimate::new(object, &run.tasks, run_name_len(&run.generate_name)), None)
+            let tasks = filled_tasks_bytes(&run.tasks, p, first_alike);
+            let object = json_len(run) - json_len(&run.tasks) + tasks;
+            (Estimate::with_spec_copy(object, tasks, &run.tasks, run_name_len(&run.generate_name)), None)
         }
         TektonContext::Pipeline(p) => (Estimate::new(RUN_BY_NAME_BYTES, &p.tasks, run_name_len(&p.name)), Some(p)),
         TektonContext::Scheduled { pipeline: Some(p), run, .. } => {
@@ -112,10 +120,15 @@ struct Estimate {
 
 impl Estimate {
     fn new(object: usize, tasks: &[TaskContext], run_name: usize) -> Estimate {
+        Estimate::with_spec_copy(object, tasks_bytes(tasks), tasks, run_name)
+    }
+
+    /// `spec_copy`: `tasks_bytes` of `tasks` once filled.
+    fn with_spec_copy(object: usize, spec_copy: usize, tasks: &[TaskContext], run_name: usize) -> Estimate {
         // Tekton names a TaskRun `<run>-<task>`, cut to 63 (kmeta.ChildName).
         let references =
             tasks.iter().map(|t| CHILD_REFERENCE_BYTES + (run_name + 1 + t.name.len()).min(63) + t.name.len()).sum();
-        Estimate { object, spec_copy: tasks_bytes(tasks), references, steps: tasks.len(), run_name }
+        Estimate { object, spec_copy, references, steps: tasks.len(), run_name }
     }
     fn total(&self) -> usize {
         self.object + self.spec_copy + self.references + STATUS_FIXED_BYTES
@@ -186,6 +199,34 @@ impl io::Write for Count {
 /// output's (tests/… `the_task_bytes_are_the_compact_json_of_the_output`).
 pub fn tasks_bytes(tasks: &[TaskContext]) -> usize {
     json_len(&tasks.iter().map(PipelineTaskJson::new).collect::<Vec<_>>())
+}
+
+/// `tasks_bytes(tasks)` once `run::fill` has given each task without a spec or `taskRef` a
+/// copy of the spec of the first step alike it (`first_alike`) with its own name: as long as
+/// that one's spec, plus the difference of the names' lengths where the name is (a label value
+/// is the same in JSON). The task's JSON ends with its `taskSpec`.
+pub fn filled_tasks_bytes(tasks: &[TaskContext], p: &Pipeline, first_alike: &[usize]) -> usize {
+    const TASK_SPEC_KEY: &str = ",\"taskSpec\":";
+    let steps = p.steps();
+    // Bytes of the spec of each first step, and how many times it holds the name.
+    let mut firsts: FxHashMap<usize, (usize, usize)> = FxHashMap::default();
+    let mut total = 2 + tasks.len().saturating_sub(1);
+    for (i, t) in tasks.iter().enumerate() {
+        total += json_len(&PipelineTaskJson::new(t));
+        if t.spec.is_some() || t.task_ref.is_some() {
+            continue;
+        }
+        let r = first_alike[i];
+        let Some(spec) = tasks[r].spec.as_ref().filter(|_| r < i) else { continue };
+        let (bytes, names) = *firsts.entry(r).or_insert_with(|| {
+            let names = alike::name_positions(&steps[r]).count()
+                + usize::from(spec.labels.contains_key(POD_SELECTOR_LABELS[2]))
+                + usize::from(spec.annotations.contains_key(STEP_NAME_ANNOTATION));
+            (json_len(&SpecJson::new(spec)), names)
+        });
+        total += TASK_SPEC_KEY.len() + bytes + names * steps[i].name().len() - names * steps[r].name().len();
+    }
+    total
 }
 
 /// A pipeline task as Tekton's JSON has it (field names, no empty fields).

@@ -7,8 +7,21 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::backend::duration::go_duration;
 use crate::ir::{EnvValue, Pipeline, Step};
 
-/// The pipeline task of step `s`, named `name`, after the tasks `run_after`.
-pub fn lower(p: &Pipeline, s: &Step, name: &str, run_after: Vec<String>) -> Result<TaskContext> {
+/// The pipeline task of step `s`, named `name`, after the tasks `run_after`; `spec`: its
+/// inline taskSpec, `None` to be filled in later (`alike`).
+pub fn lower(s: &Step, name: &str, run_after: Vec<String>, spec: Option<TaskSpec>) -> TaskContext {
+    TaskContext {
+        name: name.to_string(),
+        run_after,
+        retries: s.retry().map(crate::ir::Retry::limit),
+        timeout: s.timeout_seconds().map(go_duration),
+        task_ref: None,
+        spec,
+    }
+}
+
+/// The inline taskSpec of step `s`: one step `main`.
+pub fn spec(p: &Pipeline, s: &Step) -> Result<TaskSpec> {
     DOLLAR.reserve(s, DISPLAY, "`$` past Tekton's substitution")?;
     let text = TektonText;
     let mut env = k8s::env_entries(s, &text);
@@ -33,14 +46,7 @@ pub fn lower(p: &Pipeline, s: &Step, name: &str, run_after: Vec<String>) -> Resu
         },
     };
     reject_references(s, &spec)?;
-    Ok(TaskContext {
-        name: name.to_string(),
-        run_after,
-        retries: s.retry().map(crate::ir::Retry::limit),
-        timeout: s.timeout_seconds().map(go_duration),
-        task_ref: None,
-        spec: Some(spec),
-    })
+    Ok(spec)
 }
 
 /// Tekton replaces `$(params.…)`, `$(context.…)`, … in every taskSpec field and has no escape.

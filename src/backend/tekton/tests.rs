@@ -462,3 +462,40 @@ fn the_kind_pipeline_estimate_in_a_refusal_is_true() {
     let Err(err) = compile(fits * 103 / 100, ObjectKind::Template) else { panic!("{fits} + 3% fit too") };
     assert_eq!(err.code(), "tekton-too-large");
 }
+
+/// A copy of an alike step's taskSpec with the name put in is the step's own taskSpec.
+#[test]
+fn a_renamed_spec_is_the_steps_own() {
+    let mut copies = 0;
+    for (name, p) in crate::backend::k8s::alike::tests::pipelines() {
+        let first = crate::backend::k8s::alike::first_alike(&p);
+        for (i, s) in p.steps().iter().enumerate() {
+            let Ok(own) = task::spec(&p, s) else { continue };
+            if first[i] != i {
+                let copy = run::renamed(&task::spec(&p, &p.steps()[first[i]]).unwrap(), s);
+                assert_eq!(copy, own, "{name} {}", s.name());
+                copies += 1;
+            }
+        }
+    }
+    assert!(copies > 20, "{copies}");
+}
+
+/// The size check counts a run's tasks before `run::fill` copies the alike ones exactly as
+/// they are after.
+#[test]
+fn the_size_of_tasks_not_filled_yet_is_their_size_once_filled() {
+    let mut counted = 0;
+    for (name, p) in crate::backend::k8s::alike::tests::pipelines() {
+        let Ok((mut ctx, first)) = lower_kind(&p, &EngineOptions::default(), &mut Vec::new()) else { continue };
+        let (TektonContext::Run(run) | TektonContext::Scheduled { pipeline: None, run, .. }) = &mut ctx else {
+            panic!("{name}: not a run")
+        };
+        let before = size::filled_tasks_bytes(&run.tasks, &p, &first);
+        let unfilled = run.tasks.iter().filter(|t| t.spec.is_none()).count();
+        run::fill(&p, &mut run.tasks, &first).unwrap();
+        assert_eq!(before, size::tasks_bytes(&run.tasks), "{name}");
+        counted += unfilled;
+    }
+    assert!(counted > 20, "{counted}");
+}
