@@ -11,7 +11,7 @@ pub use context::*;
 pub use jinja::protect_jinja;
 
 use super::names::{self, NameRule, StepNames};
-use super::{k8s, Backend, Document, EngineOptions};
+use super::{alike, Backend, Document, EngineOptions};
 use crate::error::{Result, Warning};
 use crate::ir::{FailureMode, Pipeline};
 
@@ -67,7 +67,7 @@ impl Backend for Airflow {
                 "Airflow keeps DAG runs in its database (pods are deleted when a task ends); `ttl_seconds_after_finished` ignored",
             ));
         }
-        let first_alike = k8s::alike::first_alike(p);
+        let first_alike = alike::first_alike(p);
         let mut tasks: Vec<task::Operator> = Vec::with_capacity(p.steps().len());
         for (i, (s, (task_id, pod_name))) in
             p.steps().iter().zip(task_ids.names().iter().zip(pod_names.names())).enumerate()
@@ -155,8 +155,8 @@ mod tests {
     #[test]
     fn a_renamed_operator_is_the_steps_own() {
         let mut copies = 0;
-        for (name, p) in k8s::alike::tests::pipelines() {
-            let first = k8s::alike::first_alike(&p);
+        for (name, p) in alike::tests::pipelines() {
+            let first = alike::first_alike(&p);
             for (i, s) in p.steps().iter().enumerate() {
                 let (r, airflow2) = (&p.steps()[first[i]], i % 2 == 0);
                 let own = task::lower(&p, s, "id", "pod", vec!["up".into()], airflow2, &mut Vec::new());

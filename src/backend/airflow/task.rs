@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 use super::jinja::{literal, protect_jinja};
 use super::{codes, ContainerResources, EnvPair, SecretEnv, RUN_ID};
-use crate::backend::k8s;
+use crate::backend::{alike, k8s};
 use crate::error::Warning;
 use crate::ir::{EnvValue, Pipeline, Quantity, Step, POD_SELECTOR_LABELS};
 
@@ -112,7 +112,7 @@ pub fn lower(
     }
 }
 
-/// The operator of step `s`, alike the step of `first` (`k8s::alike`): a copy of `first` with
+/// The operator of step `s`, alike the step of `first` (`backend::alike`): a copy of `first` with
 /// the name of `s` put in, and its own ids, upstream tasks, retries and timeout.
 #[allow(clippy::too_many_arguments)]
 pub fn renamed(
@@ -127,7 +127,7 @@ pub fn renamed(
 ) -> Operator {
     let mut arguments = first.arguments.clone();
     let mut literal_name = None;
-    for i in k8s::alike::name_positions(s) {
+    for i in alike::name_positions(s) {
         literal_name.get_or_insert_with(|| literal(s.name())).clone_into(&mut arguments[i]);
     }
     let name = protect_jinja(s.name());

@@ -72,7 +72,7 @@ pub fn share(
     let mut keys: FxHashMap<u64, Vec<usize>> = FxHashMap::default();
     let mut groups: Vec<Group> = Vec::new();
     let mut uses: Vec<(usize, Vec<Param>)> = Vec::with_capacity(steps.len());
-    let mut alike = Alike::default();
+    let mut alike = Alike::templates();
     // Per step lowered in full: its group.
     let mut group_of: Vec<usize> = Vec::with_capacity(steps.len());
     for (i, s) in steps.iter().enumerate() {

@@ -3,7 +3,6 @@
 //! (`cron`), and the check that engine syntax stays out of fields that cannot escape it
 //! (`verbatim`).
 
-pub mod alike;
 pub mod cron;
 pub mod env;
 pub mod size;

@@ -88,7 +88,7 @@ impl Backend for Kubeflow {
         let mut dropped = Dropped::default();
         let mut grouping = kfp::Grouping::new(p.steps().len());
         let mut configs = std::collections::HashMap::new();
-        let mut alike = Alike::default();
+        let mut alike = Alike::templates();
         for (i, (s, name)) in p.steps().iter().zip(names.names()).enumerate() {
             if let Some(first) = alike.find(p.steps(), i) {
                 // Its component, container and settings are its first alike step's, which

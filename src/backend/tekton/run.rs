@@ -7,7 +7,8 @@ use super::{
     codes, task, NameRef, PipelineContext, PodTemplate, RunContext, TaskContext, TaskRunSpec, TaskSpec, POD_TEMPLATE_KEYS,
     RUN_PREFIX_MAX,
 };
-use crate::backend::k8s::{self, alike, EnvEntry, STEP_NAME_ANNOTATION};
+use crate::backend::alike;
+use crate::backend::k8s::{self, EnvEntry, STEP_NAME_ANNOTATION};
 use crate::backend::names::{self, NameRule, StepNames};
 use crate::error::{Result, Warning};
 use crate::ir::{FailureMode, Pipeline, Step, POD_SELECTOR_LABELS};
@@ -32,7 +33,7 @@ use crate::ir::{FailureMode, Pipeline, Step, POD_SELECTOR_LABELS};
 /// | failure_mode              | Tekton stops scheduling after a failure: `tekton-failure-mode` |
 /// | parallelism, ttl          | lost: `tekton-parallelism`, `tekton-ttl`                   |
 ///
-/// A step alike an earlier one (`k8s::alike::first_alike`, returned) gets no taskSpec here: `fill`
+/// A step alike an earlier one (`alike::first_alike`, returned) gets no taskSpec here: `fill`
 /// copies it from that one's where it stays inline.
 pub fn lower(
     p: &Pipeline,

@@ -25,7 +25,7 @@ use rustc_hash::FxHashMap;
 
 use super::{SharedTaskContext, TaskContext, TaskRef, TaskSpec, RUN_ID};
 use crate::backend::k8s::{self, EnvEntry, STEP_NAME_ANNOTATION};
-use crate::backend::names;
+use crate::backend::{alike, names};
 use crate::ir::{Pipeline, POD_SELECTOR_LABELS};
 
 /// The param that carries the step name (short: it is written once per step, and again in
@@ -122,7 +122,7 @@ fn parametrize(name: &str, spec: &TaskSpec) -> Option<(TaskSpec, bool)> {
     let mut uses_param = false;
     let args = &mut spec.step.args;
     for i in 1..args.len() {
-        if args[i - 1] == k8s::alike::STEP_NAME_FLAG && args[i] == name {
+        if args[i - 1] == alike::STEP_NAME_FLAG && args[i] == name {
             args[i] = STEP_PARAM_REF.to_string();
             uses_param = true;
         }

@@ -9,7 +9,8 @@ use rustc_hash::FxHashMap;
 
 use super::{codes, PipelineContext, TaskContext, TaskSpec, TektonContext};
 use crate::backend::k8s::size::ETCD_LIMIT;
-use crate::backend::k8s::{alike, STEP_NAME_ANNOTATION};
+use crate::backend::alike;
+use crate::backend::k8s::STEP_NAME_ANNOTATION;
 use crate::ir::{Pipeline, POD_SELECTOR_LABELS};
 use crate::error::{Error, ErrorKind, Result};
 

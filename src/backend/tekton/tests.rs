@@ -467,8 +467,8 @@ fn the_kind_pipeline_estimate_in_a_refusal_is_true() {
 #[test]
 fn a_renamed_spec_is_the_steps_own() {
     let mut copies = 0;
-    for (name, p) in crate::backend::k8s::alike::tests::pipelines() {
-        let first = crate::backend::k8s::alike::first_alike(&p);
+    for (name, p) in crate::backend::alike::tests::pipelines() {
+        let first = crate::backend::alike::first_alike(&p);
         for (i, s) in p.steps().iter().enumerate() {
             let Ok(own) = task::spec(&p, s) else { continue };
             if first[i] != i {
@@ -486,7 +486,7 @@ fn a_renamed_spec_is_the_steps_own() {
 #[test]
 fn the_size_of_tasks_not_filled_yet_is_their_size_once_filled() {
     let mut counted = 0;
-    for (name, p) in crate::backend::k8s::alike::tests::pipelines() {
+    for (name, p) in crate::backend::alike::tests::pipelines() {
         let Ok((mut ctx, first)) = lower_kind(&p, &EngineOptions::default(), &mut Vec::new()) else { continue };
         let (TektonContext::Run(run) | TektonContext::Scheduled { pipeline: None, run, .. }) = &mut ctx else {
             panic!("{name}: not a run")

@@ -94,7 +94,7 @@ impl Backend for Vertex {
         };
         let mut lost = Lost::default();
         let mut grouping = kfp::Grouping::new(p.steps().len());
-        let mut alike = Alike::default();
+        let mut alike = Alike::templates();
         for (i, (s, name)) in p.steps().iter().zip(names.names()).enumerate() {
             if let Some(first) = alike.find(p.steps(), i) {
                 // Its component and container are its first alike step's, which no warning
