@@ -91,7 +91,7 @@ pub fn compile_ir(
 
 /// Step names by input path (`metadata.step_configurations.train`, `steps[1]`), to tell
 /// which step a diagnostic's path is in.
-struct StepPaths<'a>(std::collections::HashMap<&'a str, &'a str>);
+struct StepPaths<'a>(rustc_hash::FxHashMap<&'a str, &'a str>);
 
 impl<'a> FromIterator<(&'a str, &'a str)> for StepPaths<'a> {
     fn from_iter<I: IntoIterator<Item = (&'a str, &'a str)>>(steps: I) -> Self {

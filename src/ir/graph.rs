@@ -1,7 +1,7 @@
 //! The step graph: unknown upstreams, cycles (printed as a chain), stable topological order,
 //! and whether the steps are totally ordered.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -21,7 +21,7 @@ pub struct Node<'a> {
 /// Returns the indices of `nodes` in topological order; among steps that are ready at the
 /// same time the input order wins, so the output follows the snapshot wherever it can.
 pub fn order(nodes: &[Node<'_>]) -> Result<Vec<usize>> {
-    let mut index: HashMap<&str, usize> = HashMap::with_capacity(nodes.len());
+    let mut index: FxHashMap<&str, usize> = FxHashMap::with_capacity_and_hasher(nodes.len(), rustc_hash::FxBuildHasher);
     for (i, n) in nodes.iter().enumerate() {
         if index.insert(n.name, i).is_some() {
             return Err(Error::new(ErrorKind::DuplicateStep { step: n.name.to_string() }).at(n.path));

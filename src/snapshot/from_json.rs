@@ -1,6 +1,6 @@
 //! A ZenML snapshot (`PipelineSnapshotResponse` JSON) as a `RawPipeline`.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use serde_json::Value;
 
@@ -110,7 +110,7 @@ pub(super) fn pipeline(snap: model::Snapshot, warnings: &mut Vec<Warning>) -> Re
     let images = resources.build.as_ref().and_then(|b| b.metadata.as_ref()).map(|m| &m.images);
     let pipeline_image = images.and_then(|i| i.get("orchestrator")).map(|b| b.image.clone());
     // Looked up once per step: a map, not the ordered list (keys are unique).
-    let images: Option<HashMap<&str, &model::BuildItem>> =
+    let images: Option<FxHashMap<&str, &model::BuildItem>> =
         images.map(|i| i.iter().map(|(k, v)| (k.as_str(), v)).collect());
     let found = Found {
         images: images.as_ref(),
@@ -167,7 +167,7 @@ fn legacy_flavor(pc: &model::PipelineConfiguration) -> Option<String> {
 /// What the snapshot says about every step: build images, the orchestrator component.
 struct Found<'a> {
     /// Build images by key (`<step>.orchestrator`).
-    images: Option<&'a HashMap<&'a str, &'a model::BuildItem>>,
+    images: Option<&'a FxHashMap<&'a str, &'a model::BuildItem>>,
     pipeline_image: Option<&'a str>,
     component_name: Option<&'a str>,
     flavor: Option<&'a str>,

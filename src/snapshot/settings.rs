@@ -49,13 +49,13 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
                 let mut entries: Vec<(String, V)> = Vec::new();
                 // Most objects are small: their keys are compared in place, and only a large
                 // one (the steps) gets a set of its keys.
-                let mut seen: Option<std::collections::HashSet<String>> = None;
+                let mut seen: Option<rustc_hash::FxHashSet<String>> = None;
                 while let Some(key) = map.next_key::<String>()? {
                     let duplicate = match &mut seen {
                         Some(seen) => !seen.insert(key.clone()),
                         None if entries.len() < 16 => entries.iter().any(|(k, _)| *k == key),
                         None => {
-                            let mut set: std::collections::HashSet<String> =
+                            let mut set: rustc_hash::FxHashSet<String> =
                                 entries.iter().map(|(k, _)| k.clone()).collect();
                             let duplicate = !set.insert(key.clone());
                             seen = Some(set);

@@ -26,11 +26,10 @@ pub(super) fn environment(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Wa
     let capacity = 8 + ctx.raw.stack_environment.len() + rs.environment.len() + pod_env.map_or(0, Vec::len);
     let mut env = managed(ctx, capacity);
     let managed = env.len();
-    let stack =
-        ctx.raw.stack_environment.iter().map(|(k, v)| (k, v, "resources.stack.metadata.environment".to_string()));
-    let step = rs.environment.iter().map(|(k, v)| (k, v, rs.environment_path.clone()));
+    let stack = ctx.raw.stack_environment.iter().map(|(k, v)| (k, v, "resources.stack.metadata.environment"));
+    let step = rs.environment.iter().map(|(k, v)| (k, v, rs.environment_path.as_str()));
     for (name, value, base) in stack.chain(step) {
-        let path = key_path(&base, name);
+        let path = key_path(base, name);
         check_env_name(name, &path)?;
         if is_zenml_credential(name, value.as_str()) {
             warnings.push(credential_dropped(name, &path));

@@ -180,7 +180,9 @@ pub(super) fn timeout(rs: &RawStep) -> Result<Option<u64>> {
 }
 
 pub(super) fn check_image(image: &str, path: &str) -> Result<()> {
-    if image.is_empty() || image.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    // Printable ASCII (nearly every image) has neither: the Unicode classes only for the rest.
+    let printable = image.bytes().all(|b| b.is_ascii_graphic());
+    if image.is_empty() || (!printable && image.chars().any(|c| c.is_whitespace() || c.is_control())) {
         return Err(Error::invalid(
             "image",
             image,
@@ -205,4 +207,17 @@ pub(super) fn check_snapshot_id(id: &str, path: &str) -> Result<()> {
         .at(path));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn images_with_spaces_or_control_characters_are_refused_ascii_or_not() {
+        for ok in ["a:1", "registry.example.com/team/app@sha256:0123", "registry.example.com/café:1"] {
+            assert!(super::check_image(ok, "p").is_ok(), "{ok}");
+        }
+        for bad in ["", "a b", "a\tb", "a\u{7f}", "a\u{a0}b", "a\u{2028}", "é\u{85}"] {
+            assert!(super::check_image(bad, "p").is_err(), "{bad:?}");
+        }
+    }
 }
