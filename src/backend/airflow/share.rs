@@ -9,37 +9,45 @@ use std::hash::Hash;
 use std::rc::Rc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
-use serde_json::Value;
 
-use super::task::Operator;
+use super::task::{Args, Entries, Operator};
 use super::{DefaultArgs, EnvPair, Shared, TaskContext, TaskEnv, TaskMore, TaskPod};
 
 /// Splits `tasks` into the shared constants, `default_args` and each task's own arguments.
 /// `namespace` is the pipeline's (templated): the same for every pod.
 pub fn share(tasks: Vec<Operator>, namespace: Option<String>) -> (Shared, DefaultArgs, Vec<TaskContext>) {
     let dict_envs: Vec<&Vec<_>> = tasks.iter().filter(|t| !t.env_ordered).map(|t| &*t.env).collect();
-    // JSON values do not hash: count base pods by their text.
-    let pod_specs: Vec<Option<String>> = tasks.iter().map(|t| t.full_pod_spec.as_ref().map(Value::to_string)).collect();
+    // JSON values do not hash: count base pods by their text, written once per `Rc` in a row
+    // (the operators of alike steps share their first one's).
+    let mut pod_specs: Vec<Option<Rc<String>>> = Vec::with_capacity(tasks.len());
+    for (i, t) in tasks.iter().enumerate() {
+        let same = i > 0 && matches!((&tasks[i - 1].full_pod_spec, &t.full_pod_spec), (Some(a), Some(b)) if Rc::ptr_eq(a, b));
+        let text = if same { pod_specs[i - 1].clone() } else { t.full_pod_spec.as_ref().map(|v| Rc::new(v.to_string())) };
+        pod_specs.push(text);
+    }
     let pod_spec = most_common(pod_specs.iter())
         .and_then(|text| pod_specs.iter().position(|p| p == text))
-        .and_then(|i| tasks[i].full_pod_spec.clone());
+        .and_then(|i| tasks[i].full_pod_spec.as_deref().cloned());
     let shared = Shared {
         env: most_common(dict_envs.iter().copied()).cloned(),
-        secrets: most_common(tasks.iter().map(|t| &t.secrets)).filter(|s| !s.is_empty()).cloned(),
-        container_resources: most_common(tasks.iter().map(|t| &t.container_resources)).cloned().flatten(),
+        secrets: most_common(tasks.iter().map(|t| &t.secrets)).filter(|s| !s.is_empty()).map(|s| (**s).clone()),
+        container_resources: most_common(tasks.iter().map(|t| &t.container_resources))
+            .and_then(|r| r.as_deref().cloned()),
         full_pod_spec: pod_spec,
-        args: common_prefix(tasks.iter().map(|t| t.arguments.as_slice())),
+        args: common_prefix(tasks.iter().map(|t| &t.arguments)),
         labels: common_entries(tasks.iter().map(|t| &t.labels)),
         annotations: common_entries(tasks.iter().map(|t| &t.annotations)),
     };
     let defaults = DefaultArgs {
         namespace,
-        image: most_common(tasks.iter().map(|t| &t.image)).cloned(),
-        cmds: most_common(tasks.iter().map(|t| &t.cmds)).cloned(),
+        image: most_common(tasks.iter().map(|t| &t.image)).map(|i| (**i).clone()),
+        cmds: most_common(tasks.iter().map(|t| &t.cmds)).map(|c| (**c).clone()),
         retries: most_common(tasks.iter().map(|t| &t.retry.retries)).copied(),
-        node_selector: all_equal(tasks.iter().map(|t| &t.node_selector)).filter(|m| !m.is_empty()).cloned(),
+        node_selector: all_equal(tasks.iter().map(|t| &t.node_selector)).filter(|m| !m.is_empty()).map(|m| (**m).clone()),
         service_account_name: all_equal(tasks.iter().map(|t| &t.service_account_name)).cloned().flatten(),
-        image_pull_secrets: all_equal(tasks.iter().map(|t| &t.image_pull_secrets)).filter(|v| !v.is_empty()).cloned(),
+        image_pull_secrets: all_equal(tasks.iter().map(|t| &t.image_pull_secrets))
+            .filter(|v| !v.is_empty())
+            .map(|v| (**v).clone()),
         schedulername: all_equal(tasks.iter().map(|t| &t.schedulername)).cloned().flatten(),
         priority_class_name: all_equal(tasks.iter().map(|t| &t.priority_class_name)).cloned().flatten(),
         termination_grace_period: all_equal(tasks.iter().map(|t| &t.termination_grace_period)).copied().flatten(),
@@ -56,35 +64,42 @@ pub fn share(tasks: Vec<Operator>, namespace: Option<String>) -> (Shared, Defaul
 /// What task `t` sets itself. A field `default_args` has is written when the task differs
 /// (an empty value explicitly: `secrets=[]`, `container_resources=None`); one it does not
 /// have is written when the task has a value, as before sharing.
-fn own(mut t: Operator, shared: &Shared, d: &DefaultArgs) -> TaskContext {
+fn own(t: Operator, shared: &Shared, d: &DefaultArgs) -> TaskContext {
     let pod = TaskPod {
-        secrets: (shared.secrets.as_ref() != Some(&t.secrets) && !(shared.secrets.is_none() && t.secrets.is_empty()))
-            .then_some(t.secrets),
+        secrets: (shared.secrets.as_ref() != Some(&*t.secrets) && !(shared.secrets.is_none() && t.secrets.is_empty()))
+            .then(|| Rc::unwrap_or_clone(t.secrets)),
         no_container_resources: shared.container_resources.is_some() && t.container_resources.is_none(),
-        container_resources: t.container_resources.filter(|r| shared.container_resources.as_ref() != Some(r)),
-        node_selector: unless_default(Some(t.node_selector), d.node_selector.is_some()).unwrap_or_default(),
+        container_resources: t
+            .container_resources
+            .filter(|r| shared.container_resources.as_ref() != Some(&**r))
+            .map(Rc::unwrap_or_clone),
+        node_selector: unless_default(Some(t.node_selector), d.node_selector.is_some())
+            .map(Rc::unwrap_or_clone)
+            .unwrap_or_default(),
     };
     let more = TaskMore {
         service_account_name: unless_default(t.service_account_name, d.service_account_name.is_some()),
-        image_pull_secrets: unless_default(Some(t.image_pull_secrets), d.image_pull_secrets.is_some()).unwrap_or_default(),
+        image_pull_secrets: unless_default(Some(t.image_pull_secrets), d.image_pull_secrets.is_some())
+            .map(Rc::unwrap_or_clone)
+            .unwrap_or_default(),
         schedulername: unless_default(t.schedulername, d.schedulername.is_some()),
         priority_class_name: unless_default(t.priority_class_name, d.priority_class_name.is_some()),
         termination_grace_period: unless_default(t.termination_grace_period, d.termination_grace_period.is_some()),
         no_full_pod_spec: shared.full_pod_spec.is_some() && t.full_pod_spec.is_none(),
-        full_pod_spec: t.full_pod_spec.filter(|p| shared.full_pod_spec.as_ref() != Some(p)),
+        full_pod_spec: t.full_pod_spec.filter(|p| shared.full_pod_spec.as_ref() != Some(&**p)).map(Rc::unwrap_or_clone),
         retries: differs(&t.retry.retries, d.retries.as_ref()).then_some(t.retry.retries),
         retry_delay_seconds: unless_default(t.retry.retry_delay_seconds, d.retry_delay_seconds.is_some()),
         retry_exponential_backoff: unless_default(t.retry.retry_exponential_backoff, d.retry_exponential_backoff.is_some()),
         execution_timeout_seconds: unless_default(t.execution_timeout_seconds, d.execution_timeout_seconds.is_some()),
     };
     TaskContext {
-        image: differs(&t.image, d.image.as_ref()).then_some(t.image),
-        cmds: differs(&t.cmds, d.cmds.as_ref()).then_some(t.cmds),
-        arguments: t.arguments.split_off(shared.args.len()),
+        image: differs(&*t.image, d.image.as_ref()).then(|| Rc::unwrap_or_clone(t.image)),
+        cmds: differs(&*t.cmds, d.cmds.as_ref()).then(|| Rc::unwrap_or_clone(t.cmds)),
+        arguments: t.arguments.tail(shared.args.len()),
         env: env(t.env, t.env_ordered, shared.env.as_ref()),
         pod: (pod != TaskPod::default()).then_some(pod),
-        labels: without(t.labels, &shared.labels),
-        annotations: without(t.annotations, &shared.annotations),
+        labels: without(&t.labels, &shared.labels),
+        annotations: without(&t.annotations, &shared.annotations),
         more: (more != TaskMore::default()).then_some(more),
         upstream: t.upstream,
         task_id: t.task_id,
@@ -157,20 +172,20 @@ fn all_equal<'a, T: PartialEq + 'a>(mut values: impl Iterator<Item = &'a T>) -> 
 }
 
 /// The arguments every task starts with; none for fewer than two tasks.
-fn common_prefix<'a>(mut lists: impl Iterator<Item = &'a [String]>) -> Vec<String> {
+fn common_prefix<'a>(mut lists: impl Iterator<Item = &'a Args>) -> Vec<String> {
     let Some(first) = lists.next() else { return Vec::new() };
     let mut lists = lists.peekable();
     if lists.peek().is_none() {
         return Vec::new();
     }
-    let len = lists.fold(first.len(), |len, l| first[..len].iter().zip(l).take_while(|(a, b)| a == b).count());
-    first[..len].to_vec()
+    let len = lists.fold(first.len(), |len, l| (0..len.min(l.len())).take_while(|&i| first.get(i) == l.get(i)).count());
+    (0..len).filter_map(|i| first.get(i).cloned()).collect()
 }
 
 /// The key-value pairs every map has; none for fewer than two maps.
-fn common_entries<'a>(mut maps: impl Iterator<Item = &'a BTreeMap<String, String>>) -> BTreeMap<String, String> {
+fn common_entries<'a>(mut maps: impl Iterator<Item = &'a Entries>) -> BTreeMap<String, String> {
     let Some(first) = maps.next() else { return BTreeMap::new() };
-    let mut common = first.clone();
+    let mut common = first.to_map();
     let mut count = 1;
     for m in maps {
         count += 1;
@@ -183,9 +198,13 @@ fn common_entries<'a>(mut maps: impl Iterator<Item = &'a BTreeMap<String, String
 }
 
 /// `map` without the entries `shared` has.
-fn without(mut map: BTreeMap<String, String>, shared: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    map.retain(|k, v| shared.get(k) != Some(v));
-    map
+fn without(map: &Entries, shared: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    // Inserted one by one: `collect` sorts through a buffer, costly for the one or two left.
+    let mut own = BTreeMap::new();
+    for (k, v) in map.iter().filter(|(k, v)| shared.get(*k) != Some(*v)) {
+        own.insert(k.clone(), v.clone());
+    }
+    own
 }
 
 #[cfg(test)]
@@ -206,19 +225,19 @@ mod tests {
         assert_eq!(all_equal([1, 2].iter()), None);
         assert_eq!(all_equal([1].iter()), None);
         let one = BTreeMap::from([("k".to_string(), "v".to_string())]);
-        assert!(common_entries([&one].into_iter()).is_empty());
-        assert_eq!(common_entries([&one, &one].into_iter()), one);
+        let entries = Entries::from(one.clone());
+        assert!(common_entries([&entries].into_iter()).is_empty());
+        assert_eq!(common_entries([&entries, &entries].into_iter()), one);
     }
 
     #[test]
     fn common_prefix_stops_at_the_first_difference() {
-        let a = strings(&["--x", "1", "--step", "a"]);
-        let b = strings(&["--x", "1", "--step", "b"]);
-        let c = strings(&["--x", "2"]);
-        assert_eq!(common_prefix([a.as_slice(), b.as_slice()].into_iter()), strings(&["--x", "1", "--step"]));
-        assert_eq!(common_prefix([a.as_slice(), b.as_slice(), c.as_slice()].into_iter()), strings(&["--x"]));
-        assert_eq!(common_prefix([a.as_slice(), a.as_slice()].into_iter()), a);
-        assert_eq!(common_prefix([a.as_slice()].into_iter()), Vec::<String>::new());
+        let first = strings(&["--x", "1", "--step", "a"]);
+        let [a, b, c] = [first.clone(), strings(&["--x", "1", "--step", "b"]), strings(&["--x", "2"])].map(Args::from);
+        assert_eq!(common_prefix([&a, &b].into_iter()), strings(&["--x", "1", "--step"]));
+        assert_eq!(common_prefix([&a, &b, &c].into_iter()), strings(&["--x"]));
+        assert_eq!(common_prefix([&a, &a].into_iter()), first);
+        assert_eq!(common_prefix([&a].into_iter()), Vec::<String>::new());
         assert_eq!(common_prefix(std::iter::empty()), Vec::<String>::new());
     }
 

@@ -16,39 +16,41 @@ use crate::ir::{EnvValue, Pipeline, Quantity, Step, POD_SELECTOR_LABELS};
 const BASE_CONTAINER: &str = "base";
 
 /// Every argument of one step's operator, before `share` takes out what tasks have in common.
-/// Strings marked *templated* are already Jinja-protected.
+/// Strings marked *templated* are already Jinja-protected. The operators of alike steps hold
+/// the first one's values (`Rc`), with only the name put in (`Args`, `Entries`): most of them
+/// are shared by `share`, so copying them per task would be thrown away.
 #[derive(Debug, PartialEq)]
 pub struct Operator {
     pub task_id: String,
     /// Pod name stem (templated).
     pub name: String,
     /// Container image (templated).
-    pub image: String,
+    pub image: Rc<String>,
     /// Container command (templated).
-    pub cmds: Vec<String>,
+    pub cmds: Rc<Vec<String>>,
     /// Container arguments (templated).
-    pub arguments: Vec<String>,
+    pub arguments: Args,
     /// Literal variables (templated), in order; one list for the operators of alike steps.
     pub env: Rc<Vec<EnvPair>>,
     /// A value refers to another variable (a pod-settings `$(VAR)`): the order must be kept.
     pub env_ordered: bool,
     /// Secret-backed variables (not templated).
-    pub secrets: Vec<SecretEnv>,
-    pub container_resources: Option<ContainerResources>,
+    pub secrets: Rc<Vec<SecretEnv>>,
+    pub container_resources: Option<Rc<ContainerResources>>,
     /// Node selector (values templated).
-    pub node_selector: BTreeMap<String, String>,
+    pub node_selector: Rc<BTreeMap<String, String>>,
     /// Pod labels (values templated).
-    pub labels: BTreeMap<String, String>,
+    pub labels: Entries,
     /// Pod annotations (values templated).
-    pub annotations: BTreeMap<String, String>,
+    pub annotations: Entries,
     pub service_account_name: Option<String>,
-    pub image_pull_secrets: Vec<String>,
+    pub image_pull_secrets: Rc<Vec<String>>,
     pub schedulername: Option<String>,
     pub priority_class_name: Option<String>,
     /// Seconds the pod gets to stop.
     pub termination_grace_period: Option<u64>,
     /// Kubernetes API JSON of a base pod (not templated).
-    pub full_pod_spec: Option<Value>,
+    pub full_pod_spec: Option<Rc<Value>>,
     pub retry: TaskRetry,
     /// Task deadline in seconds.
     pub execution_timeout_seconds: Option<u64>,
@@ -65,6 +67,83 @@ pub struct TaskRetry {
     pub retry_delay_seconds: Option<u64>,
     /// Airflow 3: delay multiplier (number); Airflow 2: `True` (factor 2).
     pub retry_exponential_backoff: Option<Value>,
+}
+
+/// A list as the first alike step's, with some items replaced (in index order).
+#[derive(Debug, Default)]
+pub struct Args {
+    base: Rc<Vec<String>>,
+    set: Vec<(usize, String)>,
+}
+
+impl Args {
+    pub fn len(&self) -> usize {
+        self.base.len()
+    }
+
+    pub fn get(&self, i: usize) -> Option<&String> {
+        match self.set.iter().find(|(j, _)| *j == i) {
+            Some((_, v)) => Some(v),
+            None => self.base.get(i),
+        }
+    }
+
+    /// The items from index `start` on.
+    pub fn tail(&self, start: usize) -> Vec<String> {
+        (start..self.len()).filter_map(|i| self.get(i).cloned()).collect()
+    }
+}
+
+impl From<Vec<String>> for Args {
+    fn from(items: Vec<String>) -> Args {
+        Args { base: Rc::new(items), set: Vec::new() }
+    }
+}
+
+impl PartialEq for Args {
+    fn eq(&self, other: &Args) -> bool {
+        self.len() == other.len() && (0..self.len()).all(|i| self.get(i) == other.get(i))
+    }
+}
+
+/// A map as the first alike step's, with the value of one key it has replaced.
+#[derive(Debug, Default)]
+pub struct Entries {
+    base: Rc<BTreeMap<String, String>>,
+    set: Option<(&'static str, String)>,
+}
+
+impl Entries {
+    pub fn get(&self, k: &str) -> Option<&String> {
+        match &self.set {
+            Some((key, v)) if *key == k => Some(v),
+            _ => self.base.get(k),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.base.iter().map(move |(k, v)| match &self.set {
+            Some((key, set)) if key == k => (k, set),
+            _ => (k, v),
+        })
+    }
+
+    /// The whole map.
+    pub fn to_map(&self) -> BTreeMap<String, String> {
+        self.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+}
+
+impl From<BTreeMap<String, String>> for Entries {
+    fn from(map: BTreeMap<String, String>) -> Entries {
+        Entries { base: Rc::new(map), set: None }
+    }
+}
+
+impl PartialEq for Entries {
+    fn eq(&self, other: &Entries) -> bool {
+        self.iter().eq(other.iter())
+    }
 }
 
 /// The operator of step `s`.
@@ -90,22 +169,22 @@ pub fn lower(
     Operator {
         task_id: task_id.to_string(),
         name: pod_name.to_string(),
-        image: protect_jinja(s.image()),
-        cmds: s.command().iter().map(|c| literal(c)).collect(),
-        arguments: s.args().iter().map(|a| literal(a)).collect(),
+        image: Rc::new(protect_jinja(s.image())),
+        cmds: Rc::new(s.command().iter().map(|c| literal(c)).collect()),
+        arguments: s.args().iter().map(|a| literal(a)).collect::<Vec<_>>().into(),
         env: Rc::new(env),
         env_ordered,
-        secrets,
-        container_resources: container_resources(s),
-        node_selector: protect_values(s.pod().node_selector()),
-        labels,
-        annotations,
+        secrets: Rc::new(secrets),
+        container_resources: container_resources(s).map(Rc::new),
+        node_selector: Rc::new(protect_values(s.pod().node_selector())),
+        labels: labels.into(),
+        annotations: annotations.into(),
         service_account_name: s.pod().service_account().or(p.service_account()).map(String::from),
-        image_pull_secrets: s.pod().image_pull_secrets().to_vec(),
+        image_pull_secrets: Rc::new(s.pod().image_pull_secrets().to_vec()),
         schedulername: s.pod().scheduler_name().map(String::from),
         priority_class_name,
         termination_grace_period: s.pod().termination_grace_period_seconds(),
-        full_pod_spec,
+        full_pod_spec: full_pod_spec.map(Rc::new),
         retry: retry(s, airflow2, warnings),
         execution_timeout_seconds: s.timeout_seconds(),
         upstream,
@@ -125,33 +204,33 @@ pub fn renamed(
     airflow2: bool,
     warnings: &mut Vec<Warning>,
 ) -> Operator {
-    let mut arguments = first.arguments.clone();
-    let mut literal_name = None;
-    for i in alike::name_positions(s) {
-        literal_name.get_or_insert_with(|| literal(s.name())).clone_into(&mut arguments[i]);
-    }
+    let literal_name = literal(s.name());
+    let set = alike::name_positions(s).map(|i| (i, literal_name.clone())).collect();
+    let arguments = Args { base: Rc::clone(&first.arguments.base), set };
     let name = protect_jinja(s.name());
-    let mut labels = first.labels.clone();
-    if let Some(v) = labels.get_mut(POD_SELECTOR_LABELS[2]) {
-        name.clone_into(v);
-    }
-    let mut annotations = first.annotations.clone();
-    annotations.insert(k8s::STEP_NAME_ANNOTATION.into(), name);
+    let label = POD_SELECTOR_LABELS[2];
+    let labels = Entries {
+        base: Rc::clone(&first.labels.base),
+        set: first.labels.base.contains_key(label).then(|| (label, name.clone())),
+    };
+    // `lower` always sets the step-name annotation.
+    let annotations =
+        Entries { base: Rc::clone(&first.annotations.base), set: Some((k8s::STEP_NAME_ANNOTATION, name)) };
     Operator {
         task_id: task_id.to_string(),
         name: pod_name.to_string(),
-        image: first.image.clone(),
-        cmds: first.cmds.clone(),
+        image: Rc::clone(&first.image),
+        cmds: Rc::clone(&first.cmds),
         arguments,
         env: Rc::clone(&first.env),
         env_ordered: first.env_ordered,
-        secrets: first.secrets.clone(),
+        secrets: Rc::clone(&first.secrets),
         container_resources: first.container_resources.clone(),
-        node_selector: first.node_selector.clone(),
+        node_selector: Rc::clone(&first.node_selector),
         labels,
         annotations,
         service_account_name: s.pod().service_account().or(p.service_account()).map(String::from),
-        image_pull_secrets: first.image_pull_secrets.clone(),
+        image_pull_secrets: Rc::clone(&first.image_pull_secrets),
         schedulername: first.schedulername.clone(),
         priority_class_name: first.priority_class_name.clone(),
         termination_grace_period: first.termination_grace_period,
