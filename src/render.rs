@@ -465,6 +465,17 @@ fn python_string<W: Write>(s: &str, out: &mut W) -> std::fmt::Result {
     })
 }
 
+/// The bytes both languages copy as they are: printable ASCII but `"` and `\`.
+static PLAIN: [bool; 256] = {
+    let mut plain = [false; 256];
+    let mut b = b' ';
+    while b < 0x7f {
+        plain[b as usize] = b != b'"' && b != b'\\';
+        b += 1;
+    }
+    plain
+};
+
 /// `s` in double quotes, each character that `escape` writes (returning `Some`) replaced by
 /// what it wrote; the runs in between are copied whole.
 fn escaped<W: Write>(
@@ -475,7 +486,7 @@ fn escaped<W: Write>(
     out.write_str("\"")?;
     // Plain ASCII is never escaped by either language: whole runs of it are skipped byte by
     // byte; a character is decoded only where one may need escaping.
-    let plain = |b: &u8| b.is_ascii() && !b.is_ascii_control() && *b != b'"' && *b != b'\\';
+    let plain = |b: &u8| PLAIN[usize::from(*b)];
     let mut copied = 0;
     let mut i = 0;
     while let Some(skip) = s.as_bytes()[i..].iter().position(|b| !plain(b)) {

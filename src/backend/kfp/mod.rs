@@ -422,7 +422,8 @@ pub fn share<K>(spec: &mut PipelineSpec, grouping: Grouping<K>) -> Vec<Option<St
     // Only task names of the shared names' form can be taken by them.
     let taken: HashSet<String> =
         spec.tasks.iter().filter(|t| t.name.starts_with(SHARED_NAME)).map(|t| t.name.clone()).collect();
-    let mut names: Vec<Option<String>> = vec![None; members.len()];
+    // Per group: its component's and executor's names, made once for all its steps.
+    let mut names: Vec<Option<(String, String)>> = vec![None; members.len()];
     let mut next = 1;
     let mut labels = Vec::with_capacity(shared.len());
     let mut keep = Vec::with_capacity(shared.len());
@@ -433,34 +434,36 @@ pub fn share<K>(spec: &mut PipelineSpec, grouping: Grouping<K>) -> Vec<Option<St
             continue;
         };
         let is_first = names[g].is_none();
-        let name = names[g].get_or_insert_with(|| loop {
-            let candidate = if next == 1 { SHARED_NAME.to_string() } else { format!("{SHARED_NAME}-{next}") };
-            next += 1;
-            if !taken.contains(&candidate) {
-                break candidate;
-            }
+        let (component, label) = names[g].get_or_insert_with(|| {
+            let name = loop {
+                let candidate = if next == 1 { SHARED_NAME.to_string() } else { format!("{SHARED_NAME}-{next}") };
+                next += 1;
+                if !taken.contains(&candidate) {
+                    break candidate;
+                }
+            };
+            component_and_executor_names(&name)
         });
-        let (component, label) = component_and_executor_names(name);
         if is_first {
             let c = &mut spec.components[i];
-            c.name.clone_from(&component);
-            c.item.executor_label.clone_from(&label);
+            c.name.clone_from(component);
+            c.item.executor_label.clone_from(label);
             let inputs =
                 c.item.input_definitions.get_or_insert_with(|| InputDefinitions { parameters: BTreeMap::new() });
             inputs.parameters.insert(STEP_NAME_INPUT, ParameterSpec { parameter_type: "STRING" });
             let executor = &mut spec.executors[i];
-            executor.name.clone_from(&label);
+            executor.name.clone_from(label);
             executor.item.container.args = args.expect("grouped");
         }
         keep.push(is_first);
         let task = &mut spec.tasks[i].item;
-        task.component_ref.name = component;
+        task.component_ref.name.clone_from(component);
         let constant = TaskInput { runtime_value: RuntimeValue { constant: task.task_info.name.clone() } };
         task.inputs
             .get_or_insert_with(|| TaskInputs { parameters: BTreeMap::new() })
             .parameters
             .insert(STEP_NAME_INPUT, constant);
-        labels.push(Some(label));
+        labels.push(Some(label.clone()));
     }
     let mut kept = keep.iter();
     spec.components.retain(|_| *kept.next().expect("one per step"));
