@@ -59,6 +59,15 @@ pub fn short_hash(s: &str) -> String {
 
 /// The plain transformation, before any budget or collision handling.
 fn base(name: &str, rule: &NameRule) -> String {
+    // The usual name is already valid: the loop below would copy it unchanged.
+    let valid = name
+        .starts_with(|c: char| if rule.start_letter { c.is_ascii_alphabetic() } else { c.is_ascii_alphanumeric() })
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
+        && name.chars().all(|c| rule.allowed(c))
+        && !name.contains("..");
+    if valid {
+        return name.to_string();
+    }
     let mut out = String::with_capacity(name.len());
     for c in name.chars() {
         let c = if rule.allow_upper { c } else { c.to_ascii_lowercase() };
@@ -72,8 +81,10 @@ fn base(name: &str, rule: &NameRule) -> String {
             out.push('-');
         }
     }
-    let trimmed = out.trim_matches(|c: char| !c.is_ascii_alphanumeric());
-    let mut out = trimmed.to_string();
+    let end = out.trim_end_matches(|c: char| !c.is_ascii_alphanumeric()).len();
+    out.truncate(end);
+    let start = end - out.trim_start_matches(|c: char| !c.is_ascii_alphanumeric()).len();
+    out.drain(..start);
     if out.is_empty() {
         out.push('x');
     }
@@ -148,16 +159,27 @@ pub fn assign(originals: &[&str], rule: &NameRule, reserved: &[&str], engine: &'
     for b in &bases {
         *counts.entry(b.as_str()).or_default() += 1;
     }
-    let mut out = Vec::with_capacity(originals.len());
-    for (orig, b) in originals.iter().zip(&bases) {
-        let collides = counts[b.as_str()] > 1;
-        let exact = *orig == b.as_str();
-        let name = if b.len() > rule.max_len || reserved.contains(&b.as_str()) || (collides && !exact) {
-            with_hash(b, orig, rule)
-        } else {
-            b.clone()
-        };
-        out.push(name);
+    let shared = counts.values().any(|&c| c > 1);
+    let hashed: Vec<bool> = originals
+        .iter()
+        .zip(&bases)
+        .map(|(orig, b)| {
+            let collides = counts[b.as_str()] > 1;
+            let exact = *orig == b.as_str();
+            b.len() > rule.max_len || reserved.contains(&b.as_str()) || (collides && !exact)
+        })
+        .collect();
+    drop(counts);
+    let any_hashed = hashed.contains(&true);
+    let out: Vec<String> = bases
+        .into_iter()
+        .zip(&hashed)
+        .zip(originals)
+        .map(|((b, &h), orig)| if h { with_hash(&b, orig, rule) } else { b })
+        .collect();
+    // Unchanged, pairwise different bases, none reserved (those are hashed): nothing to check.
+    if !any_hashed && !shared {
+        return Ok(out);
     }
     // A hash collision, or a hashed name equal to another input's plain name: refuse.
     let mut seen: FxHashMap<&str, usize> = FxHashMap::with_capacity_and_hasher(out.len(), FxBuildHasher);

@@ -11,7 +11,9 @@
 //! before (it depended on all of them anyway), for other shapes `argo-nested-dag` lists what
 //! was added.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use rustc_hash::FxHashMap;
 
 use super::share::unique_name;
 use super::{codes, DagTask, DagTemplate, WorkflowContext, DAG_TEMPLATE};
@@ -43,7 +45,7 @@ pub fn nest(tasks: Vec<DagTask>, fail_fast: bool, taken: &mut HashSet<String>) -
     if tasks.len() <= MAX_ITEMS {
         return (vec![DagTemplate { name: DAG_TEMPLATE.into(), fail_fast, tasks }], None);
     }
-    let index: HashMap<&str, usize> = tasks.iter().enumerate().map(|(i, t)| (t.name.as_str(), i)).collect();
+    let index: FxHashMap<&str, usize> = tasks.iter().enumerate().map(|(i, t)| (t.name.as_str(), i)).collect();
     let upstream: Vec<Vec<usize>> =
         tasks.iter().map(|t| t.dependencies.iter().map(|d| index[d.as_str()]).collect()).collect();
     let members = pack(&upstream);
@@ -163,11 +165,14 @@ impl Partition {
         }
         let words = n.div_ceil(64);
         let mut anc = vec![0u64; n * words];
+        // Groups are ranges of levels, so an ancestor's position is below its descendant's: the
+        // ancestors of `u` sit in the words up to `u`'s own.
         for i in 0..n {
             for &u in &self.upstream[i] {
                 let (before, rest) = anc.split_at_mut(i * words);
                 let row = &mut rest[..words];
-                for (w, a) in row.iter_mut().zip(&before[u * words..(u + 1) * words]) {
+                let used = pos[u] / 64 + 1;
+                for (w, a) in row[..used].iter_mut().zip(&before[u * words..u * words + used]) {
                     *w |= a;
                 }
                 row[pos[u] / 64] |= 1 << (pos[u] % 64);
