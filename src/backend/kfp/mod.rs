@@ -393,10 +393,14 @@ impl<K: Hash + Eq> Grouping<K> {
 }
 
 impl<K: Clone> Grouping<K> {
-    /// Groups the next step with step `first`, which `add` grouped and which it is alike
-    /// (`alike::Alike`): `add` would have found that group, so it is not compared again. Its
-    /// container and settings are never written.
-    pub fn join(&mut self, first: usize) {
+    /// Adds the next step, alike step `first` (`alike::Alike`), to `spec` as `task` and to the
+    /// group of `first`: `add` would have found that group, so it is not compared again. Its
+    /// component and executor are the group's: placeholders hold their places in `spec` until
+    /// `share` drops them, so its container and settings are never built.
+    pub fn join(&mut self, spec: &mut PipelineSpec, first: usize, task: Named<Task>) {
+        spec.components.push(placeholder(Component::default()));
+        spec.executors.push(placeholder(Executor::default()));
+        spec.tasks.push(task);
         let group = self.of[first];
         if let Some(g) = group {
             self.members[g] += 1;

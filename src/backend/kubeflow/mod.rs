@@ -91,13 +91,10 @@ impl Backend for Kubeflow {
         let mut alike = Alike::templates();
         for (i, (s, name)) in p.steps().iter().zip(names.names()).enumerate() {
             if let Some(first) = alike.find(p.steps(), i) {
-                // Its component, container and settings are its first alike step's, which
-                // nothing dropped concerned; `kfp::share` and `platform::share` drop these
-                // placeholders and name its component.
-                spec.components.push(kfp::placeholder(Component::default()));
-                spec.executors.push(kfp::placeholder(Executor::default()));
-                grouping.join(first);
-                spec.tasks.push(Named { name: name.clone(), item: task(s, String::new(), names.upstream(s)) });
+                // Its settings are its first alike step's, which nothing dropped concerned;
+                // `platform::share` drops this placeholder.
+                let task = Named { name: name.clone(), item: task(s, String::new(), names.upstream(s)) };
+                grouping.join(&mut spec, first, task);
                 executors.push(kfp::placeholder(platform::ExecutorConfig::default()));
                 continue;
             }

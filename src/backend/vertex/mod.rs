@@ -98,11 +98,9 @@ impl Backend for Vertex {
         for (i, (s, name)) in p.steps().iter().zip(names.names()).enumerate() {
             if let Some(first) = alike.find(p.steps(), i) {
                 // Its component and container are its first alike step's, which no warning
-                // concerned; `kfp::share` drops these placeholders and names its component.
-                spec.components.push(kfp::placeholder(Component::default()));
-                spec.executors.push(kfp::placeholder(Executor::default()));
-                grouping.join(first);
-                spec.tasks.push(Named { name: name.clone(), item: task(s, String::new(), names.upstream(s)) });
+                // concerned.
+                let task = Named { name: name.clone(), item: task(s, String::new(), names.upstream(s)) };
+                grouping.join(&mut spec, first, task);
                 continue;
             }
             let (component, label) = kfp::component_and_executor_names(name);
