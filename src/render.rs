@@ -279,16 +279,7 @@ fn write_template_value(
             }
             // A template map's keys are unique (struct fields, map keys).
             entries.sort_by(|(a, _), (b, _)| a.as_str().cmp(&b.as_str()));
-            out.write_str("{").map_err(io)?;
-            for (i, (key, item)) in entries.iter().enumerate() {
-                if i > 0 {
-                    out.write_str(", ").map_err(io)?;
-                }
-                lang.string(key.as_str().unwrap_or_default(), out).map_err(io)?;
-                out.write_str(": ").map_err(io)?;
-                write_template_value(item, lang, out)?;
-            }
-            out.write_str("}").map_err(io)
+            write_entries(entries, lang, out)
         }
         _ => write_through_json(value, lang, out),
     }
@@ -325,8 +316,19 @@ fn write_map(
     if !map.sorted {
         entries.sort_by(|(a, _), (b, _)| a.as_str().cmp(&b.as_str()));
     }
+    write_entries(entries, lang, out)
+}
+
+/// A flow map of `entries` in their order; every key is a string.
+fn write_entries<E: std::borrow::Borrow<(JValue, JValue)>>(
+    entries: &[E],
+    lang: Lang,
+    out: &mut minijinja::Output,
+) -> std::result::Result<(), minijinja::Error> {
+    let io = |e: std::fmt::Error| minijinja::Error::from(e);
     out.write_str("{").map_err(io)?;
-    for (i, (key, item)) in entries.iter().enumerate() {
+    for (i, entry) in entries.iter().enumerate() {
+        let (key, item) = entry.borrow();
         if i > 0 {
             out.write_str(", ").map_err(io)?;
         }
