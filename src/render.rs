@@ -606,6 +606,7 @@ fn comment_safe(c: char) -> bool {
     !(c.is_control() || noncharacter || bidi || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}'))
 }
 
+/// Sorted.
 const PY_KEYWORDS: &[&str] = &[
     "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del",
     "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "nonlocal",
@@ -616,7 +617,7 @@ const PY_KEYWORDS: &[&str] = &[
 fn is_py_ident(text: &str) -> bool {
     text.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !PY_KEYWORDS.contains(&text)
+        && PY_KEYWORDS.binary_search(&text).is_err()
 }
 
 /// A Python identifier, printed bare; anything else is a template error.
@@ -633,8 +634,10 @@ fn py_ident(text: &str) -> std::result::Result<JValue, minijinja::Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use minijinja::Environment;
     use serde_json::json;
+
+    use super::*;
 
     #[test]
     fn yaml_strings_escape_what_yaml_would_mangle() {
@@ -659,8 +662,43 @@ mod tests {
         assert_eq!(comment("héllo ✓ 😀 coding=utf-7").as_str(), Some("héllo ✓ 😀 coding=utf-7"));
     }
 
+    fn render_as(lang: &'static str, template: &str, ctx: JValue) -> std::result::Result<String, minijinja::Error> {
+        let mut env = Environment::new();
+        env.set_auto_escape_callback(move |_| AutoEscape::Custom(lang.into()));
+        env.set_formatter(format_value);
+        env.add_filter("after_splat", after_splat);
+        env.add_filter("py_subscripts", py_subscripts);
+        env.render_str(template, ctx)
+    }
+
+    #[test]
+    fn splat_and_subscript_filters_escape_every_item() {
+        let map = std::collections::BTreeMap::from([("k\"", "v\n"), ("a", "{{x}}")]);
+        for ctx in [
+            minijinja::context! { l => vec!["a\"b", "\u{e9}"], m => map.clone(), up => vec!["x", "y\"]"] },
+            minijinja::context! {
+                l => crate::backend::template_value::to_value(&vec!["a\"b", "\u{e9}"]),
+                m => crate::backend::template_value::to_value(&map),
+                up => crate::backend::template_value::to_value(&vec!["x", "y\"]"]),
+            },
+        ] {
+            let out =
+                render_as("py", "[*A{{ l|after_splat }}] {**B{{ m|after_splat }}} [{{ up|py_subscripts('t') }}]", ctx);
+            assert_eq!(out.unwrap(), r#"[*A, "a\"b", "\xe9"] {**B, "a": "{{x}}", "k\"": "v\n"} [t["x"], t["y\"]"]]"#);
+        }
+        let yaml = render_as("yaml", "{{ l|after_splat }}", minijinja::context! { l => vec!["\u{2028}"] });
+        assert_eq!(yaml.unwrap(), r#", "\u2028""#);
+        let up = minijinja::context! { up => vec!["x"] };
+        for bad in ["{{ up|py_subscripts('1t') }}", "{{ up|py_subscripts('class') }}", "{{ up|py_subscripts('t t') }}"]
+        {
+            assert!(render_as("py", bad, up.clone()).is_err(), "{bad}");
+        }
+        assert!(render_as("yaml", "{{ up|py_subscripts('t') }}", up).is_err(), "Python only");
+    }
+
     #[test]
     fn py_ident_validates() {
+        assert!(PY_KEYWORDS.is_sorted(), "searched by bisection");
         assert!(py_ident("train_1").is_ok());
         assert!(py_ident("1train").is_err());
         assert!(py_ident("class").is_err());

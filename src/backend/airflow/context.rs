@@ -126,6 +126,9 @@ pub struct TaskContext {
     pub task_id: TaskId,
     /// Pod name stem (templated; KPO adds a random suffix).
     pub name: String,
+    /// `image`, `cmds`, `env`, `pod` and `more` are all `None`, as for most tasks: the template
+    /// tests this instead of each of them.
+    pub plain: bool,
     /// Container image (templated).
     pub image: Option<String>,
     /// Container command (templated).

@@ -92,15 +92,21 @@ fn own(t: Operator, shared: &Shared, d: &DefaultArgs) -> TaskContext {
         retry_exponential_backoff: unless_default(t.retry.retry_exponential_backoff, d.retry_exponential_backoff.is_some()),
         execution_timeout_seconds: unless_default(t.execution_timeout_seconds, d.execution_timeout_seconds.is_some()),
     };
+    let image = differs(&*t.image, d.image.as_ref()).then(|| Rc::unwrap_or_clone(t.image));
+    let cmds = differs(&*t.cmds, d.cmds.as_ref()).then(|| Rc::unwrap_or_clone(t.cmds));
+    let env = env(t.env, t.env_ordered, shared.env.as_ref());
+    let pod = (pod != TaskPod::default()).then_some(pod);
+    let more = (more != TaskMore::default()).then_some(more);
     TaskContext {
-        image: differs(&*t.image, d.image.as_ref()).then(|| Rc::unwrap_or_clone(t.image)),
-        cmds: differs(&*t.cmds, d.cmds.as_ref()).then(|| Rc::unwrap_or_clone(t.cmds)),
+        plain: image.is_none() && cmds.is_none() && env.is_none() && pod.is_none() && more.is_none(),
+        image,
+        cmds,
         arguments: t.arguments.into_tail(shared.args.len()),
-        env: env(t.env, t.env_ordered, shared.env.as_ref()),
-        pod: (pod != TaskPod::default()).then_some(pod),
+        env,
+        pod,
         labels: without(t.labels, &shared.labels),
         annotations: without(t.annotations, &shared.annotations),
-        more: (more != TaskMore::default()).then_some(more),
+        more,
         upstream: t.upstream,
         task_id: t.task_id,
         name: t.name,

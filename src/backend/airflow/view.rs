@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
 
-use super::TaskContext;
-use crate::backend::template_value::to_value;
+use super::{Pairs, TaskContext};
+use crate::backend::template_value::{to_value, Map};
 
 /// `tasks`: a list of [`Task`]s.
 #[derive(Debug)]
@@ -35,8 +35,20 @@ pub struct Task {
     i: usize,
 }
 
-const FIELDS: &[&str] =
-    &["task_id", "name", "image", "cmds", "arguments", "env", "pod", "labels", "annotations", "more", "upstream"];
+const FIELDS: &[&str] = &[
+    "task_id",
+    "name",
+    "plain",
+    "image",
+    "cmds",
+    "arguments",
+    "env",
+    "pod",
+    "labels",
+    "annotations",
+    "more",
+    "upstream",
+];
 
 impl Object for Task {
     fn repr(self: &Arc<Self>) -> ObjectRepr {
@@ -52,20 +64,61 @@ impl Object for Task {
         Some(match key {
             "task_id" => Value::from(&*t.task_id.0),
             "name" => Value::from(t.name.as_str()),
+            "plain" => Value::from(t.plain),
             "image" => to_value(&t.image),
             "cmds" => to_value(&t.cmds),
-            "arguments" => to_value(&t.arguments),
+            "arguments" => strings(t.arguments.iter().map(String::as_str)),
             "env" => to_value(&t.env),
             "pod" => to_value(&t.pod),
-            "labels" => to_value(&t.labels),
-            "annotations" => to_value(&t.annotations),
+            "labels" => pairs(&t.labels),
+            "annotations" => pairs(&t.annotations),
             "more" => to_value(&t.more),
-            "upstream" => to_value(&t.upstream),
+            "upstream" => strings(t.upstream.iter().map(|u| &*u.0)),
             _ => return None,
         })
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
         Enumerator::Str(FIELDS)
+    }
+}
+
+/// A list of strings, as `to_value` makes it.
+fn strings<'a>(items: impl Iterator<Item = &'a str>) -> Value {
+    Value::from(items.map(Value::from).collect::<Vec<_>>())
+}
+
+/// A map, as `to_value` makes it: `Pairs` are in key order, each key once.
+fn pairs(p: &Pairs) -> Value {
+    let entries = p.0.iter().map(|(k, v)| (Value::from(&**k), Value::from(v.as_str()))).collect();
+    Value::from_object(Map { entries, sorted: true })
+}
+
+#[cfg(test)]
+mod tests {
+    use minijinja::Environment;
+
+    use super::*;
+    use crate::backend::{alike, Backend, EngineOptions};
+
+    /// Whatever a template does with a task (attributes, iteration, `items`, JSON), the view
+    /// reads as the task converted up front.
+    #[test]
+    fn a_task_reads_as_converted() {
+        let env = Environment::new();
+        let template = "{{ t|tojson }}|{% for k in t %}{{ k }}={{ t[k] }};{% endfor %}|{{ t.labels|items|list }}{{ t.upstream|length }}{{ t.pod is none }}{{ t.more is none }}";
+        let mut tasks = 0;
+        for (name, p) in alike::tests::pipelines() {
+            let ctx = super::super::Airflow::lower(&p, &EngineOptions::default(), &mut Vec::new()).unwrap();
+            let view = Arc::new(Tasks(Arc::clone(&ctx.tasks)));
+            for (i, task) in ctx.tasks.iter().enumerate() {
+                let render = |t: Value| env.render_str(template, minijinja::context! { t }).unwrap();
+                let viewed = render(view.get_value(&Value::from(i)).unwrap());
+                assert_eq!(viewed, render(to_value(task)), "{name} {i}");
+                tasks += 1;
+            }
+            assert!(view.get_value(&Value::from(ctx.tasks.len())).is_none());
+        }
+        assert!(tasks > 20, "{tasks}");
     }
 }
