@@ -205,9 +205,15 @@ fn common_entries<'a>(mut maps: impl Iterator<Item = &'a Entries>) -> BTreeMap<S
     let Some(first) = maps.next() else { return BTreeMap::new() };
     let mut common = first.to_map();
     let mut count = 1;
+    let mut last = first;
     for m in maps {
         count += 1;
-        common.retain(|k, v| m.get(k) == Some(v));
+        // The maps of alike steps differ from the one before only in their replaced entry.
+        let as_last = m.same_base(last) && m.set_key().is_none_or(|k| !common.contains_key(k));
+        if !as_last {
+            common.retain(|k, v| m.get(k) == Some(v));
+        }
+        last = m;
     }
     if count < 2 {
         common.clear();
@@ -243,6 +249,17 @@ mod tests {
         let entries = Entries::from(one.clone());
         assert!(common_entries([&entries].into_iter()).is_empty());
         assert_eq!(common_entries([&entries, &entries].into_iter()), one);
+    }
+
+    #[test]
+    fn common_entries_of_alike_maps_compare_the_replaced_entry() {
+        let map = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect();
+        let first = Entries::from(map(&[("a", "1"), ("s", "x")]));
+        let [y, y2, z] = [first.replaced("s", "y"), first.replaced("s", "y"), first.replaced("s", "z")];
+        assert_eq!(common_entries([&y, &y2].into_iter()), map(&[("a", "1"), ("s", "y")]));
+        assert_eq!(common_entries([&y, &y2, &z].into_iter()), map(&[("a", "1")]));
+        assert_eq!(common_entries([&first, &y, &y2].into_iter()), map(&[("a", "1")]));
+        assert_eq!(common_entries([&y, &first.replaced("a", "2")].into_iter()), BTreeMap::new());
     }
 
     #[test]

@@ -134,6 +134,16 @@ impl Entries {
         })
     }
 
+    /// Whether `other` is a copy of the same map, but for its replaced entry.
+    pub fn same_base(&self, other: &Entries) -> bool {
+        Rc::ptr_eq(&self.base, &other.base)
+    }
+
+    /// The key whose value is replaced.
+    pub fn set_key(&self) -> Option<&'static str> {
+        self.set.as_ref().map(|(k, _)| *k)
+    }
+
     /// The whole map.
     pub fn to_map(&self) -> BTreeMap<String, String> {
         self.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
@@ -153,6 +163,14 @@ impl Entries {
             }
         }
         Pairs(pairs)
+    }
+}
+
+#[cfg(test)]
+impl Entries {
+    /// A copy with the value of `key` replaced.
+    pub fn replaced(&self, key: &'static str, value: &str) -> Entries {
+        Entries { base: Rc::clone(&self.base), set: Some((key, value.into())) }
     }
 }
 
@@ -226,8 +244,14 @@ pub fn renamed(
     airflow2: bool,
     warnings: &mut Vec<Warning>,
 ) -> Operator {
-    let literal_name = literal(s.name());
-    let set = alike::name_positions(s).map(|i| (i, literal_name.clone())).collect();
+    let mut set: Vec<(usize, String)> = alike::name_positions(s).map(|i| (i, String::new())).collect();
+    // Usually one position: the name is copied only for more.
+    if let Some(((_, last), others)) = set.split_last_mut() {
+        *last = literal(s.name());
+        for (_, v) in others {
+            v.clone_from(last);
+        }
+    }
     let arguments = Args { base: Rc::clone(&first.arguments.base), set };
     let name = protect_jinja(s.name());
     let label = POD_SELECTOR_LABELS[2];
