@@ -50,6 +50,8 @@ impl Renderer {
         env.set_formatter(format_value);
         env.add_filter("comment", comment);
         env.add_filter("py_ident", py_ident);
+        env.add_filter("after_splat", after_splat);
+        env.add_filter("py_subscripts", py_subscripts);
         let templates = templates();
         let embedded: std::collections::HashMap<String, &'static str> = templates.iter().cloned().collect();
         env.set_loader(move |name| Ok(embedded.get(name).map(|source| (*source).to_string())));
@@ -205,27 +207,100 @@ fn format_value(
     if value.is_safe() {
         return out.write_str(value.as_str().unwrap_or_default()).map_err(minijinja::Error::from);
     }
-    let lang = match state.auto_escape() {
-        AutoEscape::Custom(kind) if kind == "yaml" => Lang::Yaml,
-        AutoEscape::Custom(kind) if kind == "py" => Lang::Python,
-        _ => {
-            return Err(minijinja::Error::new(
-                minijinja::ErrorKind::InvalidOperation,
-                "templates must be *.yaml.j2 or *.py.j2",
-            ))
+    write_template_value(value, Lang::of(state)?, out)
+}
+
+/// A list's items or a map's entries (`key: value`), each after `, ` and escaped as `{{ }}`
+/// escapes it: the rest of a literal that starts with a splat (`[*_ARGS, …]`,
+/// `{**_LABELS, …}`), in one call instead of a template loop per item.
+fn after_splat(state: &minijinja::State, value: &JValue) -> std::result::Result<JValue, minijinja::Error> {
+    let lang = Lang::of(state)?;
+    let mut out = String::with_capacity(64);
+    if value.kind() == minijinja::value::ValueKind::Map {
+        if let Some(map) = value.downcast_object_ref::<Map>() {
+            // A context map enumerates its entries in their order.
+            for (k, v) in &map.entries {
+                write_pair(k, v, lang, &mut out)?;
+            }
+        } else {
+            for k in value.try_iter()? {
+                let v = value.get_item(&k)?;
+                write_pair(&k, &v, lang, &mut out)?;
+            }
         }
-    };
+    } else {
+        each_item(value, |_, item| {
+            out.push_str(", ");
+            write_escaped(item, lang, &mut out)
+        })?;
+    }
+    Ok(JValue::from_safe_string(out))
+}
+
+/// `f(index, item)` for each item of a list: a context's list by reference.
+fn each_item(
+    value: &JValue,
+    mut f: impl FnMut(usize, &JValue) -> std::result::Result<(), minijinja::Error>,
+) -> std::result::Result<(), minijinja::Error> {
+    if let Some(items) = value.downcast_object_ref::<Vec<JValue>>() {
+        return items.iter().enumerate().try_for_each(|(i, item)| f(i, item));
+    }
+    value.try_iter()?.enumerate().try_for_each(|(i, item)| f(i, &item))
+}
+
+/// `, key: value` of `after_splat`.
+fn write_pair(k: &JValue, v: &JValue, lang: Lang, out: &mut String) -> std::result::Result<(), minijinja::Error> {
+    out.push_str(", ");
+    write_escaped(k, lang, out)?;
+    out.push_str(": ");
+    write_escaped(v, lang, out)
+}
+
+/// `value` as `format_value` writes it.
+fn write_escaped(value: &JValue, lang: Lang, out: &mut String) -> std::result::Result<(), minijinja::Error> {
+    if value.is_safe() {
+        out.push_str(value.as_str().unwrap_or_default());
+        return Ok(());
+    }
     write_template_value(value, lang, out)
+}
+
+/// `name[item], …` for each item of a list (escaped as `{{ }}` escapes it), `name` a Python
+/// identifier: references to the entries of a dict of the generated code, in one call.
+fn py_subscripts(
+    state: &minijinja::State,
+    items: &JValue,
+    name: &str,
+) -> std::result::Result<JValue, minijinja::Error> {
+    let lang = Lang::of(state)?;
+    if !matches!(lang, Lang::Python) || !is_py_ident(name) {
+        return Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("`{name}` is not a Python identifier in a *.py.j2 template"),
+        ));
+    }
+    let mut out = String::with_capacity(64);
+    each_item(items, |i, item| {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(name);
+        out.push('[');
+        write_escaped(item, lang, &mut out)?;
+        out.push(']');
+        Ok(())
+    })?;
+    Ok(JValue::from_safe_string(out))
 }
 
 /// Write a template value straight into the output, as `write_flow` would write
 /// `serde_json::to_value(value)` (maps with sorted keys, as serde_json's map keeps them),
 /// without building that copy. What has no direct spelling here (numbers, bytes, a map with
 /// a key that is not a string) goes through serde_json, so it is written exactly as before.
-fn write_template_value(
+fn write_template_value<W: Write>(
     value: &JValue,
     lang: Lang,
-    out: &mut minijinja::Output,
+    out: &mut W,
 ) -> std::result::Result<(), minijinja::Error> {
     use minijinja::value::ValueKind;
     let io = |e: std::fmt::Error| minijinja::Error::from(e);
@@ -287,11 +362,11 @@ fn write_template_value(
 
 /// A context's map (`template_value::Map`), keys sorted as `write_template_value` sorts them,
 /// its entries written by reference.
-fn write_map(
+fn write_map<W: Write>(
     map: &Map,
     value: &JValue,
     lang: Lang,
-    out: &mut minijinja::Output,
+    out: &mut W,
 ) -> std::result::Result<(), minijinja::Error> {
     use minijinja::value::ValueKind;
     let io = |e: std::fmt::Error| minijinja::Error::from(e);
@@ -320,10 +395,10 @@ fn write_map(
 }
 
 /// A flow map of `entries` in their order; every key is a string.
-fn write_entries<E: std::borrow::Borrow<(JValue, JValue)>>(
+fn write_entries<E: std::borrow::Borrow<(JValue, JValue)>, W: Write>(
     entries: &[E],
     lang: Lang,
-    out: &mut minijinja::Output,
+    out: &mut W,
 ) -> std::result::Result<(), minijinja::Error> {
     let io = |e: std::fmt::Error| minijinja::Error::from(e);
     out.write_str("{").map_err(io)?;
@@ -339,11 +414,7 @@ fn write_entries<E: std::borrow::Borrow<(JValue, JValue)>>(
     out.write_str("}").map_err(io)
 }
 
-fn write_through_json(
-    value: &JValue,
-    lang: Lang,
-    out: &mut minijinja::Output,
-) -> std::result::Result<(), minijinja::Error> {
+fn write_through_json<W: Write>(value: &JValue, lang: Lang, out: &mut W) -> std::result::Result<(), minijinja::Error> {
     let json: Value = serde_json::to_value(value).map_err(|e| {
         minijinja::Error::new(minijinja::ErrorKind::BadSerialization, format!("value cannot be written: {e}"))
     })?;
@@ -359,6 +430,18 @@ enum Lang {
 }
 
 impl Lang {
+    /// The language of the template being rendered.
+    fn of(state: &minijinja::State) -> std::result::Result<Lang, minijinja::Error> {
+        match state.auto_escape() {
+            AutoEscape::Custom(kind) if kind == "yaml" => Ok(Lang::Yaml),
+            AutoEscape::Custom(kind) if kind == "py" => Ok(Lang::Python),
+            _ => Err(minijinja::Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                "templates must be *.yaml.j2 or *.py.j2",
+            )),
+        }
+    }
+
     fn null(self) -> &'static str {
         match self {
             Lang::Yaml => "null",
@@ -523,18 +606,23 @@ fn comment_safe(c: char) -> bool {
     !(c.is_control() || noncharacter || bidi || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}'))
 }
 
+/// Sorted.
 const PY_KEYWORDS: &[&str] = &[
     "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del",
     "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "nonlocal",
     "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
 ];
 
+/// `[A-Za-z_][A-Za-z0-9_]*`, not a keyword.
+fn is_py_ident(text: &str) -> bool {
+    text.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && PY_KEYWORDS.binary_search(&text).is_err()
+}
+
 /// A Python identifier, printed bare; anything else is a template error.
 fn py_ident(text: &str) -> std::result::Result<JValue, minijinja::Error> {
-    let ok = text.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !PY_KEYWORDS.contains(&text);
-    if ok {
+    if is_py_ident(text) {
         Ok(JValue::from_safe_string(text.to_string()))
     } else {
         Err(minijinja::Error::new(
@@ -546,8 +634,10 @@ fn py_ident(text: &str) -> std::result::Result<JValue, minijinja::Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use minijinja::Environment;
     use serde_json::json;
+
+    use super::*;
 
     #[test]
     fn yaml_strings_escape_what_yaml_would_mangle() {
@@ -572,8 +662,43 @@ mod tests {
         assert_eq!(comment("héllo ✓ 😀 coding=utf-7").as_str(), Some("héllo ✓ 😀 coding=utf-7"));
     }
 
+    fn render_as(lang: &'static str, template: &str, ctx: JValue) -> std::result::Result<String, minijinja::Error> {
+        let mut env = Environment::new();
+        env.set_auto_escape_callback(move |_| AutoEscape::Custom(lang.into()));
+        env.set_formatter(format_value);
+        env.add_filter("after_splat", after_splat);
+        env.add_filter("py_subscripts", py_subscripts);
+        env.render_str(template, ctx)
+    }
+
+    #[test]
+    fn splat_and_subscript_filters_escape_every_item() {
+        let map = std::collections::BTreeMap::from([("k\"", "v\n"), ("a", "{{x}}")]);
+        for ctx in [
+            minijinja::context! { l => vec!["a\"b", "\u{e9}"], m => map.clone(), up => vec!["x", "y\"]"] },
+            minijinja::context! {
+                l => crate::backend::template_value::to_value(&vec!["a\"b", "\u{e9}"]),
+                m => crate::backend::template_value::to_value(&map),
+                up => crate::backend::template_value::to_value(&vec!["x", "y\"]"]),
+            },
+        ] {
+            let out =
+                render_as("py", "[*A{{ l|after_splat }}] {**B{{ m|after_splat }}} [{{ up|py_subscripts('t') }}]", ctx);
+            assert_eq!(out.unwrap(), r#"[*A, "a\"b", "\xe9"] {**B, "a": "{{x}}", "k\"": "v\n"} [t["x"], t["y\"]"]]"#);
+        }
+        let yaml = render_as("yaml", "{{ l|after_splat }}", minijinja::context! { l => vec!["\u{2028}"] });
+        assert_eq!(yaml.unwrap(), r#", "\u2028""#);
+        let up = minijinja::context! { up => vec!["x"] };
+        for bad in ["{{ up|py_subscripts('1t') }}", "{{ up|py_subscripts('class') }}", "{{ up|py_subscripts('t t') }}"]
+        {
+            assert!(render_as("py", bad, up.clone()).is_err(), "{bad}");
+        }
+        assert!(render_as("yaml", "{{ up|py_subscripts('t') }}", up).is_err(), "Python only");
+    }
+
     #[test]
     fn py_ident_validates() {
+        assert!(PY_KEYWORDS.is_sorted(), "searched by bisection");
         assert!(py_ident("train_1").is_ok());
         assert!(py_ident("1train").is_err());
         assert!(py_ident("class").is_err());

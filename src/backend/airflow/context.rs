@@ -1,7 +1,10 @@
 //! The typed context of Airflow's DAG template.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -34,7 +37,9 @@ pub struct DagContext {
     /// `default_args`: the value most tasks have, for each operator argument that has one.
     pub defaults: DefaultArgs,
     /// One KubernetesPodOperator per step, in topological order: what differs from `defaults`.
-    pub tasks: Vec<TaskContext>,
+    /// Templates read it through [`view::Tasks`](super::view::Tasks), not converted with the rest.
+    #[serde(skip)]
+    pub tasks: Arc<Vec<TaskContext>>,
 }
 
 /// The DAG's schedule arguments.
@@ -118,9 +123,12 @@ pub struct DefaultArgs {
 /// them), which keeps the template's work per task small.
 #[derive(Debug, Serialize)]
 pub struct TaskContext {
-    pub task_id: String,
+    pub task_id: TaskId,
     /// Pod name stem (templated; KPO adds a random suffix).
     pub name: String,
+    /// `image`, `cmds`, `env`, `pod` and `more` are all `None`, as for most tasks: the template
+    /// tests this instead of each of them.
+    pub plain: bool,
     /// Container image (templated).
     pub image: Option<String>,
     /// Container command (templated).
@@ -132,13 +140,38 @@ pub struct TaskContext {
     /// Secrets, resources and node selector of this task (written before the labels).
     pub pod: Option<TaskPod>,
     /// Pod labels besides `_LABELS` (values templated).
-    pub labels: BTreeMap<String, String>,
+    pub labels: Pairs,
     /// Pod annotations besides `_ANNOTATIONS` (values templated).
-    pub annotations: BTreeMap<String, String>,
+    pub annotations: Pairs,
     /// The other arguments of this task (written after the annotations).
     pub more: Option<TaskMore>,
     /// Task ids that must finish first.
-    pub upstream: Vec<String>,
+    pub upstream: Vec<TaskId>,
+}
+
+/// A task id (a string to templates), one copy shared by the task and those that wait for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskId(pub Arc<str>);
+
+impl Serialize for TaskId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+/// Map entries in key order (a map to templates). A task's own labels and annotations are one
+/// or two: a vector holds them without a tree's node, and the keys zenc sets are not copied.
+#[derive(Debug, Default, PartialEq)]
+pub struct Pairs(pub Vec<(Cow<'static, str>, String)>);
+
+impl Serialize for Pairs {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
 }
 
 /// The arguments of a task between its environment and its labels (see [`TaskContext`]).

@@ -6,14 +6,21 @@ pub mod jinja;
 mod schedule;
 mod share;
 mod task;
+mod view;
 
 pub use context::*;
 pub use jinja::protect_jinja;
 
-use super::names::{self, NameRule, StepNames};
-use super::{alike, Backend, Document, EngineOptions};
+use std::sync::Arc;
+
+use minijinja::Value;
+use rustc_hash::FxHashMap;
+
+use super::names::{self, NameRule};
+use super::template_value::Map;
+use super::{alike, template_context, Backend, Content, Document, EngineOptions};
 use crate::error::{Result, Warning};
-use crate::ir::{FailureMode, Pipeline};
+use crate::ir::{FailureMode, Pipeline, Step};
 
 /// The Airflow target.
 pub struct Airflow;
@@ -58,8 +65,13 @@ impl Backend for Airflow {
     /// | parallelism                 | `max_active_tasks`                                           |
     fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Result<DagContext> {
         let airflow2 = opts.airflow_version == 2;
-        let task_ids = StepNames::assign(p, &ID_RULE, &[], "Airflow")?;
-        let pod_names = StepNames::assign(p, &NameRule::dns_label(63), &[], "Airflow")?;
+        let originals: Vec<&str> = p.steps().iter().map(Step::name).collect();
+        let task_ids: Vec<TaskId> = names::assign(&originals, &ID_RULE, &[], "Airflow")?
+            .into_iter()
+            .map(|id| TaskId(Arc::from(id)))
+            .collect();
+        let pod_names = names::assign(&originals, &NameRule::dns_label(63), &[], "Airflow")?;
+        let index: FxHashMap<&str, usize> = originals.iter().enumerate().map(|(i, name)| (*name, i)).collect();
         let fail_fast = fail_fast(p, warnings);
         if p.ttl_seconds_after_finished().is_some() {
             warnings.push(Warning::new(
@@ -69,10 +81,9 @@ impl Backend for Airflow {
         }
         let first_alike = alike::first_alike(p);
         let mut tasks: Vec<task::Operator> = Vec::with_capacity(p.steps().len());
-        for (i, (s, (task_id, pod_name))) in
-            p.steps().iter().zip(task_ids.names().iter().zip(pod_names.names())).enumerate()
-        {
-            let upstream = task_ids.upstream(s);
+        for (i, (s, pod_name)) in p.steps().iter().zip(pod_names).enumerate() {
+            let task_id = task_ids[i].clone();
+            let upstream = s.upstream().iter().map(|u| task_ids[index[u.as_str()]].clone()).collect();
             let t = match tasks.get(first_alike[i]) {
                 Some(first) if first_alike[i] < i => {
                     task::renamed(first, p, s, task_id, pod_name, upstream, airflow2, warnings)
@@ -101,13 +112,20 @@ impl Backend for Airflow {
             uses_pod_spec,
             shared,
             defaults,
-            tasks,
+            tasks: Arc::new(tasks),
             schedule: p.schedule().map(|s| schedule::lower(s, warnings)).unwrap_or_default(),
         })
     }
 
     fn documents(ctx: &DagContext) -> Vec<Document> {
-        vec![Document::template(FILE, "dag.py.j2", ctx)]
+        let head = template_context(ctx);
+        let head = head.downcast_object_ref::<Map>().expect("a context converts to a map");
+        let mut entries = head.entries.clone();
+        let tasks = (Value::from("tasks"), Value::from_object(view::Tasks(Arc::clone(&ctx.tasks))));
+        let at = if head.sorted { entries.partition_point(|(k, _)| *k < tasks.0) } else { entries.len() };
+        entries.insert(at, tasks);
+        let context = Value::from_object(Map { entries, sorted: head.sorted });
+        vec![Document { file: FILE, content: Content::Template { template: "dag.py.j2", context } }]
     }
 }
 
@@ -159,11 +177,20 @@ mod tests {
             let first = alike::first_alike(&p);
             for (i, s) in p.steps().iter().enumerate() {
                 let (r, airflow2) = (&p.steps()[first[i]], i % 2 == 0);
-                let own = task::lower(&p, s, "id", "pod", vec!["up".into()], airflow2, &mut Vec::new());
+                let id = |id: &str| TaskId(Arc::from(id));
+                let own = task::lower(&p, s, id("id"), "pod".into(), vec![id("up")], airflow2, &mut Vec::new());
                 if first[i] != i {
-                    let first = task::lower(&p, r, "x", "y", Vec::new(), airflow2, &mut Vec::new());
-                    let copy =
-                        task::renamed(&first, &p, s, "id", "pod", vec!["up".into()], airflow2, &mut Vec::new());
+                    let first = task::lower(&p, r, id("x"), "y".into(), Vec::new(), airflow2, &mut Vec::new());
+                    let copy = task::renamed(
+                        &first,
+                        &p,
+                        s,
+                        id("id"),
+                        "pod".into(),
+                        vec![id("up")],
+                        airflow2,
+                        &mut Vec::new(),
+                    );
                     assert_eq!(copy, own, "{name} {}", s.name());
                     copies += 1;
                 }

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::task::{Args, Entries, Operator};
-use super::{DefaultArgs, EnvPair, Shared, TaskContext, TaskEnv, TaskMore, TaskPod};
+use super::{DefaultArgs, EnvPair, Pairs, Shared, TaskContext, TaskEnv, TaskMore, TaskPod};
 
 /// Splits `tasks` into the shared constants, `default_args` and each task's own arguments.
 /// `namespace` is the pipeline's (templated): the same for every pod.
@@ -30,7 +30,7 @@ pub fn share(tasks: Vec<Operator>, namespace: Option<String>) -> (Shared, Defaul
         .and_then(|i| tasks[i].full_pod_spec.as_deref().cloned());
     let shared = Shared {
         env: most_common(dict_envs.iter().copied()).cloned(),
-        secrets: most_common(tasks.iter().map(|t| &t.secrets)).filter(|s| !s.is_empty()).map(|s| (**s).clone()),
+        secrets: most_common(tasks.iter().map(|t| &*t.secrets)).filter(|s| !s.is_empty()).cloned(),
         container_resources: most_common(tasks.iter().map(|t| &t.container_resources))
             .and_then(|r| r.as_deref().cloned()),
         full_pod_spec: pod_spec,
@@ -40,8 +40,8 @@ pub fn share(tasks: Vec<Operator>, namespace: Option<String>) -> (Shared, Defaul
     };
     let defaults = DefaultArgs {
         namespace,
-        image: most_common(tasks.iter().map(|t| &t.image)).map(|i| (**i).clone()),
-        cmds: most_common(tasks.iter().map(|t| &t.cmds)).map(|c| (**c).clone()),
+        image: most_common(tasks.iter().map(|t| &*t.image)).cloned(),
+        cmds: most_common(tasks.iter().map(|t| &*t.cmds)).cloned(),
         retries: most_common(tasks.iter().map(|t| &t.retry.retries)).copied(),
         node_selector: all_equal(tasks.iter().map(|t| &t.node_selector)).filter(|m| !m.is_empty()).map(|m| (**m).clone()),
         service_account_name: all_equal(tasks.iter().map(|t| &t.service_account_name)).cloned().flatten(),
@@ -92,15 +92,21 @@ fn own(t: Operator, shared: &Shared, d: &DefaultArgs) -> TaskContext {
         retry_exponential_backoff: unless_default(t.retry.retry_exponential_backoff, d.retry_exponential_backoff.is_some()),
         execution_timeout_seconds: unless_default(t.execution_timeout_seconds, d.execution_timeout_seconds.is_some()),
     };
+    let image = differs(&*t.image, d.image.as_ref()).then(|| Rc::unwrap_or_clone(t.image));
+    let cmds = differs(&*t.cmds, d.cmds.as_ref()).then(|| Rc::unwrap_or_clone(t.cmds));
+    let env = env(t.env, t.env_ordered, shared.env.as_ref());
+    let pod = (pod != TaskPod::default()).then_some(pod);
+    let more = (more != TaskMore::default()).then_some(more);
     TaskContext {
-        image: differs(&*t.image, d.image.as_ref()).then(|| Rc::unwrap_or_clone(t.image)),
-        cmds: differs(&*t.cmds, d.cmds.as_ref()).then(|| Rc::unwrap_or_clone(t.cmds)),
-        arguments: t.arguments.tail(shared.args.len()),
-        env: env(t.env, t.env_ordered, shared.env.as_ref()),
-        pod: (pod != TaskPod::default()).then_some(pod),
-        labels: without(&t.labels, &shared.labels),
-        annotations: without(&t.annotations, &shared.annotations),
-        more: (more != TaskMore::default()).then_some(more),
+        plain: image.is_none() && cmds.is_none() && env.is_none() && pod.is_none() && more.is_none(),
+        image,
+        cmds,
+        arguments: t.arguments.into_tail(shared.args.len()),
+        env,
+        pod,
+        labels: without(t.labels, &shared.labels),
+        annotations: without(t.annotations, &shared.annotations),
+        more,
         upstream: t.upstream,
         task_id: t.task_id,
         name: t.name,
@@ -148,8 +154,20 @@ fn env(vars: Rc<Vec<EnvPair>>, ordered: bool, shared: Option<&Vec<EnvPair>>) -> 
 /// The value most of `values` have, if at least two have it; the first of them on a tie.
 fn most_common<'a, T: Eq + Hash + 'a>(values: impl Iterator<Item = &'a T>) -> Option<&'a T> {
     let mut counts: FxHashMap<&T, (usize, usize)> = FxHashMap::default();
+    // Alike steps come in runs holding one value (`Rc`): a run is counted at once, hashed once.
+    let mut run: Option<(&T, usize, usize)> = None;
     for (i, v) in values.enumerate() {
-        counts.entry(v).or_insert((0, i)).0 += 1;
+        match &mut run {
+            Some((first, _, n)) if std::ptr::eq(*first, v) || *first == v => *n += 1,
+            _ => {
+                if let Some((first, start, n)) = run.replace((v, i, 1)) {
+                    counts.entry(first).or_insert((0, start)).0 += n;
+                }
+            }
+        }
+    }
+    if let Some((first, start, n)) = run {
+        counts.entry(first).or_insert((0, start)).0 += n;
     }
     // Most tasks first, then the earliest: deterministic whatever the hash order.
     counts
@@ -187,9 +205,15 @@ fn common_entries<'a>(mut maps: impl Iterator<Item = &'a Entries>) -> BTreeMap<S
     let Some(first) = maps.next() else { return BTreeMap::new() };
     let mut common = first.to_map();
     let mut count = 1;
+    let mut last = first;
     for m in maps {
         count += 1;
-        common.retain(|k, v| m.get(k) == Some(v));
+        // The maps of alike steps differ from the one before only in their replaced entry.
+        let as_last = m.same_base(last) && m.set_key().is_none_or(|k| !common.contains_key(k));
+        if !as_last {
+            common.retain(|k, v| m.get(k) == Some(v));
+        }
+        last = m;
     }
     if count < 2 {
         common.clear();
@@ -198,13 +222,8 @@ fn common_entries<'a>(mut maps: impl Iterator<Item = &'a Entries>) -> BTreeMap<S
 }
 
 /// `map` without the entries `shared` has.
-fn without(map: &Entries, shared: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    // Inserted one by one: `collect` sorts through a buffer, costly for the one or two left.
-    let mut own = BTreeMap::new();
-    for (k, v) in map.iter().filter(|(k, v)| shared.get(*k) != Some(*v)) {
-        own.insert(k.clone(), v.clone());
-    }
-    own
+fn without(map: Entries, shared: &BTreeMap<String, String>) -> Pairs {
+    map.into_pairs(|k, v| shared.get(k).map(String::as_str) != Some(v))
 }
 
 #[cfg(test)]
@@ -219,6 +238,8 @@ mod tests {
     fn shared_means_two_tasks_or_more() {
         assert_eq!(most_common(["b", "a", "a", "b", "c"].iter()), Some(&"b"), "a tie: the first seen");
         assert_eq!(most_common(["c", "a", "a"].iter()), Some(&"a"));
+        assert_eq!(most_common(["a", "a", "b", "b", "b", "a", "a"].iter()), Some(&"a"), "runs add up");
+        assert_eq!(most_common(["c", "b", "b", "a", "a", "a", "b"].iter()), Some(&"b"), "a tie of runs: the first seen");
         assert_eq!(most_common(["a", "b", "c"].iter()), None);
         assert_eq!(most_common(std::iter::empty::<&u32>()), None);
         assert_eq!(all_equal([1, 1].iter()), Some(&1));
@@ -228,6 +249,17 @@ mod tests {
         let entries = Entries::from(one.clone());
         assert!(common_entries([&entries].into_iter()).is_empty());
         assert_eq!(common_entries([&entries, &entries].into_iter()), one);
+    }
+
+    #[test]
+    fn common_entries_of_alike_maps_compare_the_replaced_entry() {
+        let map = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect();
+        let first = Entries::from(map(&[("a", "1"), ("s", "x")]));
+        let [y, y2, z] = [first.replaced("s", "y"), first.replaced("s", "y"), first.replaced("s", "z")];
+        assert_eq!(common_entries([&y, &y2].into_iter()), map(&[("a", "1"), ("s", "y")]));
+        assert_eq!(common_entries([&y, &y2, &z].into_iter()), map(&[("a", "1")]));
+        assert_eq!(common_entries([&first, &y, &y2].into_iter()), map(&[("a", "1")]));
+        assert_eq!(common_entries([&y, &first.replaced("a", "2")].into_iter()), BTreeMap::new());
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! One step as a `KubernetesPodOperator`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use serde_json::{json, Map, Value};
 
 use super::jinja::{literal, protect_jinja};
-use super::{codes, ContainerResources, EnvPair, SecretEnv, RUN_ID};
+use super::{codes, ContainerResources, EnvPair, Pairs, SecretEnv, TaskId, RUN_ID};
 use crate::backend::{alike, k8s};
 use crate::error::Warning;
 use crate::ir::{EnvValue, Pipeline, Quantity, Step, POD_SELECTOR_LABELS};
@@ -21,7 +22,7 @@ const BASE_CONTAINER: &str = "base";
 /// are shared by `share`, so copying them per task would be thrown away.
 #[derive(Debug, PartialEq)]
 pub struct Operator {
-    pub task_id: String,
+    pub task_id: TaskId,
     /// Pod name stem (templated).
     pub name: String,
     /// Container image (templated).
@@ -55,7 +56,7 @@ pub struct Operator {
     /// Task deadline in seconds.
     pub execution_timeout_seconds: Option<u64>,
     /// Task ids that must finish first.
-    pub upstream: Vec<String>,
+    pub upstream: Vec<TaskId>,
 }
 
 /// A task's retry arguments.
@@ -88,9 +89,14 @@ impl Args {
         }
     }
 
-    /// The items from index `start` on.
-    pub fn tail(&self, start: usize) -> Vec<String> {
-        (start..self.len()).filter_map(|i| self.get(i).cloned()).collect()
+    /// The items from index `start` on; the replaced ones moved, not copied.
+    pub fn into_tail(mut self, start: usize) -> Vec<String> {
+        (start..self.len())
+            .map(|i| match self.set.iter_mut().find(|(j, _)| *j == i) {
+                Some((_, v)) => std::mem::take(v),
+                None => self.base[i].clone(),
+            })
+            .collect()
     }
 }
 
@@ -128,9 +134,43 @@ impl Entries {
         })
     }
 
+    /// Whether `other` is a copy of the same map, but for its replaced entry.
+    pub fn same_base(&self, other: &Entries) -> bool {
+        Rc::ptr_eq(&self.base, &other.base)
+    }
+
+    /// The key whose value is replaced.
+    pub fn set_key(&self) -> Option<&'static str> {
+        self.set.as_ref().map(|(k, _)| *k)
+    }
+
     /// The whole map.
     pub fn to_map(&self) -> BTreeMap<String, String> {
         self.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+
+    /// The entries `keep` accepts, in key order; the replaced value moved, not copied.
+    pub fn into_pairs(self, keep: impl Fn(&str, &str) -> bool) -> Pairs {
+        let mut set = self.set;
+        let mut pairs = Vec::new();
+        for (k, v) in self.base.iter() {
+            if let Some((key, value)) = set.as_mut().filter(|(key, _)| key == k) {
+                if keep(key, value) {
+                    pairs.push((Cow::Borrowed(*key), std::mem::take(value)));
+                }
+            } else if keep(k, v) {
+                pairs.push((Cow::Owned(k.clone()), v.clone()));
+            }
+        }
+        Pairs(pairs)
+    }
+}
+
+#[cfg(test)]
+impl Entries {
+    /// A copy with the value of `key` replaced.
+    pub fn replaced(&self, key: &'static str, value: &str) -> Entries {
+        Entries { base: Rc::clone(&self.base), set: Some((key, value.into())) }
     }
 }
 
@@ -150,9 +190,9 @@ impl PartialEq for Entries {
 pub fn lower(
     p: &Pipeline,
     s: &Step,
-    task_id: &str,
-    pod_name: &str,
-    upstream: Vec<String>,
+    task_id: TaskId,
+    pod_name: String,
+    upstream: Vec<TaskId>,
     airflow2: bool,
     warnings: &mut Vec<Warning>,
 ) -> Operator {
@@ -167,8 +207,8 @@ pub fn lower(
     let mut labels = protect_values(&k8s::pod_labels(p, s));
     labels.extend(k8s::managed_labels());
     Operator {
-        task_id: task_id.to_string(),
-        name: pod_name.to_string(),
+        task_id,
+        name: pod_name,
         image: Rc::new(protect_jinja(s.image())),
         cmds: Rc::new(s.command().iter().map(|c| literal(c)).collect()),
         arguments: s.args().iter().map(|a| literal(a)).collect::<Vec<_>>().into(),
@@ -198,14 +238,20 @@ pub fn renamed(
     first: &Operator,
     p: &Pipeline,
     s: &Step,
-    task_id: &str,
-    pod_name: &str,
-    upstream: Vec<String>,
+    task_id: TaskId,
+    pod_name: String,
+    upstream: Vec<TaskId>,
     airflow2: bool,
     warnings: &mut Vec<Warning>,
 ) -> Operator {
-    let literal_name = literal(s.name());
-    let set = alike::name_positions(s).map(|i| (i, literal_name.clone())).collect();
+    let mut set: Vec<(usize, String)> = alike::name_positions(s).map(|i| (i, String::new())).collect();
+    // Usually one position: the name is copied only for more.
+    if let Some(((_, last), others)) = set.split_last_mut() {
+        *last = literal(s.name());
+        for (_, v) in others {
+            v.clone_from(last);
+        }
+    }
     let arguments = Args { base: Rc::clone(&first.arguments.base), set };
     let name = protect_jinja(s.name());
     let label = POD_SELECTOR_LABELS[2];
@@ -217,8 +263,8 @@ pub fn renamed(
     let annotations =
         Entries { base: Rc::clone(&first.annotations.base), set: Some((k8s::STEP_NAME_ANNOTATION, name)) };
     Operator {
-        task_id: task_id.to_string(),
-        name: pod_name.to_string(),
+        task_id,
+        name: pod_name,
         image: Rc::clone(&first.image),
         cmds: Rc::clone(&first.cmds),
         arguments,
