@@ -15,7 +15,9 @@ pub struct Node<'a> {
     /// Path of the step itself, for duplicate names.
     pub path: &'a str,
     pub upstream: &'a [String],
-    pub upstream_path: &'a str,
+    /// Path of the upstream list in two parts (the step's path and a tail), joined only for
+    /// an error.
+    pub upstream_path: [&'a str; 2],
 }
 
 /// Returns the indices of `nodes` in topological order; among steps that are ready at the
@@ -41,11 +43,11 @@ pub fn order(nodes: &[Node<'_>]) -> Result<Vec<usize>> {
                     upstream: up.clone(),
                     known: nodes.iter().map(|n| n.name.to_string()).collect(),
                 })
-                .at(format!("{}[{j}]", n.upstream_path)));
+                .at(format!("{}[{j}]", n.upstream_path.concat())));
             };
             if u == i {
                 return Err(Error::new(ErrorKind::Cycle { chain: vec![up.clone(), up.clone()] })
-                    .at(format!("{}[{j}]", n.upstream_path)));
+                    .at(format!("{}[{j}]", n.upstream_path.concat())));
             }
             if edge_to[u] != i {
                 edge_to[u] = i;
@@ -152,7 +154,7 @@ fn cycle_error(graph: &DiGraph<usize, ()>, nodes: &[Node<'_>]) -> Error {
     }
     // The edge first -> second is declared in the second step's upstream list.
     Error::new(ErrorKind::Cycle { chain: chain.iter().map(|&i| nodes[i].name.to_string()).collect() })
-        .at(nodes[chain[1]].upstream_path.to_string())
+        .at(nodes[chain[1]].upstream_path.concat())
 }
 
 #[cfg(test)]
@@ -165,7 +167,7 @@ mod tests {
         let nodes: Vec<Node> = steps
             .iter()
             .zip(&ups)
-            .map(|((n, _), u)| Node { name: n, path: "p", upstream: u, upstream_path: "p" })
+            .map(|((n, _), u)| Node { name: n, path: "p", upstream: u, upstream_path: ["p", ""] })
             .collect();
         order(&nodes).map(|o| o.into_iter().map(|i| steps[i].0.to_string()).collect())
     }
@@ -209,7 +211,7 @@ mod tests {
             let nodes: Vec<Node> = names
                 .iter()
                 .zip(&ups)
-                .map(|(n, u)| Node { name: n, path: "p", upstream: u, upstream_path: "p" })
+                .map(|(n, u)| Node { name: n, path: "p", upstream: u, upstream_path: ["p", ""] })
                 .collect();
             order(&nodes).unwrap_err()
         });
@@ -228,7 +230,12 @@ mod tests {
         let nodes: Vec<Node> = names
             .iter()
             .enumerate()
-            .map(|(i, n)| Node { name: n, path: "p", upstream: if i == 0 { &none } else { &root }, upstream_path: "p" })
+            .map(|(i, n)| Node {
+                name: n,
+                path: "p",
+                upstream: if i == 0 { &none } else { &root },
+                upstream_path: ["p", ""],
+            })
             .collect();
         assert_eq!(order(&nodes).unwrap().len(), N + 1);
     }
