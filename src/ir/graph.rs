@@ -1,6 +1,9 @@
 //! The step graph: unknown upstreams, cycles (printed as a chain), stable topological order,
 //! and whether the steps are totally ordered.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use rustc_hash::FxHashMap;
 
 use petgraph::algo::kosaraju_scc;
@@ -35,6 +38,8 @@ pub fn order(nodes: &[Node<'_>]) -> Result<Vec<usize>> {
     // `update_edge` would scan the upstream's edges each time: quadratic on a wide fan-out):
     // `edge_to[u]` is the last step an edge from `u` was added to (no set per step).
     let mut edge_to: Vec<usize> = vec![usize::MAX; nodes.len()];
+    // Counted as the edges are added (petgraph counts by walking each node's edge list).
+    let mut indegree: Vec<usize> = vec![0; nodes.len()];
     for (i, n) in nodes.iter().enumerate() {
         for (j, up) in n.upstream.iter().enumerate() {
             let Some(&u) = index.get(up.as_str()) else {
@@ -52,21 +57,21 @@ pub fn order(nodes: &[Node<'_>]) -> Result<Vec<usize>> {
             if edge_to[u] != i {
                 edge_to[u] = i;
                 graph.add_edge(ids[u], ids[i], ());
+                indegree[i] += 1;
             }
         }
     }
-    // Kahn's algorithm with the smallest ready input index first.
-    let mut indegree: Vec<usize> =
-        ids.iter().map(|&id| graph.neighbors_directed(id, petgraph::Incoming).count()).collect();
-    let mut ready: std::collections::BTreeSet<usize> = (0..nodes.len()).filter(|&i| indegree[i] == 0).collect();
+    // Kahn's algorithm with the smallest ready input index first (each index enters the heap
+    // once, when its last upstream is out).
+    let mut ready: BinaryHeap<Reverse<usize>> = (0..nodes.len()).filter(|&i| indegree[i] == 0).map(Reverse).collect();
     let mut out = Vec::with_capacity(nodes.len());
-    while let Some(i) = ready.pop_first() {
+    while let Some(Reverse(i)) = ready.pop() {
         out.push(i);
         for next in graph.neighbors_directed(ids[i], petgraph::Outgoing) {
             let j = graph[next];
             indegree[j] -= 1;
             if indegree[j] == 0 {
-                ready.insert(j);
+                ready.push(Reverse(j));
             }
         }
     }

@@ -313,6 +313,20 @@ mod tests {
     }
 
     #[test]
+    fn each_step_image_is_checked_after_a_valid_one() {
+        let head = "name: p\nsnapshot_id: 11111111-2222-3333-4444-555555555555\nflavor: kubernetes\nimage: a:1\n";
+        for (bad, step) in [("\"\"", "[2]"), ("\"a b\"", "[2]"), ("\"\"", "[0]")] {
+            let steps = if step == "[0]" {
+                format!("steps: [{{name: x, image: {bad}}}, {{name: y}}, {{name: z}}]\n")
+            } else {
+                format!("steps: [{{name: x}}, {{name: y}}, {{name: z, image: {bad}}}]\n")
+            };
+            let err = crate::load_ir(format!("{head}{steps}"), "p.yaml", &BuildOptions::default()).unwrap_err();
+            assert_eq!(err.location.path.as_deref(), Some(format!("steps{step}").as_str()), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn a_server_url_with_credentials_is_refused_without_echoing_them() {
         let text = "name: p\nsnapshot_id: 11111111-2222-3333-4444-555555555555\nflavor: kubernetes\nimage: a:1\nsteps: [{name: s}]\n";
         let opts =

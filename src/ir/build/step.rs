@@ -1,6 +1,6 @@
 //! One step: image, command, environment, pod settings, resources, retries.
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::sync::Arc;
 
 use super::env::environment;
@@ -34,12 +34,15 @@ pub(super) struct StepContext<'a> {
     /// The environment of a step without one of its own (the same for every such step), and
     /// the warnings made while building it.
     pub(super) shared_env: OnceCell<(Arc<[EnvVar]>, Vec<Warning>)>,
+    /// The last image found valid: steps mostly have the same one.
+    valid_image: RefCell<Option<String>>,
 }
 
 impl<'a> StepContext<'a> {
     pub(super) fn new(raw: &'a RawPipeline, opts: &'a BuildOptions, run_id_env: &'a str, engine_retries: bool) -> Self {
         let entrypoint = ENTRYPOINT_COMMAND.map(String::from).into();
-        StepContext { raw, opts, run_id_env, engine_retries, entrypoint, shared_env: OnceCell::new() }
+        let (shared_env, valid_image) = (OnceCell::new(), RefCell::default());
+        StepContext { raw, opts, run_id_env, engine_retries, entrypoint, shared_env, valid_image }
     }
 }
 
@@ -109,7 +112,10 @@ pub(super) fn build(ctx: &StepContext, rs: &mut RawStep, warnings: &mut Vec<Warn
     let Some(image) = rs.image.take().or_else(|| ctx.opts.image.clone()) else {
         return Ok(None);
     };
-    check_image(&image, &rs.path)?;
+    if ctx.valid_image.borrow().as_ref() != Some(&image) {
+        check_image(&image, &rs.path)?;
+        *ctx.valid_image.borrow_mut() = Some(image.clone());
+    }
     let (command, args) = match (&rs.command, &rs.args) {
         (Some(cmd), args) if !cmd.is_empty() => (Arc::from(cmd.as_slice()), args.clone().unwrap_or_default()),
         (_, Some(args)) => (ctx.entrypoint.clone(), args.clone()),
