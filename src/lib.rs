@@ -45,11 +45,29 @@ pub fn load_ir(text: impl AsRef<str>, file_name: &str, opts: &BuildOptions) -> R
     let format = Format::detect(file_name, text.as_ref());
     let loaded = snapshot::load(text.as_ref(), file_name, format);
     drop(text);
-    let (raw, mut warnings) = loaded.map_err(|e| e.in_file(file_name))?;
-    let steps: StepPaths = raw.steps.iter().map(|s| (s.name.as_str(), s.path.as_str())).collect();
-    let built = ir::build(&raw, opts, &mut warnings);
-    steps.name_warnings(&mut warnings);
-    let pipeline = built.map_err(|e| steps.name_error(e.in_file(file_name)))?;
+    let (mut raw, mut warnings) = loaded.map_err(|e| e.in_file(file_name))?;
+    let pipeline = match ir::build(&mut raw, opts, &mut warnings) {
+        Ok(pipeline) => pipeline,
+        Err(e) => {
+            // A step whose name and path moved into the pipeline (that an error after the
+            // steps then dropped) has an empty path; no error after the steps is in one.
+            let steps = raw.steps.iter().filter(|s| !s.path.is_empty());
+            let steps: StepPaths = steps.map(|s| (s.name.as_str(), s.path.as_str())).collect();
+            return Err(steps.name_error(e.in_file(file_name)));
+        }
+    };
+    // Every step's path starts with `steps_path`: the index is made only for a warning that
+    // can be inside a step. The steps' names and paths are in the pipeline now, but for a
+    // dynamic one, which has the single step of its own.
+    let in_a_step = |w: &Warning| w.step.is_none() && w.path.as_deref().is_some_and(|p| p.starts_with(&raw.steps_path));
+    if warnings.iter().any(in_a_step) {
+        let steps: StepPaths = if pipeline.is_dynamic() {
+            raw.steps.iter().map(|s| (s.name.as_str(), s.path.as_str())).collect()
+        } else {
+            pipeline.steps().iter().map(|s| (s.name(), s.path())).collect()
+        };
+        steps.name_warnings(&mut warnings);
+    }
     Ok((pipeline, warnings))
 }
 

@@ -1,6 +1,9 @@
 //! The step graph: unknown upstreams, cycles (printed as a chain), stable topological order,
 //! and whether the steps are totally ordered.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use rustc_hash::FxHashMap;
 
 use petgraph::algo::kosaraju_scc;
@@ -15,7 +18,9 @@ pub struct Node<'a> {
     /// Path of the step itself, for duplicate names.
     pub path: &'a str,
     pub upstream: &'a [String],
-    pub upstream_path: &'a str,
+    /// Path of the upstream list in two parts (the step's path and a tail), joined only for
+    /// an error.
+    pub upstream_path: [&'a str; 2],
 }
 
 /// Returns the indices of `nodes` in topological order; among steps that are ready at the
@@ -33,6 +38,8 @@ pub fn order(nodes: &[Node<'_>]) -> Result<Vec<usize>> {
     // `update_edge` would scan the upstream's edges each time: quadratic on a wide fan-out):
     // `edge_to[u]` is the last step an edge from `u` was added to (no set per step).
     let mut edge_to: Vec<usize> = vec![usize::MAX; nodes.len()];
+    // Counted as the edges are added (petgraph counts by walking each node's edge list).
+    let mut indegree: Vec<usize> = vec![0; nodes.len()];
     for (i, n) in nodes.iter().enumerate() {
         for (j, up) in n.upstream.iter().enumerate() {
             let Some(&u) = index.get(up.as_str()) else {
@@ -41,30 +48,30 @@ pub fn order(nodes: &[Node<'_>]) -> Result<Vec<usize>> {
                     upstream: up.clone(),
                     known: nodes.iter().map(|n| n.name.to_string()).collect(),
                 })
-                .at(format!("{}[{j}]", n.upstream_path)));
+                .at(format!("{}[{j}]", n.upstream_path.concat())));
             };
             if u == i {
                 return Err(Error::new(ErrorKind::Cycle { chain: vec![up.clone(), up.clone()] })
-                    .at(format!("{}[{j}]", n.upstream_path)));
+                    .at(format!("{}[{j}]", n.upstream_path.concat())));
             }
             if edge_to[u] != i {
                 edge_to[u] = i;
                 graph.add_edge(ids[u], ids[i], ());
+                indegree[i] += 1;
             }
         }
     }
-    // Kahn's algorithm with the smallest ready input index first.
-    let mut indegree: Vec<usize> =
-        ids.iter().map(|&id| graph.neighbors_directed(id, petgraph::Incoming).count()).collect();
-    let mut ready: std::collections::BTreeSet<usize> = (0..nodes.len()).filter(|&i| indegree[i] == 0).collect();
+    // Kahn's algorithm with the smallest ready input index first (each index enters the heap
+    // once, when its last upstream is out).
+    let mut ready: BinaryHeap<Reverse<usize>> = (0..nodes.len()).filter(|&i| indegree[i] == 0).map(Reverse).collect();
     let mut out = Vec::with_capacity(nodes.len());
-    while let Some(i) = ready.pop_first() {
+    while let Some(Reverse(i)) = ready.pop() {
         out.push(i);
         for next in graph.neighbors_directed(ids[i], petgraph::Outgoing) {
             let j = graph[next];
             indegree[j] -= 1;
             if indegree[j] == 0 {
-                ready.insert(j);
+                ready.push(Reverse(j));
             }
         }
     }
@@ -152,7 +159,7 @@ fn cycle_error(graph: &DiGraph<usize, ()>, nodes: &[Node<'_>]) -> Error {
     }
     // The edge first -> second is declared in the second step's upstream list.
     Error::new(ErrorKind::Cycle { chain: chain.iter().map(|&i| nodes[i].name.to_string()).collect() })
-        .at(nodes[chain[1]].upstream_path.to_string())
+        .at(nodes[chain[1]].upstream_path.concat())
 }
 
 #[cfg(test)]
@@ -165,7 +172,7 @@ mod tests {
         let nodes: Vec<Node> = steps
             .iter()
             .zip(&ups)
-            .map(|((n, _), u)| Node { name: n, path: "p", upstream: u, upstream_path: "p" })
+            .map(|((n, _), u)| Node { name: n, path: "p", upstream: u, upstream_path: ["p", ""] })
             .collect();
         order(&nodes).map(|o| o.into_iter().map(|i| steps[i].0.to_string()).collect())
     }
@@ -209,7 +216,7 @@ mod tests {
             let nodes: Vec<Node> = names
                 .iter()
                 .zip(&ups)
-                .map(|(n, u)| Node { name: n, path: "p", upstream: u, upstream_path: "p" })
+                .map(|(n, u)| Node { name: n, path: "p", upstream: u, upstream_path: ["p", ""] })
                 .collect();
             order(&nodes).unwrap_err()
         });
@@ -228,7 +235,12 @@ mod tests {
         let nodes: Vec<Node> = names
             .iter()
             .enumerate()
-            .map(|(i, n)| Node { name: n, path: "p", upstream: if i == 0 { &none } else { &root }, upstream_path: "p" })
+            .map(|(i, n)| Node {
+                name: n,
+                path: "p",
+                upstream: if i == 0 { &none } else { &root },
+                upstream_path: ["p", ""],
+            })
             .collect();
         assert_eq!(order(&nodes).unwrap().len(), N + 1);
     }

@@ -8,6 +8,7 @@ pub mod schedule;
 pub mod syntax;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -181,12 +182,15 @@ pub struct Step {
     path: String,
     /// Container image reference.
     image: String,
-    /// Container command (ZenML's entrypoint module).
-    command: Vec<String>,
+    /// Container command (ZenML's entrypoint module): one list that steps share.
+    #[serde(serialize_with = "slice")]
+    command: Arc<[String]>,
     /// Container arguments (`--snapshot_id`, `--step_name`, ...).
     args: Vec<String>,
-    /// Container environment in order; names are unique.
-    env: Vec<EnvVar>,
+    /// Container environment in order; names are unique. Steps without an environment of
+    /// their own share one list.
+    #[serde(serialize_with = "slice")]
+    env: Arc<[EnvVar]>,
     /// Kubernetes `envFrom` entries, verbatim.
     env_from: Vec<Value>,
     /// Requests and limits keyed by Kubernetes resource name (`cpu`, `memory`, `nvidia.com/gpu`).
@@ -201,6 +205,11 @@ pub struct Step {
     timeout_seconds: Option<u64>,
     /// Kubernetes pod-level settings.
     pod: PodSettings,
+}
+
+/// A list steps share, written as the list it is.
+fn slice<T: Serialize, S: serde::Serializer>(list: &Arc<[T]>, serializer: S) -> Result<S::Ok, S::Error> {
+    list[..].serialize(serializer)
 }
 
 /// An environment variable.

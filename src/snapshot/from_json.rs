@@ -8,7 +8,7 @@ use super::parse::typed;
 use super::settings::{
     OrchestratorSettings, OrderedMap, ResourceSettings, RetryConfig, CLIENT_ONLY_ORCHESTRATOR_SETTINGS,
 };
-use super::{key_path, model, RawPipeline, RawSchedule, RawStep};
+use super::{key_path, model, Places, RawPipeline, RawSchedule, RawStep};
 use crate::diagnostic::codes;
 use crate::error::{Error, Result, Warning};
 
@@ -37,20 +37,21 @@ fn orchestrator_entry<'a>(
     settings.iter().find(|(k, _)| k.starts_with("orchestrator:") || k.starts_with("orchestrator."))
 }
 
+/// The orchestrator settings of a settings map (at `base`), and their path when there are some.
 fn orchestrator_settings(
     settings: Option<&OrderedMap<Value>>,
-    base: &str,
+    base: impl FnOnce() -> String,
     component: Option<&str>,
     flavor: Option<&str>,
     warnings: &mut Vec<Warning>,
-) -> Result<(OrchestratorSettings, String)> {
+) -> Result<(OrchestratorSettings, Option<String>)> {
     let Some(settings) = settings else {
-        return Ok((OrchestratorSettings::default(), base.to_string()));
+        return Ok((OrchestratorSettings::default(), None));
     };
     let Some((key, value)) = orchestrator_entry(settings, component, flavor).filter(|(_, v)| !v.is_null()) else {
-        return Ok((OrchestratorSettings::default(), base.to_string()));
+        return Ok((OrchestratorSettings::default(), None));
     };
-    let path = key_path(base, key);
+    let path = key_path(&base(), key);
     let parsed: OrchestratorSettings = typed(value, &path)?;
     for (extra, _) in parsed.extra.iter() {
         if !CLIENT_ONLY_ORCHESTRATOR_SETTINGS.contains(&extra.as_str()) && extra != "operator" {
@@ -85,7 +86,7 @@ fn orchestrator_settings(
             );
         }
     }
-    Ok((parsed, path))
+    Ok((parsed, Some(path)))
 }
 
 /// A ZenML snapshot (`PipelineSnapshotResponse` JSON) as read.
@@ -100,18 +101,20 @@ pub(super) fn pipeline(snap: model::Snapshot, warnings: &mut Vec<Warning>) -> Re
     let component_name = orchestrator_component.map(|c| c.name.as_str());
     let pc = &metadata.pipeline_configuration;
     let flavor = orchestrator_component.map(|c| c.body.flavor_name.clone()).or_else(|| legacy_flavor(pc));
+    let settings_path = "metadata.pipeline_configuration.settings";
     let (orchestrator, orchestrator_path) = orchestrator_settings(
         pc.settings.as_ref(),
-        "metadata.pipeline_configuration.settings",
+        || settings_path.into(),
         component_name,
         flavor.as_deref(),
         warnings,
     )?;
+    let orchestrator_path = orchestrator_path.unwrap_or_else(|| settings_path.into());
     let images = resources.build.as_ref().and_then(|b| b.metadata.as_ref()).map(|m| &m.images);
     let pipeline_image = images.and_then(|i| i.get("orchestrator")).map(|b| b.image.clone());
-    // Looked up once per step: a map, not the ordered list (keys are unique).
+    // Looked up once per step: a map by step name, not the ordered list (keys are unique).
     let images: Option<FxHashMap<&str, &model::BuildItem>> =
-        images.map(|i| i.iter().map(|(k, v)| (k.as_str(), v)).collect());
+        images.map(|i| i.iter().filter_map(|(k, v)| Some((k.strip_suffix(".orchestrator")?, v))).collect());
     let found = Found {
         images: images.as_ref(),
         pipeline_image: pipeline_image.as_deref(),
@@ -166,7 +169,7 @@ fn legacy_flavor(pc: &model::PipelineConfiguration) -> Option<String> {
 
 /// What the snapshot says about every step: build images, the orchestrator component.
 struct Found<'a> {
-    /// Build images by key (`<step>.orchestrator`).
+    /// Build images by step (the `<step>` of the key `<step>.orchestrator`).
     images: Option<&'a FxHashMap<&'a str, &'a model::BuildItem>>,
     pipeline_image: Option<&'a str>,
     component_name: Option<&'a str>,
@@ -176,52 +179,49 @@ struct Found<'a> {
 /// One entry of `step_configurations`.
 fn step(name: String, step: model::Step, found: &Found, warnings: &mut Vec<Warning>) -> Result<RawStep> {
     let path = key_path("metadata.step_configurations", &name);
-    let settings_path = join(&path, ".config.settings");
+    let settings_path = || join(&path, ".config.settings");
     let settings = step.config.settings.as_ref();
-    let (orch, orch_path) =
-        orchestrator_settings(settings, &settings_path, found.component_name, found.flavor, warnings)?;
-    let resources_path = join(&settings_path, ".resources");
-    let resources: Option<ResourceSettings> = match settings.and_then(|s| s.get("resources")).filter(|v| !v.is_null()) {
-        Some(v) => Some(typed(v, &resources_path)?),
+    let orchestrator = settings.map(|s| &s.orchestrator);
+    let (orch, orchestrator_path) =
+        orchestrator_settings(orchestrator, settings_path, found.component_name, found.flavor, warnings)?;
+    let resources: Option<ResourceSettings> = match settings.and_then(|s| s.resources.as_ref()).filter(|v| !v.is_null())
+    {
+        Some(v) => Some(typed(v, &join(&path, ".config.settings.resources"))?),
         None => None,
     };
-    let retry_path = join(&path, ".config.retry");
     let retry: Option<RetryConfig> = match &step.config.retry {
         Some(Value::Null) | None => None,
-        Some(v) => Some(typed(v, &retry_path)?),
+        Some(v) => Some(typed(v, &join(&path, ".config.retry"))?),
     };
     let image = found
         .images
-        .and_then(|i| i.get(format!("{name}.orchestrator").as_str()))
+        .and_then(|i| i.get(name.as_str()))
         .map(|b| b.image.clone())
         .or_else(|| found.pipeline_image.map(String::from))
-        .or_else(|| skip_build_image(settings));
+        .or_else(|| {
+            let docker = settings?.docker.as_ref()?;
+            docker.skip_build?.then(|| docker.parent_image.clone())?
+        });
     let step_operator = matches!(&step.config.step_operator, Some(v) if !v.is_null() && *v != Value::Bool(false));
     Ok(RawStep {
         name,
-        path: path.clone(),
+        path,
         image,
         // A "command step" keeps ZenML's step entrypoint in the orchestrator's container: the
         // entrypoint hands `config.command` to the step operator (zenml.md §1).
         command: None,
         args: None,
         upstream: step.spec.upstream_steps,
-        upstream_path: join(&path, ".spec.upstream_steps"),
         environment: step.config.environment.map(|m| m.0).unwrap_or_default(),
-        environment_path: join(&path, ".config.environment"),
         resources,
-        resources_path,
         retry,
-        retry_path,
         orchestrator: orch,
-        pod_path: join(&orch_path, ".pod_settings"),
-        timeout_path: join(&orch_path, ".active_deadline_seconds"),
-        orchestrator_path: orch_path,
+        places: Places::Snapshot { orchestrator_path },
         step_operator,
     })
 }
 
-/// `base` + `tail`: paths are made for every step, and `format!` costs more than the copy.
+/// `base` + `tail`, without `format!`'s parsing.
 fn join(base: &str, tail: &str) -> String {
     let mut path = String::with_capacity(base.len() + tail.len());
     path.push_str(base);

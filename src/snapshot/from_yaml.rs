@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::parse::typed;
 use super::settings::{OrchestratorSettings, OrderedMap, PodSettings, ResourceSettings};
-use super::{key_path, manual, RawPipeline, RawSchedule, RawStep};
+use super::{key_path, manual, Places, RawPipeline, RawSchedule, RawStep, WrittenPlaces};
 use crate::error::{Error, Result};
 
 /// ZenML's settings merge: dicts merged recursively, everything else replaced.
@@ -132,12 +132,8 @@ fn step(m: &manual::ManualPipeline, s: &manual::ManualStep, i: usize, pipeline_p
         command: s.command.clone(),
         args: s.args.clone(),
         upstream: s.upstream.clone(),
-        upstream_path: format!("{path}.upstream"),
         environment,
-        environment_path: format!("{path}.environment"),
-        resources_path: own_or_pipeline(s.resources.is_some(), "resources"),
         resources: merged_resources(m.resources.as_ref(), s.resources.clone()),
-        retry_path: own_or_pipeline(s.retry.is_some(), "retry"),
         retry: s.retry.clone().or_else(|| m.retry.clone()),
         orchestrator: OrchestratorSettings {
             pod_settings: pod,
@@ -145,9 +141,15 @@ fn step(m: &manual::ManualPipeline, s: &manual::ManualStep, i: usize, pipeline_p
             active_deadline_seconds: s.timeout.or(m.timeout),
             ..OrchestratorSettings::default()
         },
-        orchestrator_path: path.clone(),
-        pod_path: format!("{path}.pod"),
-        timeout_path: own_or_pipeline(s.timeout.is_some(), "timeout"),
+        places: Places::Written(Box::new(WrittenPlaces {
+            upstream: format!("{path}.upstream"),
+            environment: format!("{path}.environment"),
+            resources: own_or_pipeline(s.resources.is_some(), "resources"),
+            retry: own_or_pipeline(s.retry.is_some(), "retry"),
+            orchestrator: path.clone(),
+            pod: format!("{path}.pod"),
+            timeout: own_or_pipeline(s.timeout.is_some(), "timeout"),
+        })),
         step_operator: false,
         path,
     })

@@ -9,7 +9,7 @@ mod parse;
 mod raw;
 pub mod settings;
 
-pub use raw::{RawPipeline, RawSchedule, RawStep};
+pub use raw::{Places, RawPipeline, RawSchedule, RawStep, WrittenPlaces};
 
 use crate::error::{Result, Warning};
 

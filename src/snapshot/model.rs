@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::settings::OrderedMap;
+use super::settings::{OrderedMap, StepSettings};
 
 /// A `PipelineSnapshotResponse` (`model_dump(mode="json")`).
 #[derive(Debug, Deserialize)]
@@ -66,7 +66,7 @@ pub struct StepSpec {
 #[derive(Debug, Deserialize)]
 pub struct StepConfig {
     #[serde(default)]
-    pub settings: Option<OrderedMap<Value>>,
+    pub settings: Option<StepSettings>,
     #[serde(default)]
     pub environment: Option<OrderedMap<Value>>,
     #[serde(default)]

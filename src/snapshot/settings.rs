@@ -78,6 +78,201 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
     }
 }
 
+/// A step's `settings` as zenc reads them: the orchestrator entries and `resources` as JSON,
+/// from `docker` what picks the image. The other values are checked as a `Value` would be
+/// (nesting depth, numbers in range: the same errors) but not kept; a `Value` per step cost
+/// more than the rest of reading it.
+#[derive(Debug, Default)]
+pub struct StepSettings {
+    /// The entries whose key starts with `orchestrator`, in input order.
+    pub orchestrator: OrderedMap<Value>,
+    pub resources: Option<Value>,
+    pub docker: Option<DockerImage>,
+}
+
+/// From ZenML `DockerSettings`: `skip_build` and `parent_image`, when they are a boolean and a
+/// string (the last one written, as in a JSON object).
+#[derive(Debug, Default)]
+pub struct DockerImage {
+    pub skip_build: Option<bool>,
+    pub parent_image: Option<String>,
+}
+
+/// A map key, borrowed from the input when it has no escapes.
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(v.to_string())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// Any JSON value, checked as `Value` checks it (every type, nesting depth, numbers in range)
+/// and not kept. `IgnoredAny` would skip numbers and depth unchecked: a settings value that a
+/// `Value` refuses would then pass.
+struct Checked;
+
+impl<'de> Deserialize<'de> for Checked {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(CheckedVisitor)
+    }
+}
+
+struct CheckedVisitor;
+
+impl<'de> Visitor<'de> for CheckedVisitor {
+    type Value = Checked;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_unit<E>(self) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+        while map.next_key::<Key>()?.is_some() {
+            map.next_value::<Checked>()?;
+        }
+        Ok(Checked)
+    }
+}
+
+impl<'de> Deserialize<'de> for DockerImage {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DockerVisitor;
+        impl<'de> Visitor<'de> for DockerVisitor {
+            type Value = DockerImage;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any valid JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DockerImage, A::Error> {
+                let mut docker = DockerImage::default();
+                while let Some(Key(key)) = map.next_key()? {
+                    match &*key {
+                        "skip_build" => docker.skip_build = map.next_value::<Value>()?.as_bool(),
+                        "parent_image" => {
+                            docker.parent_image = match map.next_value::<Value>()? {
+                                Value::String(image) => Some(image),
+                                _ => None,
+                            };
+                        }
+                        _ => {
+                            map.next_value::<Checked>()?;
+                        }
+                    }
+                }
+                Ok(docker)
+            }
+            // Anything but an object has neither field: it is checked like any value.
+            fn visit_bool<E>(self, _: bool) -> Result<DockerImage, E> {
+                Ok(DockerImage::default())
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<DockerImage, E> {
+                Ok(DockerImage::default())
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<DockerImage, E> {
+                Ok(DockerImage::default())
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<DockerImage, E> {
+                Ok(DockerImage::default())
+            }
+            fn visit_str<E>(self, _: &str) -> Result<DockerImage, E> {
+                Ok(DockerImage::default())
+            }
+            fn visit_unit<E>(self) -> Result<DockerImage, E> {
+                Ok(DockerImage::default())
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<DockerImage, A::Error> {
+                CheckedVisitor.visit_seq(seq).map(|_| DockerImage::default())
+            }
+        }
+        deserializer.deserialize_any(DockerVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for StepSettings {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SettingsVisitor;
+        impl<'de> Visitor<'de> for SettingsVisitor {
+            type Value = StepSettings;
+            // As `OrderedMap`'s: the errors stay the same.
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StepSettings, A::Error> {
+                let mut settings = StepSettings::default();
+                // As in `OrderedMap`: compared in place, and a set once there are many.
+                let mut seen: Vec<std::borrow::Cow<'de, str>> = Vec::new();
+                let mut many: Option<rustc_hash::FxHashSet<std::borrow::Cow<'de, str>>> = None;
+                while let Some(Key(key)) = map.next_key()? {
+                    let duplicate = match &mut many {
+                        Some(set) => !set.insert(key.clone()),
+                        None if seen.len() < 16 => seen.contains(&key),
+                        None => {
+                            let mut set: rustc_hash::FxHashSet<_> = seen.drain(..).collect();
+                            let duplicate = !set.insert(key.clone());
+                            many = Some(set);
+                            duplicate
+                        }
+                    };
+                    if duplicate {
+                        return Err(serde::de::Error::custom(format!("duplicate key `{key}`")));
+                    }
+                    match &*key {
+                        "docker" => settings.docker = Some(map.next_value()?),
+                        "resources" => settings.resources = Some(map.next_value()?),
+                        k if k.starts_with("orchestrator") => {
+                            settings.orchestrator.0.push((k.to_string(), map.next_value()?));
+                        }
+                        _ => {
+                            map.next_value::<Checked>()?;
+                        }
+                    }
+                    if many.is_none() {
+                        seen.push(key);
+                    }
+                }
+                Ok(settings)
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<StepSettings, E> {
+                Ok(StepSettings::default())
+            }
+        }
+        deserializer.deserialize_any(SettingsVisitor)
+    }
+}
+
 /// A number as written in the input, kept exact until `ir::build` checks it against its
 /// field's documented range (a plain `u32`/`u64` would turn `-1` or 2^64 into a serde error
 /// about Rust types, and take 2^64−1 that no engine holds).
@@ -306,7 +501,72 @@ pub const IGNORED_RESOURCE_SETTINGS: &[&str] = &[
 
 #[cfg(test)]
 mod tests {
-    use super::OrderedMap;
+    use super::{OrderedMap, StepSettings};
+    use serde_json::Value;
+
+    #[test]
+    fn step_settings_refuse_what_a_json_value_map_refuses_with_the_same_error() {
+        let deep = format!("{{\"x\": {}1{}}}", "[".repeat(200), "]".repeat(200));
+        let deep_docker = format!("{{\"docker\": {{\"a\": {}1{}}}}}", "[".repeat(200), "]".repeat(200));
+        let cases = [
+            r#"{"docker": {"skip_build": true, "parent_image": "a:1"}, "other": {"n": [1, 2.5, -3, null, "s"]}}"#,
+            r#"{"other": 1e400}"#,
+            r#"{"docker": {"build": {"n": -1e999}}}"#,
+            r#"{"docker": [1e400]}"#,
+            r#"{"a": 1, "b": 2, "a": 3}"#,
+            r#"{"docker": {"a": 1, "a": 2}}"#,
+            r#"{"k\u0041": {}, "kA": 1}"#,
+            r#"{"x": "bad \q escape"}"#,
+            r#"{"x": 01}"#,
+            r#""a string""#,
+            "[1]",
+            "null",
+            &deep,
+            &deep_docker,
+        ];
+        for text in cases {
+            let ours = serde_json::from_str::<StepSettings>(text).err().map(|e| e.to_string());
+            let value = serde_json::from_str::<OrderedMap<Value>>(text).err().map(|e| e.to_string());
+            assert_eq!(ours, value, "{text}");
+            // The path a failed parse reports (its second, tracked pass).
+            let de = &mut serde_json::Deserializer::from_str(text);
+            let ours = serde_path_to_error::deserialize::<_, StepSettings>(de).err().map(|e| e.path().to_string());
+            let de = &mut serde_json::Deserializer::from_str(text);
+            let value =
+                serde_path_to_error::deserialize::<_, OrderedMap<Value>>(de).err().map(|e| e.path().to_string());
+            assert_eq!(ours, value, "{text}");
+        }
+        let many: Vec<String> = (0..40).map(|i| format!("\"k{i}\": {i}")).collect();
+        let text = format!("{{{}, \"k3\": 0}}", many.join(", "));
+        let err = serde_json::from_str::<StepSettings>(&text).unwrap_err().to_string();
+        assert!(err.contains("duplicate key `k3`"), "{err}");
+    }
+
+    #[test]
+    fn step_settings_keep_docker_image_fields_as_a_json_object_would() {
+        let read = |text: &str| {
+            let s: StepSettings = serde_json::from_str(text).unwrap();
+            s.docker.map(|d| (d.skip_build, d.parent_image))
+        };
+        assert_eq!(
+            read(r#"{"docker": {"skip_build": true, "parent_image": "a:1"}}"#),
+            Some((Some(true), Some("a:1".into())))
+        );
+        // The last value wins, as in a JSON object; a value of another type is none.
+        assert_eq!(
+            read(r#"{"docker": {"skip_build": true, "skip_build": "yes", "parent_image": 1}}"#),
+            Some((None, None))
+        );
+        assert_eq!(read(r#"{"docker": "x"}"#), Some((None, None)));
+        assert_eq!(read(r#"{"orchestrator:k8s": {"a": 1}}"#), None);
+        let s: StepSettings = serde_json::from_str(
+            r#"{"orchestrator:k8s": {"a": 1}, "x": 1, "orchestrator.kubernetes": null, "resources": {"cpu_count": 2}}"#,
+        )
+        .unwrap();
+        let keys: Vec<&String> = s.orchestrator.keys().collect();
+        assert_eq!(keys, ["orchestrator:k8s", "orchestrator.kubernetes"]);
+        assert_eq!(s.resources, Some(serde_json::json!({"cpu_count": 2})));
+    }
 
     #[test]
     fn duplicate_keys_are_refused_in_small_and_large_objects() {

@@ -1,5 +1,7 @@
 //! The container environment in ZenML's order, with what zenc sets itself.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::credentials::{credential_dropped, credential_in_clear, is_zenml_credential, looks_like_credential, shape};
@@ -18,16 +20,36 @@ pub(super) fn is_managed(name: &str, run_id_env: &str) -> bool {
         || name == "ZENML_ACTIVE_PROJECT_ID"
 }
 
+/// The step's environment. A step with no variables of its own (nor in its pod settings) gets
+/// the list every such step shares, and the warnings building it made, as if built anew.
+pub(super) fn environment(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<Arc<[EnvVar]>> {
+    let pod_env = rs.orchestrator.pod_settings.as_ref().and_then(|p| p.env.as_ref());
+    if !rs.environment.is_empty() || pod_env.is_some() {
+        return own_environment(ctx, rs, warnings).map(Arc::from);
+    }
+    if let Some((env, found)) = ctx.shared_env.get() {
+        warnings.extend(found.iter().cloned());
+        return Ok(env.clone());
+    }
+    let mut found = Vec::new();
+    let built = own_environment(ctx, rs, &mut found);
+    warnings.extend(found.iter().cloned());
+    let env: Arc<[EnvVar]> = built?.into();
+    ctx.shared_env.set((env.clone(), found)).expect("set once");
+    Ok(env)
+}
+
 /// ZenML's order (zenml.md "What a compiler must reproduce"): store, stack/project, run id,
 /// step environment, `ZENML_ENABLE_REPO_INIT_WARNINGS`, pod-settings env. Later names win.
-pub(super) fn environment(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<Vec<EnvVar>> {
+fn own_environment(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<Vec<EnvVar>> {
     let pod_env = rs.orchestrator.pod_settings.as_ref().and_then(|p| p.env.as_ref());
     // Sized once: what zenc sets, every input variable and `ZENML_ENABLE_REPO_INIT_WARNINGS`.
     let capacity = 8 + ctx.raw.stack_environment.len() + rs.environment.len() + pod_env.map_or(0, Vec::len);
     let mut env = managed(ctx, capacity);
     let managed = env.len();
     let stack = ctx.raw.stack_environment.iter().map(|(k, v)| (k, v, "resources.stack.metadata.environment"));
-    let step = rs.environment.iter().map(|(k, v)| (k, v, rs.environment_path.as_str()));
+    let environment_path = if rs.environment.is_empty() { String::new() } else { rs.environment_path() };
+    let step = rs.environment.iter().map(|(k, v)| (k, v, environment_path.as_str()));
     for (name, value, base) in stack.chain(step) {
         let path = key_path(base, name);
         check_env_name(name, &path)?;
@@ -50,7 +72,7 @@ pub(super) fn environment(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Wa
     }
     set_env(&mut env, managed, literal("ZENML_ENABLE_REPO_INIT_WARNINGS", "False"), ctx.run_id_env, "", warnings);
     if let Some(pod_env) = pod_env {
-        let base = format!("{}.env", rs.pod_path);
+        let base = format!("{}.env", rs.pod_path());
         for (i, entry) in pod_env.iter().enumerate() {
             let path = format!("{base}[{i}]");
             if let Some(var) = pod_env_var(entry, &path, warnings)? {
@@ -58,8 +80,6 @@ pub(super) fn environment(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Wa
             }
         }
     }
-    // Kept for the whole compile, once per step: without the slack of its growth.
-    env.shrink_to_fit();
     Ok(env)
 }
 

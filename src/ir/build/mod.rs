@@ -20,7 +20,7 @@ use super::syntax;
 use super::{FailureMode, Step};
 use crate::diagnostic::codes;
 use crate::error::{Error, ErrorKind, Result, Warning};
-use crate::snapshot::{key_path, RawPipeline};
+use crate::snapshot::{key_path, RawPipeline, RawStep};
 use crate::Pipeline;
 use range::{count, ranged_opt, DURATION};
 use step::StepContext;
@@ -77,8 +77,10 @@ fn flavor_facts(flavor: &str) -> Option<(&'static str, bool)> {
     })
 }
 
-/// Validate `raw` and build the engine-neutral pipeline.
-pub fn build(raw: &RawPipeline, opts: &BuildOptions, warnings: &mut Vec<Warning>) -> Result<Pipeline> {
+/// Validate `raw` and build the engine-neutral pipeline. The steps' names, paths, images and
+/// upstream lists move into it; on an error the names and paths are back in `raw`, to tell
+/// which step the error is in.
+pub fn build(raw: &mut RawPipeline, opts: &BuildOptions, warnings: &mut Vec<Warning>) -> Result<Pipeline> {
     let (flavor, run_id_env, engine_retries) = run_id(raw, opts)?;
     if raw.name.trim().is_empty() {
         return Err(
@@ -88,8 +90,12 @@ pub fn build(raw: &RawPipeline, opts: &BuildOptions, warnings: &mut Vec<Warning>
     step::check_snapshot_id(&raw.snapshot_id, &raw.snapshot_id_path)?;
     let failure_mode = failure_mode(raw)?;
     check_options(raw, opts, warnings)?;
-    let ctx = StepContext { raw, opts, run_id_env: &run_id_env, engine_retries };
-    let steps = steps(&ctx, warnings)?;
+    let mut raw_steps = std::mem::take(&mut raw.steps);
+    let ctx = StepContext::new(raw, opts, &run_id_env, engine_retries);
+    let steps = steps(&ctx, &mut raw_steps, warnings);
+    raw.steps = raw_steps;
+    let steps = steps?;
+    let raw = &*raw;
     local_components(raw, &steps, warnings);
     let parallelism = count(raw.parallelism, "parallelism", &raw.parallelism_path)?;
     let ttl_seconds_after_finished = ranged_opt(
@@ -203,33 +209,58 @@ fn check_options(raw: &RawPipeline, opts: &BuildOptions, warnings: &mut Vec<Warn
 }
 
 /// The steps in a stable topological order (one orchestration step for a dynamic pipeline).
-fn steps(ctx: &StepContext, warnings: &mut Vec<Warning>) -> Result<Vec<Step>> {
+fn steps(ctx: &StepContext, raw_steps: &mut [RawStep], warnings: &mut Vec<Warning>) -> Result<Vec<Step>> {
     let raw = ctx.raw;
     if raw.dynamic {
         return Ok(vec![step::dynamic(ctx, warnings)?]);
     }
-    if raw.steps.is_empty() {
+    if raw_steps.is_empty() {
         return Err(Error::new(ErrorKind::EmptyPipeline).at(raw.steps_path.clone()));
     }
-    let mut steps = Vec::with_capacity(raw.steps.len());
+    // By input index; `None` for a step without an image.
+    let mut built: Vec<Option<Step>> = Vec::with_capacity(raw_steps.len());
     let mut missing = Vec::new();
-    for rs in &raw.steps {
-        match step::build(ctx, rs, warnings)? {
-            Some(s) => steps.push(s),
-            None => missing.push(rs.name.clone()),
+    for rs in raw_steps.iter_mut() {
+        match step::build(ctx, rs, warnings) {
+            Ok(step) => {
+                if step.is_none() {
+                    missing.push(rs.name.clone());
+                }
+                built.push(step);
+            }
+            Err(e) => return Err(give_back(raw_steps, built, e)),
         }
     }
     if !missing.is_empty() {
-        return Err(Error::new(ErrorKind::MissingImage { steps: missing }).at(raw.images_path.clone()));
+        let e = Error::new(ErrorKind::MissingImage { steps: missing }).at(raw.images_path.clone());
+        return Err(give_back(raw_steps, built, e));
     }
-    let nodes: Vec<Node> = raw
-        .steps
+    let nodes: Vec<Node> = built
         .iter()
-        .map(|s| Node { name: &s.name, path: &s.path, upstream: &s.upstream, upstream_path: &s.upstream_path })
+        .zip(raw_steps.iter())
+        .map(|(s, rs)| {
+            let s = s.as_ref().expect("every step has an image");
+            Node { name: &s.name, path: &s.path, upstream: &s.upstream, upstream_path: rs.upstream_place(&s.path) }
+        })
         .collect();
-    let order = graph::order(&nodes)?;
-    let mut slots: Vec<Option<Step>> = steps.into_iter().map(Some).collect();
-    Ok(order.into_iter().map(|i| slots[i].take().expect("each index once")).collect())
+    let order = graph::order(&nodes);
+    drop(nodes);
+    match order {
+        Ok(order) => Ok(order.into_iter().map(|i| built[i].take().expect("each index once")).collect()),
+        Err(e) => Err(give_back(raw_steps, built, e)),
+    }
+}
+
+/// `e`, with the names and paths of the steps built so far back in `raw_steps`: they tell
+/// which step `e` is in.
+fn give_back(raw_steps: &mut [RawStep], built: Vec<Option<Step>>, e: Error) -> Error {
+    for (rs, step) in raw_steps.iter_mut().zip(built) {
+        if let Some(step) = step {
+            rs.name = step.name;
+            rs.path = step.path;
+        }
+    }
+    e
 }
 
 /// Stack components that live on the machine that compiled the snapshot, which step pods in a
@@ -279,6 +310,20 @@ mod tests {
         assert_eq!(SecretRef::parse("zenml:token").unwrap().key, "token");
         assert!(SecretRef::parse("Zen ML").is_err());
         assert!(SecretRef::parse("zenml:").is_err());
+    }
+
+    #[test]
+    fn each_step_image_is_checked_after_a_valid_one() {
+        let head = "name: p\nsnapshot_id: 11111111-2222-3333-4444-555555555555\nflavor: kubernetes\nimage: a:1\n";
+        for (bad, step) in [("\"\"", "[2]"), ("\"a b\"", "[2]"), ("\"\"", "[0]")] {
+            let steps = if step == "[0]" {
+                format!("steps: [{{name: x, image: {bad}}}, {{name: y}}, {{name: z}}]\n")
+            } else {
+                format!("steps: [{{name: x}}, {{name: y}}, {{name: z, image: {bad}}}]\n")
+            };
+            let err = crate::load_ir(format!("{head}{steps}"), "p.yaml", &BuildOptions::default()).unwrap_err();
+            assert_eq!(err.location.path.as_deref(), Some(format!("steps{step}").as_str()), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -3,21 +3,20 @@
 
 use serde_json::Value;
 
-use super::range::{ranged_opt, DURATION};
+use super::range::{ranged, DURATION};
 use crate::diagnostic::codes;
 use crate::error::{Error, Result, Warning};
 use crate::ir::{PodSettings, POD_SELECTOR_LABELS};
-use crate::snapshot::key_path;
-use crate::snapshot::settings::{OrchestratorSettings, PodSettings as SnapshotPodSettings};
+use crate::snapshot::settings::PodSettings as SnapshotPodSettings;
+use crate::snapshot::{key_path, RawStep};
 
 /// Pod settings + the orchestrator settings that shape the pod.
 pub(super) fn pod_settings(
-    orch: &OrchestratorSettings,
-    base: &str,
-    pod_path: &str,
+    rs: &RawStep,
     orchestrator_pod: bool,
     warnings: &mut Vec<Warning>,
 ) -> Result<(PodSettings, Vec<Value>)> {
+    let orch = &rs.orchestrator;
     let mut pod = PodSettings::default();
     let mut env_from = Vec::new();
     if let Some(legacy) = &orch.node_selectors {
@@ -26,7 +25,7 @@ pub(super) fn pod_settings(
         }
     }
     if let Some(p) = &orch.pod_settings {
-        env_from = kubernetes_pod_settings(p, pod_path, &mut pod, warnings)?;
+        env_from = kubernetes_pod_settings(p, &rs.pod_path(), &mut pod, warnings)?;
     }
     if let Some(privileged) = orch.privileged {
         let mut ctx = match pod.security_context.take() {
@@ -45,15 +44,13 @@ pub(super) fn pod_settings(
     if let Some(sa) = &pod.service_account {
         if !is_dns_subdomain(sa) {
             return Err(Error::invalid("service account", sa, "a Kubernetes object name")
-                .at(format!("{base}.service_account_name")));
+                .at(format!("{}.service_account_name", rs.orchestrator_path())));
         }
     }
-    pod.termination_grace_period_seconds = ranged_opt(
-        orch.pod_stop_grace_period,
-        "pod_stop_grace_period",
-        &DURATION,
-        &format!("{base}.pod_stop_grace_period"),
-    )?;
+    if let Some(grace) = orch.pod_stop_grace_period {
+        let path = format!("{}.pod_stop_grace_period", rs.orchestrator_path());
+        pod.termination_grace_period_seconds = Some(ranged(grace, "pod_stop_grace_period", &DURATION, &path)?);
+    }
     Ok((pod, env_from))
 }
 

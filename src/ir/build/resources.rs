@@ -18,6 +18,7 @@ pub(super) fn resources(rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<Res
         return Ok(out);
     }
     if let Some(settings) = &rs.resources {
+        let resources_path = rs.resources_path();
         let put = |out: &mut Resources, name: &str, q: Quantity| {
             out.requests.insert(name.into(), q.clone());
             out.limits.insert(name.into(), q);
@@ -25,18 +26,18 @@ pub(super) fn resources(rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<Res
         if let Some(cpu) = settings.cpu_count {
             let q = Quantity::from_cpus(cpu).ok_or_else(|| {
                 Error::invalid("cpu_count", cpu.to_string(), "a number of CPUs from 0.001 to 1,000,000,000")
-                    .at(format!("{}.cpu_count", rs.resources_path))
+                    .at(format!("{resources_path}.cpu_count"))
             })?;
             put(&mut out, "cpu", q);
         }
         if let Some(mem) = &settings.memory {
             let q = Quantity::from_zenml_memory(mem).ok_or_else(|| {
                 Error::invalid("memory", mem, "a whole number with a unit: B, KB, KiB, MB, MiB, GB, GiB, TB, TiB, PB or PiB (e.g. `4GB`, `512MiB`)")
-                    .at(format!("{}.memory", rs.resources_path))
+                    .at(format!("{resources_path}.memory"))
             })?;
             put(&mut out, "memory", q);
         }
-        let gpus = count(settings.gpu_count, "gpu_count", &format!("{}.gpu_count", rs.resources_path))?;
+        let gpus = count(settings.gpu_count, "gpu_count", &format!("{resources_path}.gpu_count"))?;
         if let Some(gpus) = gpus.filter(|g| *g > 0) {
             put(&mut out, GPU_RESOURCE, Quantity::parse(&gpus.to_string()).expect("integers are quantities"));
         }
@@ -44,7 +45,7 @@ pub(super) fn resources(rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<Res
             if !IGNORED_RESOURCE_SETTINGS.contains(&key.as_str()) {
                 warnings.push(
                     Warning::new(&codes::SETTING_IGNORED, format!("resource setting `{key}` is not carried over"))
-                        .at(key_path(&rs.resources_path, key)),
+                        .at(key_path(&resources_path, key)),
                 );
             }
         }
@@ -57,7 +58,7 @@ pub(super) fn resources(rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<Res
                 q.to_string(),
                 "a whole number: Kubernetes counts extended resources (GPUs, device-plugin resources) in whole units",
             )
-            .at(format!("{}.resources", rs.pod_path)));
+            .at(format!("{}.resources", rs.pod_path())));
         }
     }
     // Extended resources (GPUs, hugepages, device plugins) cannot be overcommitted: Kubernetes
@@ -75,7 +76,7 @@ pub(super) fn resources(rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<Res
                 request.to_string(),
                 format!("the same as its limit `{limit}`: Kubernetes does not overcommit extended resources"),
             )
-            .at(format!("{}.resources", rs.pod_path)));
+            .at(format!("{}.resources", rs.pod_path())));
         }
     }
     for (name, request) in &out.requests {
@@ -86,7 +87,7 @@ pub(super) fn resources(rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<Res
                     request.to_string(),
                     format!("at most the limit `{limit}` (Kubernetes rejects requests above limits)"),
                 )
-                .at(format!("{}.resources", rs.pod_path)));
+                .at(format!("{}.resources", rs.pod_path())));
             }
         }
     }
@@ -104,7 +105,7 @@ pub(super) fn apply_pod_resources(rs: &RawStep, out: &mut Resources, warnings: &
     let Some(pod_resources) = rs.orchestrator.pod_settings.as_ref().and_then(|p| p.resources.as_ref()) else {
         return Ok(());
     };
-    let base = format!("{}.resources", rs.pod_path);
+    let base = format!("{}.resources", rs.pod_path());
     for (kind, entries) in pod_resources.iter() {
         let target = match kind.as_str() {
             "requests" => &mut out.requests,

@@ -1,5 +1,8 @@
 //! One step: image, command, environment, pod settings, resources, retries.
 
+use std::cell::{OnceCell, RefCell};
+use std::sync::Arc;
+
 use super::env::environment;
 use super::pod::pod_settings;
 use super::range::{ranged, ranged_opt, BACKOFF, DURATION, RETRIES};
@@ -7,8 +10,8 @@ use super::resources::{apply_pod_resources, resources};
 use super::BuildOptions;
 use crate::diagnostic::codes;
 use crate::error::{Error, ErrorKind, Result, Warning};
-use crate::ir::{Resources, Retry, Step};
-use crate::snapshot::{key_path, RawPipeline, RawStep};
+use crate::ir::{EnvVar, Resources, Retry, Step};
+use crate::snapshot::{key_path, Places, RawPipeline, RawStep, WrittenPlaces};
 
 /// ZenML's step entrypoint (zenml/entrypoints/base_entrypoint_configuration.py).
 pub const ENTRYPOINT_COMMAND: [&str; 3] = ["python", "-m", "zenml.entrypoints.entrypoint"];
@@ -26,6 +29,21 @@ pub(super) struct StepContext<'a> {
     pub(super) opts: &'a BuildOptions,
     pub(super) run_id_env: &'a str,
     pub(super) engine_retries: bool,
+    /// `ENTRYPOINT_COMMAND`, once for every step that runs it.
+    pub(super) entrypoint: Arc<[String]>,
+    /// The environment of a step without one of its own (the same for every such step), and
+    /// the warnings made while building it.
+    pub(super) shared_env: OnceCell<(Arc<[EnvVar]>, Vec<Warning>)>,
+    /// The last image found valid: steps mostly have the same one.
+    valid_image: RefCell<Option<String>>,
+}
+
+impl<'a> StepContext<'a> {
+    pub(super) fn new(raw: &'a RawPipeline, opts: &'a BuildOptions, run_id_env: &'a str, engine_retries: bool) -> Self {
+        let entrypoint = ENTRYPOINT_COMMAND.map(String::from).into();
+        let (shared_env, valid_image) = (OnceCell::new(), RefCell::default());
+        StepContext { raw, opts, run_id_env, engine_retries, entrypoint, shared_env, valid_image }
+    }
 }
 
 /// The single orchestration container of a dynamic pipeline (zenml.md §1).
@@ -50,21 +68,24 @@ pub(super) fn dynamic(ctx: &StepContext, warnings: &mut Vec<Warning>) -> Result<
         name: DYNAMIC_STEP_NAME.into(),
         path: "metadata.pipeline_configuration".into(),
         orchestrator: raw.orchestrator.clone(),
-        orchestrator_path: raw.orchestrator_path.clone(),
-        pod_path: format!("{}.pod_settings", raw.orchestrator_path),
-        timeout_path: format!("{}.active_deadline_seconds", raw.orchestrator_path),
-        environment_path: "metadata.pipeline_configuration.environment".into(),
+        places: Places::Written(Box::new(WrittenPlaces {
+            orchestrator: raw.orchestrator_path.clone(),
+            pod: format!("{}.pod_settings", raw.orchestrator_path),
+            timeout: format!("{}.active_deadline_seconds", raw.orchestrator_path),
+            environment: "metadata.pipeline_configuration.environment".into(),
+            ..WrittenPlaces::default()
+        })),
         ..RawStep::default()
     };
     let env = environment(ctx, &rs, warnings)?;
-    let (pod, env_from) = pod_settings(&rs.orchestrator, &rs.orchestrator_path, &rs.pod_path, true, warnings)?;
+    let (pod, env_from) = pod_settings(&rs, true, warnings)?;
     let mut resources = Resources::default();
     apply_pod_resources(&rs, &mut resources, warnings)?;
     Ok(Step {
         name: DYNAMIC_STEP_NAME.into(),
         path: "metadata.pipeline_configuration".into(),
         image,
-        command: ENTRYPOINT_COMMAND.map(String::from).to_vec(),
+        command: ctx.entrypoint.clone(),
         args: vec![
             "--entrypoint_config_source".into(),
             DYNAMIC_ENTRYPOINT.into(),
@@ -82,20 +103,24 @@ pub(super) fn dynamic(ctx: &StepContext, warnings: &mut Vec<Warning>) -> Result<
     })
 }
 
-/// One static step; `None` when it has no image (collected into one error by the caller).
-pub(super) fn build(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<Option<Step>> {
+/// One static step; `None` when it has no image (collected into one error by the caller). Its
+/// name, path, image and upstream list move from `rs` into the step.
+pub(super) fn build(ctx: &StepContext, rs: &mut RawStep, warnings: &mut Vec<Warning>) -> Result<Option<Step>> {
     if rs.name.is_empty() {
         return Err(Error::invalid("step name", "", "a non-empty name").at(rs.path.clone()));
     }
-    let Some(image) = rs.image.clone().or_else(|| ctx.opts.image.clone()) else {
+    let Some(image) = rs.image.take().or_else(|| ctx.opts.image.clone()) else {
         return Ok(None);
     };
-    check_image(&image, &rs.path)?;
+    if ctx.valid_image.borrow().as_ref() != Some(&image) {
+        check_image(&image, &rs.path)?;
+        *ctx.valid_image.borrow_mut() = Some(image.clone());
+    }
     let (command, args) = match (&rs.command, &rs.args) {
-        (Some(cmd), args) if !cmd.is_empty() => (cmd.clone(), args.clone().unwrap_or_default()),
-        (_, Some(args)) => (ENTRYPOINT_COMMAND.map(String::from).to_vec(), args.clone()),
+        (Some(cmd), args) if !cmd.is_empty() => (Arc::from(cmd.as_slice()), args.clone().unwrap_or_default()),
+        (_, Some(args)) => (ctx.entrypoint.clone(), args.clone()),
         _ => (
-            ENTRYPOINT_COMMAND.map(String::from).to_vec(),
+            ctx.entrypoint.clone(),
             vec![
                 "--entrypoint_config_source".into(),
                 STEP_ENTRYPOINT.into(),
@@ -107,13 +132,14 @@ pub(super) fn build(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>
         ),
     };
     let env = environment(ctx, rs, warnings)?;
-    let (pod, env_from) = pod_settings(&rs.orchestrator, &rs.orchestrator_path, &rs.pod_path, false, warnings)?;
+    let (pod, env_from) = pod_settings(rs, false, warnings)?;
     let resources = resources(rs, warnings)?;
     let zenml_retry = zenml_retry(rs, warnings)?;
     let retry = if ctx.engine_retries { engine_retry(rs, zenml_retry)? } else { None };
+    let timeout_seconds = timeout(rs)?;
     Ok(Some(Step {
-        name: rs.name.clone(),
-        path: rs.path.clone(),
+        name: std::mem::take(&mut rs.name),
+        path: std::mem::take(&mut rs.path),
         image,
         command,
         args,
@@ -122,8 +148,8 @@ pub(super) fn build(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>
         resources,
         retry,
         zenml_retry,
-        upstream: rs.upstream.clone(),
-        timeout_seconds: timeout(rs)?,
+        upstream: std::mem::take(&mut rs.upstream),
+        timeout_seconds,
         pod,
     }))
 }
@@ -131,13 +157,14 @@ pub(super) fn build(ctx: &StepContext, rs: &RawStep, warnings: &mut Vec<Warning>
 /// The step's own retry config, checked.
 fn zenml_retry(rs: &RawStep, warnings: &mut Vec<Warning>) -> Result<Option<Retry>> {
     let Some(r) = &rs.retry else { return Ok(None) };
+    let retry_path = rs.retry_path();
     for (key, _) in r.extra.iter() {
         warnings.push(
             Warning::new(&codes::SETTING_IGNORED, format!("retry setting `{key}` is not known"))
-                .at(key_path(&rs.retry_path, key)),
+                .at(key_path(&retry_path, key)),
         );
     }
-    let at = |field: &str| format!("{}.{field}", rs.retry_path);
+    let at = |field: &str| format!("{retry_path}.{field}");
     let limit = ranged(r.max_retries, "max_retries", &RETRIES, &at("max_retries"))?;
     Ok(Some(Retry {
         limit: u32::try_from(limit).expect("RETRIES fits u32"),
@@ -153,7 +180,7 @@ fn engine_retry(rs: &RawStep, zenml_retry: Option<Retry>) -> Result<Option<Retry
     let margin = match rs.orchestrator.backoff_limit_margin {
         None => 0,
         Some(m) => {
-            let margin_path = format!("{}.backoff_limit_margin", rs.orchestrator_path);
+            let margin_path = format!("{}.backoff_limit_margin", rs.orchestrator_path());
             u32::try_from(ranged(m, "backoff_limit_margin", &RETRIES, &margin_path)?).expect("RETRIES fits u32")
         }
     };
@@ -164,7 +191,7 @@ fn engine_retry(rs: &RawStep, zenml_retry: Option<Retry>) -> Result<Option<Retry
             format!("max_retries {max} + backoff_limit_margin {margin}"),
             format!("at most {} retries in all ({})", RETRIES.hi, RETRIES.why),
         )
-        .at(rs.retry_path.clone())
+        .at(rs.retry_path())
     })?;
     Ok((limit > 0).then(|| Retry {
         limit,
@@ -175,8 +202,8 @@ fn engine_retry(rs: &RawStep, zenml_retry: Option<Retry>) -> Result<Option<Retry
 
 /// Step deadline; 0 means none (ZenML's `active_deadline_seconds` default is none).
 pub(super) fn timeout(rs: &RawStep) -> Result<Option<u64>> {
-    Ok(ranged_opt(rs.orchestrator.active_deadline_seconds, "step timeout", &DURATION, &rs.timeout_path)?
-        .filter(|t| *t > 0))
+    let Some(seconds) = rs.orchestrator.active_deadline_seconds else { return Ok(None) };
+    Ok(Some(ranged(seconds, "step timeout", &DURATION, &rs.timeout_path())?).filter(|t| *t > 0))
 }
 
 pub(super) fn check_image(image: &str, path: &str) -> Result<()> {
