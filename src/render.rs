@@ -11,7 +11,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::backend::template_value::Map;
+use crate::backend::template_value::{Part, Tape, View};
 use crate::backend::{Artifact, Content, Document, Embed, Engine};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -229,6 +229,9 @@ fn write_template_value(
 ) -> std::result::Result<(), minijinja::Error> {
     use minijinja::value::ValueKind;
     let io = |e: std::fmt::Error| minijinja::Error::from(e);
+    if let Some(view) = value.downcast_object_ref::<View>() {
+        return write_node(view.tape(), view.node(), lang, out);
+    }
     match value.kind() {
         ValueKind::Undefined | ValueKind::None => out.write_str(lang.null()).map_err(io),
         ValueKind::Bool => out.write_str(lang.boolean(value.is_true())).map_err(io),
@@ -254,9 +257,6 @@ fn write_template_value(
             out.write_str("]").map_err(io)
         }
         ValueKind::Map => {
-            if let Some(map) = value.downcast_object_ref::<Map>() {
-                return write_map(map, value, lang, out);
-            }
             let pairs = value.as_object().and_then(minijinja::value::DynObject::try_iter_pairs);
             // Most maps are small (a struct's fields): they are sorted on the stack.
             let mut small: [(JValue, JValue); 8] = Default::default();
@@ -285,38 +285,59 @@ fn write_template_value(
     }
 }
 
-/// A context's map (`template_value::Map`), keys sorted as `write_template_value` sorts them,
-/// its entries written by reference.
-fn write_map(
-    map: &Map,
-    value: &JValue,
+/// Node `id` of a context's tape, as `write_template_value` writes the value it stands for
+/// (maps with keys sorted), straight from the tape.
+fn write_node(
+    tape: &std::sync::Arc<Tape>,
+    id: usize,
     lang: Lang,
     out: &mut minijinja::Output,
 ) -> std::result::Result<(), minijinja::Error> {
-    use minijinja::value::ValueKind;
     let io = |e: std::fmt::Error| minijinja::Error::from(e);
-    let Some(first) = map.entries.first() else {
-        return out.write_str("{}").map_err(io);
-    };
-    if !map.entries.iter().all(|(k, _)| k.kind() == ValueKind::String) {
-        return write_through_json(value, lang, out);
-    }
-    // A struct's fields are sorted here, on the stack when there are few.
-    let mut small = [first; 16];
-    let mut large = Vec::new();
-    let entries: &mut [&(JValue, JValue)] = if map.entries.len() <= small.len() {
-        for (slot, entry) in small.iter_mut().zip(&map.entries) {
-            *slot = entry;
+    match tape.part(id) {
+        Part::Scalar(value) => write_template_value(value, lang, out),
+        Part::Str(text) => lang.string(text, out).map_err(io),
+        Part::Seq(items) => {
+            out.write_str("[").map_err(io)?;
+            for (i, &item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.write_str(", ").map_err(io)?;
+                }
+                write_node(tape, item, lang, out)?;
+            }
+            out.write_str("]").map_err(io)
         }
-        &mut small[..map.entries.len()]
-    } else {
-        large.extend(map.entries.iter());
-        &mut large
-    };
-    if !map.sorted {
-        entries.sort_by(|(a, _), (b, _)| a.as_str().cmp(&b.as_str()));
+        Part::Map { entries: links, sorted } => {
+            // A struct's fields are sorted here, on the stack when there are few.
+            let mut small = [("", 0); 16];
+            let mut large = Vec::new();
+            let entries: &mut [(&str, usize)] = if links.len() <= small.len() {
+                &mut small[..links.len()]
+            } else {
+                large.resize(links.len(), ("", 0));
+                &mut large
+            };
+            for (slot, &(key, item)) in entries.iter_mut().zip(links) {
+                match tape.str(key) {
+                    Some(key) => *slot = (key, item),
+                    None => return write_through_json(&tape.value(id), lang, out),
+                }
+            }
+            if !sorted {
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+            }
+            out.write_str("{").map_err(io)?;
+            for (i, &(key, item)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.write_str(", ").map_err(io)?;
+                }
+                lang.string(key, out).map_err(io)?;
+                out.write_str(": ").map_err(io)?;
+                write_node(tape, item, lang, out)?;
+            }
+            out.write_str("}").map_err(io)
+        }
     }
-    write_entries(entries, lang, out)
 }
 
 /// A flow map of `entries` in their order; every key is a string.
@@ -570,6 +591,36 @@ mod tests {
         assert_eq!(out.as_str(), Some("a b c d e f g h i j k l m n o p"));
         // Ordinary text, non-ASCII included, is kept.
         assert_eq!(comment("héllo ✓ 😀 coding=utf-7").as_str(), Some("héllo ✓ 😀 coding=utf-7"));
+    }
+
+    /// A context's view is written straight from its tape exactly as the same value converted
+    /// by minijinja is written (structs' fields sorted, maps' keys sorted, numbers as JSON).
+    #[test]
+    fn views_are_written_as_their_values() {
+        #[derive(Serialize)]
+        struct Step {
+            zeta: Vec<Option<f64>>,
+            alpha: std::collections::BTreeMap<&'static str, u64>,
+            #[serde(flatten)]
+            extra: serde_json::Value,
+            name: &'static str,
+        }
+        let step = Step {
+            zeta: vec![Some(1.0), None, Some(-0.5)],
+            alpha: [("b", 2), ("a", 1)].into(),
+            extra: json!({"y": [true, {"q\"": "\u{2028}"}], "x": {}}),
+            name: "t\n1",
+        };
+        let context = (json!({"k": [1, "two"]}), [&step, &step]);
+        let mut env = Environment::new();
+        env.set_auto_escape_callback(|_| AutoEscape::Custom("yaml".into()));
+        env.set_formatter(format_value);
+        env.add_template("t.yaml.j2", "{{ c }}|{{ c[1][0] }}|{% for s in c[1] %}{{ s.alpha }}{{ s.zeta }}{% endfor %}")
+            .unwrap();
+        let render = |c: JValue| env.get_template("t.yaml.j2").unwrap().render(minijinja::context! { c }).unwrap();
+        let ours = render(crate::backend::template_context(&context));
+        assert_eq!(ours, render(JValue::from(minijinja::value::Serde(&context))));
+        assert!(ours.contains(r#"{"alpha": {"a": 1, "b": 2}, "name": "t\n1", "x": {}, "y": [true, {"q\"": "\u2028"}], "zeta": [1.0, null, -0.5]}"#), "{ours}");
     }
 
     #[test]
