@@ -307,37 +307,50 @@ fn write_node(
             }
             out.write_str("]").map_err(io)
         }
-        Part::Map { entries: links, sorted } => {
+        Part::Map { entries, sorted } => {
+            if entries.iter().any(|&(key, _)| tape.str(key).is_none()) {
+                return write_through_json(&tape.value(id), lang, out);
+            }
+            let named = |&(key, item): &(usize, usize)| (tape.str(key).unwrap_or_default(), item);
+            if sorted || entries.len() < 2 {
+                return write_named(tape, entries.iter().map(named), lang, out);
+            }
             // A struct's fields are sorted here, on the stack when there are few.
             let mut small = [("", 0); 16];
             let mut large = Vec::new();
-            let entries: &mut [(&str, usize)] = if links.len() <= small.len() {
-                &mut small[..links.len()]
+            let fields: &mut [(&str, usize)] = if entries.len() <= small.len() {
+                &mut small[..entries.len()]
             } else {
-                large.resize(links.len(), ("", 0));
+                large.resize(entries.len(), ("", 0));
                 &mut large
             };
-            for (slot, &(key, item)) in entries.iter_mut().zip(links) {
-                match tape.str(key) {
-                    Some(key) => *slot = (key, item),
-                    None => return write_through_json(&tape.value(id), lang, out),
-                }
+            for (slot, entry) in fields.iter_mut().zip(entries) {
+                *slot = named(entry);
             }
-            if !sorted {
-                entries.sort_by(|a, b| a.0.cmp(b.0));
-            }
-            out.write_str("{").map_err(io)?;
-            for (i, &(key, item)) in entries.iter().enumerate() {
-                if i > 0 {
-                    out.write_str(", ").map_err(io)?;
-                }
-                lang.string(key, out).map_err(io)?;
-                out.write_str(": ").map_err(io)?;
-                write_node(tape, item, lang, out)?;
-            }
-            out.write_str("}").map_err(io)
+            fields.sort_by(|a, b| a.0.cmp(b.0));
+            write_named(tape, fields.iter().copied(), lang, out)
         }
     }
+}
+
+/// A flow map of tape nodes under their keys, in this order.
+fn write_named<'a>(
+    tape: &std::sync::Arc<Tape>,
+    entries: impl Iterator<Item = (&'a str, usize)>,
+    lang: Lang,
+    out: &mut minijinja::Output,
+) -> std::result::Result<(), minijinja::Error> {
+    let io = |e: std::fmt::Error| minijinja::Error::from(e);
+    out.write_str("{").map_err(io)?;
+    for (i, (key, item)) in entries.enumerate() {
+        if i > 0 {
+            out.write_str(", ").map_err(io)?;
+        }
+        lang.string(key, out).map_err(io)?;
+        out.write_str(": ").map_err(io)?;
+        write_node(tape, item, lang, out)?;
+    }
+    out.write_str("}").map_err(io)
 }
 
 /// A flow map of `entries` in their order; every key is a string.

@@ -110,6 +110,19 @@ pub struct View {
 }
 
 impl View {
+    /// The value of this map's entry whose key is the one looked for: `eq` tells whether a key
+    /// node is it, `cmp` orders a key node against it (for a binary search of a long sorted
+    /// map; a short one is scanned, most keys told apart by their length alone).
+    fn find(&self, eq: impl Fn(usize) -> bool, cmp: impl Fn(usize) -> Ordering) -> Option<Value> {
+        let Part::Map { entries, sorted } = self.tape.part(self.node) else { return None };
+        let found = if sorted && entries.len() > 8 {
+            entries.binary_search_by(|&(k, _)| cmp(k)).ok()
+        } else {
+            entries.iter().position(|&(k, _)| eq(k))
+        };
+        found.map(|i| self.tape.value(entries[i].1))
+    }
+
     pub fn tape(&self) -> &Arc<Tape> {
         &self.tape
     }
@@ -131,27 +144,21 @@ impl Object for View {
         let tape = &self.tape;
         match tape.part(self.node) {
             Part::Seq(items) => items.get(key.as_usize()?).map(|&id| tape.value(id)),
-            Part::Map { entries, sorted: true } => {
-                let (mut lo, mut hi) = (0, entries.len());
-                while lo < hi {
-                    let mid = lo + (hi - lo) / 2;
-                    match tape.cmp_key(entries[mid].0, key) {
-                        Ordering::Less => lo = mid + 1,
-                        Ordering::Greater => hi = mid,
-                        Ordering::Equal => return Some(tape.value(entries[mid].1)),
-                    }
-                }
-                None
-            }
-            Part::Map { entries, sorted: false } => entries
-                .iter()
-                .find(|&&(k, _)| match (tape.str(k), key.as_str()) {
-                    (Some(a), Some(b)) => a == b,
-                    _ => tape.value(k) == *key,
-                })
-                .map(|&(_, v)| tape.value(v)),
-            Part::Scalar(_) | Part::Str(_) => None,
+            _ => self.find(|k| tape.cmp_key(k, key) == Ordering::Equal, |k| tape.cmp_key(k, key)),
         }
+    }
+
+    /// Attributes (`step.name`), without making the name a value first.
+    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
+        let tape = &self.tape;
+        if let Part::Seq(_) = tape.part(self.node) {
+            return self.get_value(&Value::from(key));
+        }
+        let cmp = |k| match tape.str(k) {
+            Some(name) => name.cmp(key),
+            None => tape.value(k).cmp(&Value::from(key)),
+        };
+        self.find(|k| tape.str(k).map_or_else(|| cmp(k) == Ordering::Equal, |name| name == key), cmp)
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
