@@ -11,7 +11,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::backend::template_value::Map;
+use crate::backend::template_value::{Map, Part, Tape, View};
 use crate::backend::{Artifact, Content, Document, Embed, Engine};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -218,9 +218,19 @@ fn after_splat(state: &minijinja::State, value: &JValue) -> std::result::Result<
     let mut out = String::with_capacity(64);
     if value.kind() == minijinja::value::ValueKind::Map {
         if let Some(map) = value.downcast_object_ref::<Map>() {
-            // A context map enumerates its entries in their order.
             for (k, v) in &map.entries {
                 write_pair(k, v, lang, &mut out)?;
+            }
+        } else if let Some(view) = value.downcast_object_ref::<View>() {
+            // A context map enumerates its entries in their order.
+            let tape = view.tape();
+            if let Part::Map { entries, .. } = tape.part(view.node()) {
+                for &(k, v) in entries {
+                    out.push_str(", ");
+                    write_node(tape, k, lang, &mut out)?;
+                    out.push_str(": ");
+                    write_node(tape, v, lang, &mut out)?;
+                }
             }
         } else {
             for k in value.try_iter()? {
@@ -304,6 +314,9 @@ fn write_template_value<W: Write>(
 ) -> std::result::Result<(), minijinja::Error> {
     use minijinja::value::ValueKind;
     let io = |e: std::fmt::Error| minijinja::Error::from(e);
+    if let Some(view) = value.downcast_object_ref::<View>() {
+        return write_node(view.tape(), view.node(), lang, out);
+    }
     match value.kind() {
         ValueKind::Undefined | ValueKind::None => out.write_str(lang.null()).map_err(io),
         ValueKind::Bool => out.write_str(lang.boolean(value.is_true())).map_err(io),
@@ -392,6 +405,74 @@ fn write_map<W: Write>(
         entries.sort_by(|(a, _), (b, _)| a.as_str().cmp(&b.as_str()));
     }
     write_entries(entries, lang, out)
+}
+
+/// Node `id` of a context's tape, as `write_template_value` writes the value it stands for
+/// (maps with keys sorted), straight from the tape.
+fn write_node<W: Write>(
+    tape: &std::sync::Arc<Tape>,
+    id: usize,
+    lang: Lang,
+    out: &mut W,
+) -> std::result::Result<(), minijinja::Error> {
+    let io = |e: std::fmt::Error| minijinja::Error::from(e);
+    match tape.part(id) {
+        Part::Scalar(value) => write_template_value(value, lang, out),
+        Part::Str(text) => lang.string(text, out).map_err(io),
+        Part::Seq(items) => {
+            out.write_str("[").map_err(io)?;
+            for (i, &item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.write_str(", ").map_err(io)?;
+                }
+                write_node(tape, item, lang, out)?;
+            }
+            out.write_str("]").map_err(io)
+        }
+        Part::Map { entries, sorted } => {
+            if entries.iter().any(|&(key, _)| tape.str(key).is_none()) {
+                return write_through_json(&tape.value(id), lang, out);
+            }
+            let named = |&(key, item): &(usize, usize)| (tape.str(key).unwrap_or_default(), item);
+            if sorted || entries.len() < 2 {
+                return write_named(tape, entries.iter().map(named), lang, out);
+            }
+            // A struct's fields are sorted here, on the stack when there are few.
+            let mut small = [("", 0); 16];
+            let mut large = Vec::new();
+            let fields: &mut [(&str, usize)] = if entries.len() <= small.len() {
+                &mut small[..entries.len()]
+            } else {
+                large.resize(entries.len(), ("", 0));
+                &mut large
+            };
+            for (slot, entry) in fields.iter_mut().zip(entries) {
+                *slot = named(entry);
+            }
+            fields.sort_by(|a, b| a.0.cmp(b.0));
+            write_named(tape, fields.iter().copied(), lang, out)
+        }
+    }
+}
+
+/// A flow map of tape nodes under their keys, in this order.
+fn write_named<'a, W: Write>(
+    tape: &std::sync::Arc<Tape>,
+    entries: impl Iterator<Item = (&'a str, usize)>,
+    lang: Lang,
+    out: &mut W,
+) -> std::result::Result<(), minijinja::Error> {
+    let io = |e: std::fmt::Error| minijinja::Error::from(e);
+    out.write_str("{").map_err(io)?;
+    for (i, (key, item)) in entries.enumerate() {
+        if i > 0 {
+            out.write_str(", ").map_err(io)?;
+        }
+        lang.string(key, out).map_err(io)?;
+        out.write_str(": ").map_err(io)?;
+        write_node(tape, item, lang, out)?;
+    }
+    out.write_str("}").map_err(io)
 }
 
 /// A flow map of `entries` in their order; every key is a string.
@@ -694,6 +775,36 @@ mod tests {
             assert!(render_as("py", bad, up.clone()).is_err(), "{bad}");
         }
         assert!(render_as("yaml", "{{ up|py_subscripts('t') }}", up).is_err(), "Python only");
+    }
+
+    /// A context's view is written straight from its tape exactly as the same value converted
+    /// by minijinja is written (structs' fields sorted, maps' keys sorted, numbers as JSON).
+    #[test]
+    fn views_are_written_as_their_values() {
+        #[derive(Serialize)]
+        struct Step {
+            zeta: Vec<Option<f64>>,
+            alpha: std::collections::BTreeMap<&'static str, u64>,
+            #[serde(flatten)]
+            extra: serde_json::Value,
+            name: &'static str,
+        }
+        let step = Step {
+            zeta: vec![Some(1.0), None, Some(-0.5)],
+            alpha: [("b", 2), ("a", 1)].into(),
+            extra: json!({"y": [true, {"q\"": "\u{2028}"}], "x": {}}),
+            name: "t\n1",
+        };
+        let context = (json!({"k": [1, "two"]}), [&step, &step]);
+        let mut env = Environment::new();
+        env.set_auto_escape_callback(|_| AutoEscape::Custom("yaml".into()));
+        env.set_formatter(format_value);
+        env.add_template("t.yaml.j2", "{{ c }}|{{ c[1][0] }}|{% for s in c[1] %}{{ s.alpha }}{{ s.zeta }}{% endfor %}")
+            .unwrap();
+        let render = |c: JValue| env.get_template("t.yaml.j2").unwrap().render(minijinja::context! { c }).unwrap();
+        let ours = render(crate::backend::template_context(&context));
+        assert_eq!(ours, render(JValue::from(minijinja::value::Serde(&context))));
+        assert!(ours.contains(r#"{"alpha": {"a": 1, "b": 2}, "name": "t\n1", "x": {}, "y": [true, {"q\"": "\u2028"}], "zeta": [1.0, null, -0.5]}"#), "{ours}");
     }
 
     #[test]

@@ -118,9 +118,8 @@ impl Backend for Airflow {
     }
 
     fn documents(ctx: &DagContext) -> Vec<Document> {
-        let head = template_context(ctx);
-        let head = head.downcast_object_ref::<Map>().expect("a context converts to a map");
-        let mut entries = head.entries.clone();
+        let head = Map::of(&template_context(ctx)).expect("a context converts to a map");
+        let mut entries = head.entries;
         let tasks = (Value::from("tasks"), Value::from_object(view::Tasks(Arc::clone(&ctx.tasks))));
         let at = if head.sorted { entries.partition_point(|(k, _)| *k < tasks.0) } else { entries.len() };
         entries.insert(at, tasks);

@@ -4,6 +4,7 @@
 //! the pipeline spec a request body embeds. Maps of the IR (components, executors, tasks) are
 //! kept as [`Named`] lists, so templates lay them out in pipeline order.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::hash::{Hash, Hasher};
 
@@ -252,7 +253,8 @@ pub struct TaskInput {
 
 #[derive(Debug, Serialize)]
 pub struct RuntimeValue {
-    pub constant: String,
+    /// Often a fixed text (Vertex AI's run id placeholder): not copied for every task.
+    pub constant: Cow<'static, str>,
 }
 
 /// `PipelineTaskSpec.RetryPolicy`.
@@ -418,10 +420,10 @@ impl<K: Clone> Grouping<K> {
 
 /// Folds the steps `grouping` put in one group (two or more) into one component and executor
 /// that takes the step name as the `step_name` input; each task passes its step name as a
-/// constant. `spec` holds one component, executor and task per step, in step order. Returns,
-/// per step, the shared executor label it now uses. Names are `zenml-step`, `zenml-step-2`, …
+/// constant. `spec` holds one component, executor and task per step, in step order. Returns
+/// which shared executor label each step now uses. Names are `zenml-step`, `zenml-step-2`, …
 /// in order of first use, never a task's name.
-pub fn share<K>(spec: &mut PipelineSpec, grouping: Grouping<K>) -> Vec<Option<String>> {
+pub fn share<K>(spec: &mut PipelineSpec, grouping: Grouping<K>) -> Shared {
     let Grouping { members, of: group_of, args: shared, .. } = grouping;
     // Only task names of the shared names' form can be taken by them.
     let taken: HashSet<String> =
@@ -429,11 +431,11 @@ pub fn share<K>(spec: &mut PipelineSpec, grouping: Grouping<K>) -> Vec<Option<St
     // Per group: its component's and executor's names, made once for all its steps.
     let mut names: Vec<Option<(String, String)>> = vec![None; members.len()];
     let mut next = 1;
-    let mut labels = Vec::with_capacity(shared.len());
+    let mut steps = Vec::with_capacity(shared.len());
     let mut keep = Vec::with_capacity(shared.len());
     for (i, (args, g)) in shared.into_iter().zip(group_of).enumerate() {
         let Some(g) = g.filter(|&g| members[g] > 1) else {
-            labels.push(None);
+            steps.push(None);
             keep.push(true);
             continue;
         };
@@ -462,18 +464,38 @@ pub fn share<K>(spec: &mut PipelineSpec, grouping: Grouping<K>) -> Vec<Option<St
         keep.push(is_first);
         let task = &mut spec.tasks[i].item;
         task.component_ref.name.clone_from(component);
-        let constant = TaskInput { runtime_value: RuntimeValue { constant: task.task_info.name.clone() } };
+        let constant = TaskInput { runtime_value: RuntimeValue { constant: task.task_info.name.clone().into() } };
         task.inputs
             .get_or_insert_with(|| TaskInputs { parameters: BTreeMap::new() })
             .parameters
             .insert(STEP_NAME_INPUT, constant);
-        labels.push(Some(label.clone()));
+        steps.push(Some(g));
     }
     let mut kept = keep.iter();
     spec.components.retain(|_| *kept.next().expect("one per step"));
     let mut kept = keep.iter();
     spec.executors.retain(|_| *kept.next().expect("one per step"));
-    labels
+    Shared { labels: names.into_iter().map(|n| n.map(|(_, label)| label)).collect(), steps }
+}
+
+/// The shared executors `share` made: per step, the group whose label it uses, if any.
+pub struct Shared {
+    /// Per group: its executor label, when it is shared.
+    labels: Vec<Option<String>>,
+    steps: Vec<Option<usize>>,
+}
+
+impl Shared {
+    /// Step `i`'s group (numbered from 0) and that group's executor label, if it shares one.
+    pub fn label(&self, i: usize) -> Option<(usize, &str)> {
+        let g = self.steps[i]?;
+        Some((g, self.labels[g].as_deref().expect("a shared group is named")))
+    }
+
+    /// How many groups there are, shared or not.
+    pub fn groups(&self) -> usize {
+        self.labels.len()
+    }
 }
 
 /// `comp-<task>` and `exec-<task>`.

@@ -127,8 +127,8 @@ impl Backend for Kubeflow {
             executors.push(Named { name: label, item: config });
         }
         dropped.warn(warnings);
-        let labels = kfp::share(&mut spec, grouping);
-        let executors = platform::share(executors, &labels);
+        let shared = kfp::share(&mut spec, grouping);
+        let executors = platform::share(executors, &shared);
         // Every step has at least the run id in fieldPathAsEnv, so the PlatformSpec always exists.
         let pipeline_config = p
             .ttl_seconds_after_finished()

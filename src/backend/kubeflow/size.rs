@@ -87,7 +87,7 @@ pub fn workflow_bytes(spec: &PipelineSpec, platform: &PlatformSpec) -> usize {
     // `components-root`: the root component, its DAG holding every task again (`dag.go` `DAG()`).
     let mut root = JsonLen { bytes: ROOT.len(), escapes: ROOT.matches('"').count() };
     for (i, t) in spec.tasks.iter().enumerate() {
-        let task = json.of(&t.item);
+        let task = task_json(&t.item, &mut json);
         let component = &t.item.component_ref.name;
         tasks += usize::from(i > 0) + task_pair(&t.name, &t.item, task, config_of(component).then_some(component.as_str()));
         // `"<t>":<task>` (and a comma) inside the root component's JSON.
@@ -193,10 +193,92 @@ struct JsonLen {
 }
 
 impl JsonLen {
+    fn add(&mut self, other: JsonLen) {
+        self.bytes += other.bytes;
+        self.escapes += other.escapes;
+    }
+
     /// Bytes of this JSON as a JSON string value, quotes included.
     fn as_string(self) -> usize {
         self.bytes + self.escapes + 2
     }
+}
+
+/// What [`Measure::of`] finds for a task, counted from its strings: the tasks are most of the
+/// estimate, and serde_json writes one in some forty pieces. Debug builds (the tests) check it
+/// against `Measure` for every task they compile.
+fn task_json(task: &Task, measure: &mut Measure) -> JsonLen {
+    let mut n = JsonLen::default();
+    n.add(literal(r#"{"taskInfo":{"name":"#));
+    n.add(string(&task.task_info.name));
+    n.add(literal(r#"},"componentRef":{"name":"#));
+    n.add(string(&task.component_ref.name));
+    n.add(literal(r#"},"cachingOptions":"#));
+    n.add(match task.caching_options.enable_cache {
+        None => literal("{}"),
+        Some(true) => literal(r#"{"enableCache":true}"#),
+        Some(false) => literal(r#"{"enableCache":false}"#),
+    });
+    if !task.dependent_tasks.is_empty() {
+        n.add(literal(r#","dependentTasks":["#));
+        for (i, name) in task.dependent_tasks.iter().enumerate() {
+            n.bytes += usize::from(i > 0);
+            n.add(string(name));
+        }
+        n.add(literal("]"));
+    }
+    if let Some(inputs) = &task.inputs {
+        n.add(literal(r#","inputs":{"parameters":{"#));
+        for (i, (name, input)) in inputs.parameters.iter().enumerate() {
+            n.bytes += usize::from(i > 0);
+            n.add(string(name));
+            n.add(literal(r#":{"runtimeValue":{"constant":"#));
+            n.add(string(&input.runtime_value.constant));
+            n.add(literal("}}"));
+        }
+        n.add(literal("}}"));
+    }
+    if let Some(retry) = &task.retry_policy {
+        n.add(literal(r#","retryPolicy":"#));
+        n.add(measure.of(retry));
+    }
+    n.add(literal("}"));
+    debug_assert_eq!((n.bytes, n.escapes), {
+        let m = measure.of(task);
+        (m.bytes, m.escapes)
+    });
+    n
+}
+
+/// JSON text of ours (keys, brackets; no `\`, `<`, `>`, `&`) as `Measure` counts it.
+fn literal(json: &str) -> JsonLen {
+    JsonLen { bytes: json.len(), escapes: json.bytes().filter(|&b| b == b'"').count() }
+}
+
+/// A string as serde_json writes it (quoted, escaped), as `Measure` counts it.
+fn string(s: &str) -> JsonLen {
+    let mut n = JsonLen { bytes: s.len() + 2, escapes: 2 };
+    for b in s.bytes() {
+        match b {
+            // `\"`, `\\`: one more byte, and both are escaped again inside a string.
+            b'"' | b'\\' => {
+                n.bytes += 1;
+                n.escapes += 2;
+            }
+            // `\n` and the like.
+            0x08 | 0x0c | b'\n' | b'\r' | b'\t' => {
+                n.bytes += 1;
+                n.escapes += 1;
+            }
+            // Other controls as `\u001f`; Go's `\u003c`, `\u003e`, `\u0026`.
+            0..=0x1f | b'<' | b'>' | b'&' => {
+                n.bytes += 5;
+                n.escapes += 1;
+            }
+            _ => {}
+        }
+    }
+    n
 }
 
 /// Measures values' compact JSON without keeping it.
@@ -240,8 +322,10 @@ impl Measure {
 mod tests {
     use serde_json::json;
 
-    use super::{task_pair, workflow_bytes, Measure, API_SERVER_LIMIT, ARGO_CONTROLLER_LIMIT};
-    use crate::backend::kfp::{CachingOptions, ComponentRef, Task, TaskInfo};
+    use super::{task_json, task_pair, workflow_bytes, Measure, API_SERVER_LIMIT, ARGO_CONTROLLER_LIMIT};
+    use crate::backend::kfp::{
+        CachingOptions, ComponentRef, RetryPolicy, RuntimeValue, Task, TaskInfo, TaskInput, TaskInputs,
+    };
 
     /// Bytes of `value` as Go's encoding/json writes it: serde_json's, with `&`, `<`, `>` as
     /// `\u0026`….
@@ -302,6 +386,27 @@ mod tests {
                 + 1
                 + go_len(&executor);
             assert_eq!(task_pair("train", &t, task_json, Some("comp-zenml-step")), expected, "{deps:?}");
+        }
+    }
+
+    /// A task's JSON counted from its strings is what serde_json writes, measured: escapes,
+    /// controls, Go's `<>&`, non-ASCII, every optional part.
+    #[test]
+    fn task_json_counts_what_serde_json_writes() {
+        let hostile = "a\"b\\c\nd\u{1}e\u{1f}f<g>h&i\u{7f}j\u{e9}k\u{2028}l\tm\u{8}n\u{c}o\rp";
+        let mut with_all = task(&["load", hostile], hostile);
+        with_all.caching_options.enable_cache = Some(false);
+        let input = |constant: &str| TaskInput { runtime_value: RuntimeValue { constant: constant.to_string().into() } };
+        with_all.inputs = Some(TaskInputs {
+            parameters: [("step_name", input(hostile)), ("zenml_run_id", input("{{$.pipeline_job_name}}"))].into(),
+        });
+        with_all.retry_policy =
+            Some(RetryPolicy { max_retry_count: 3, backoff_duration: "30s".into(), backoff_factor: 2.5 });
+        let mut cached = task(&[], "plain");
+        cached.caching_options.enable_cache = Some(true);
+        for t in [task(&[], ""), task(&["x"], "y"), with_all, cached] {
+            let (ours, serde) = (task_json(&t, &mut Measure::default()), Measure::default().of(&t));
+            assert_eq!((ours.bytes, ours.escapes), (serde.bytes, serde.escapes), "{t:?}");
         }
     }
 

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::backend::dropped::Dropped;
-use crate::backend::kfp::{by_name, Named};
+use crate::backend::kfp::{self, by_name, Named};
 use crate::backend::k8s;
 use crate::ir::{Pipeline, Step};
 
@@ -130,7 +130,7 @@ pub struct ConstantParameter {
 
 impl ConstantParameter {
     pub fn of(name: &str) -> ConstantParameter {
-        ConstantParameter { runtime_value: crate::backend::kfp::RuntimeValue { constant: name.to_string() } }
+        ConstantParameter { runtime_value: crate::backend::kfp::RuntimeValue { constant: name.to_string().into() } }
     }
 }
 
@@ -273,19 +273,20 @@ pub fn without_step(config: &mut ExecutorConfig, s: &Step) -> Option<String> {
 /// The executors after `kfp::share`: a shared executor's config is its first step's, under the
 /// shared label, without the step's pod label and annotation (one PlatformSpec entry serves
 /// every step of the group); the other steps' entries go.
-pub fn share(executors: Vec<Named<ExecutorConfig>>, labels: &[Option<String>]) -> Vec<Named<ExecutorConfig>> {
+pub fn share(executors: Vec<Named<ExecutorConfig>>, shared: &kfp::Shared) -> Vec<Named<ExecutorConfig>> {
     let step_label = crate::ir::POD_SELECTOR_LABELS[2];
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = vec![false; shared.groups()];
     let mut out = Vec::with_capacity(executors.len());
-    for (mut e, label) in executors.into_iter().zip(labels) {
-        match label {
+    for (i, mut e) in executors.into_iter().enumerate() {
+        match shared.label(i) {
             None => out.push(e),
-            Some(label) if seen.insert(label.clone()) => {
+            Some((g, label)) if !seen[g] => {
+                seen[g] = true;
                 if let Some(m) = &mut e.item.pod_metadata {
                     m.labels.remove(step_label);
                     m.annotations.remove(k8s::STEP_NAME_ANNOTATION);
                 }
-                e.name.clone_from(label);
+                label.clone_into(&mut e.name);
                 out.push(e);
             }
             Some(_) => {}
