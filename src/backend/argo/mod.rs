@@ -86,19 +86,14 @@ fn lower_workflow(p: &Pipeline, kind: &'static str, warnings: &mut Vec<Warning>)
     let per_step = |i: usize| step::template(p, &p.steps()[i], &names.names()[i]);
     let mut taken = HashSet::from([DAG_TEMPLATE.to_string()]);
     let shared = share::share(p.steps(), per_step, &mut taken, step::reject_templating)?;
-    let tasks: Vec<DagTask> = p
-        .steps()
-        .iter()
-        .zip(names.names())
+    let upstream: Vec<Vec<usize>> = p.steps().iter().map(|s| names.upstream_indices(s).collect()).collect();
+    let tasks: Vec<DagTask> = names
+        .into_names()
+        .into_iter()
         .zip(shared.uses)
-        .map(|((s, name), (template, arguments))| DagTask {
-            name: name.clone(),
-            template,
-            dependencies: names.upstream(s),
-            arguments,
-        })
+        .map(|(name, (template, arguments))| DagTask { name, template, dependencies: Vec::new(), arguments })
         .collect();
-    let (dags, partition) = nest::nest(tasks, fail_fast, &mut taken);
+    let (dags, partition) = nest::nest(tasks, upstream, fail_fast, &mut taken);
     for key in dropped_annotations(p) {
         warnings.push(Warning::new(
             &codes::ANNOTATION_DROPPED,

@@ -36,19 +36,21 @@ pub struct TaskContext {
     pub retries: Option<u32>,
     /// Task deadline, Go duration (`1h0m0s`).
     pub timeout: Option<String>,
-    /// `taskRef` and `params`: the shared Task this task runs; `None`: `spec` is inline.
-    pub task_ref: Option<TaskRef>,
+    /// `taskRef.name`: the shared Task this task runs (a `SharedTaskContext` of the same
+    /// output); `None`: `spec` is inline.
+    pub task_ref: Option<String>,
+    /// `params[0]`: the step name, where the shared Task declares its param (a Task has that
+    /// one param or none).
+    pub param: Option<Param>,
     /// `taskSpec`, when `task_ref` is `None`.
     pub spec: Option<TaskSpec>,
 }
 
-/// A reference to a shared Task and the values of its params.
+/// A pipeline task's param: `{name, value}`.
 #[derive(Debug, Serialize)]
-pub struct TaskRef {
-    /// `taskRef.name`: a `SharedTaskContext` of the same output.
-    pub name: String,
-    /// `params[]` (name, value): the step name where the Task declares it.
-    pub params: Vec<(&'static str, String)>,
+pub struct Param {
+    pub name: &'static str,
+    pub value: String,
 }
 
 /// The one-step Task a pipeline task runs: inline (`taskSpec`) or shared (a Task's `spec`).

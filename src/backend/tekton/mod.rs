@@ -87,8 +87,8 @@ impl Backend for Tekton {
     type Context = TektonContext;
 
     fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Result<TektonContext> {
-        let (mut ctx, first_alike) = lower_kind(p, opts, warnings)?;
-        let Some(too_large) = size::check(&ctx, p, &first_alike)? else {
+        let (mut ctx, names, first_alike) = lower_kind(p, opts, warnings)?;
+        let Some(too_large) = size::check(&mut ctx, p, &first_alike)? else {
             // Copied only now: a run too large is refused without them.
             if let TektonContext::Run(run) | TektonContext::Scheduled { pipeline: None, run, .. } = &mut ctx {
                 run::fill(p, &mut run.tasks, &first_alike)?;
@@ -101,9 +101,7 @@ impl Backend for Tekton {
         if too_large.by_name {
             return Err(too_large.error(None));
         }
-        let names = StepNames::assign(p, &TASK_RULE, &[], DISPLAY)?;
-        let (pipeline, _, first_alike) = run::lower(p, &names, &mut Vec::new())?;
-        let mut tasks = pipeline.tasks;
+        let mut tasks = run::tasks(p, &names, &first_alike)?;
         share::share(p, &mut tasks, &first_alike);
         run::fill(p, &mut tasks, &first_alike)?;
         Err(too_large.error(Some(&tasks)))
@@ -148,9 +146,13 @@ fn manifest_too_large(bytes: usize) -> Error {
     })
 }
 
-/// The objects of `--kind` and the schedule (the table at the top), and the first step alike
-/// each (`run::lower`): the inline tasks of a run are not `run::fill`ed yet.
-fn lower_kind(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Result<(TektonContext, Vec<usize>)> {
+/// The objects of `--kind` and the schedule (the table at the top), the task names, and the
+/// first step alike each (`run::lower`): the inline tasks of a run are not `run::fill`ed yet.
+fn lower_kind<'p>(
+    p: &'p Pipeline,
+    opts: &EngineOptions,
+    warnings: &mut Vec<Warning>,
+) -> Result<(TektonContext, StepNames<'p>, Vec<usize>)> {
     let names = StepNames::assign(p, &TASK_RULE, &[], DISPLAY)?;
         let (mut pipeline, mut run, first_alike) = run::lower(p, &names, warnings)?;
         let by_reference = opts.kind == ObjectKind::Template;
@@ -167,7 +169,7 @@ fn lower_kind(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -
             }
             if !by_reference {
                 run::inline(&mut run, pipeline.tasks);
-                return Ok((TektonContext::Run(run), first_alike));
+                return Ok((TektonContext::Run(run), names, first_alike));
             }
             if run.pod_template.is_some() || !run.task_run_specs.is_empty() || run.service_account_name.is_some() {
                 warnings.push(Warning::new(
@@ -175,7 +177,7 @@ fn lower_kind(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -
                     "--kind pipeline emits no PipelineRun: service account and pod settings (node selectors, tolerations, affinity, image pull secrets) live on the PipelineRun and are not in the output",
                 ));
             }
-            return Ok((TektonContext::Pipeline(pipeline), first_alike));
+            return Ok((TektonContext::Pipeline(pipeline), names, first_alike));
         };
         run.labels.insert(SCHEDULE_LABEL.into(), cron.name.clone());
         let pipeline = if by_reference {
@@ -185,5 +187,5 @@ fn lower_kind(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -
             run::inline(&mut run, pipeline.tasks);
             None
         };
-        Ok((TektonContext::Scheduled { pipeline, run, cron: Box::new(cron) }, first_alike))
+        Ok((TektonContext::Scheduled { pipeline, run, cron: Box::new(cron) }, names, first_alike))
 }

@@ -16,6 +16,7 @@ pub fn lower(s: &Step, name: &str, run_after: Vec<String>, spec: Option<TaskSpec
         retries: s.retry().map(crate::ir::Retry::limit),
         timeout: s.timeout_seconds().map(go_duration),
         task_ref: None,
+        param: None,
         spec,
     }
 }
