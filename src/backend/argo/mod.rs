@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashSet};
 
 pub use context::*;
 
-use super::k8s;
+use super::k8s::{self, SharedName};
 use super::names::{self, NameRule, StepNames};
 use super::{Backend, Document, EngineOptions, ObjectKind};
 use crate::error::{Result, Warning};
@@ -91,7 +91,12 @@ fn lower_workflow(p: &Pipeline, kind: &'static str, warnings: &mut Vec<Warning>)
         .into_names()
         .into_iter()
         .zip(shared.uses)
-        .map(|(name, (template, arguments))| DagTask { name, template, dependencies: Vec::new(), arguments })
+        .map(|(name, (template, arguments))| DagTask {
+            name: SharedName::from(name.as_str()),
+            template,
+            dependencies: Vec::new(),
+            arguments,
+        })
         .collect();
     let (dags, partition) = nest::nest(tasks, upstream, fail_fast, &mut taken);
     for key in dropped_annotations(p) {

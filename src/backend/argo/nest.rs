@@ -15,6 +15,7 @@ use std::collections::HashSet;
 
 use super::share::unique_name;
 use super::{codes, DagTask, DagTemplate, WorkflowContext, DAG_TEMPLATE};
+use crate::backend::k8s::SharedName;
 use crate::error::{Error, ErrorKind, Result, Warning};
 use crate::ir::Pipeline;
 
@@ -74,6 +75,7 @@ pub fn nest(
     let width = members.len().to_string().len().max(3);
     let names: Vec<String> =
         (1..=members.len()).map(|k| unique_name(&format!("group-{k:0width$}"), taken)).collect();
+    let shared: Vec<SharedName> = names.iter().map(|n| SharedName::from(n.as_str())).collect();
 
     // Inside a group every dependency is exact; across groups the group waits instead.
     for i in 0..tasks.len() {
@@ -85,13 +87,13 @@ pub fn nest(
     let mut dags = vec![DagTemplate {
         name: DAG_TEMPLATE.into(),
         fail_fast,
-        tasks: names
+        tasks: shared
             .iter()
             .zip(&group_deps)
             .map(|(name, deps)| DagTask {
                 name: name.clone(),
                 template: name.clone(),
-                dependencies: deps.iter().map(|&d| names[d].clone()).collect(),
+                dependencies: deps.iter().map(|&d| shared[d].clone()).collect(),
                 arguments: Vec::new(),
             })
             .collect(),

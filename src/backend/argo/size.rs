@@ -323,6 +323,7 @@ mod tests {
     use serde::Serialize;
 
     use super::{task_len, DagTask, Param, Parameters};
+    use crate::backend::k8s::SharedName;
 
     /// A DAG task as the template writes it.
     #[derive(Serialize)]
@@ -330,7 +331,7 @@ mod tests {
         name: &'a str,
         template: &'a str,
         #[serde(skip_serializing_if = "<[_]>::is_empty")]
-        dependencies: &'a [String],
+        dependencies: &'a [SharedName],
         #[serde(skip_serializing_if = "Option::is_none")]
         arguments: Option<Parameters<'a>>,
     }
@@ -363,7 +364,7 @@ mod tests {
                 dependencies: &t.dependencies,
                 arguments: (!t.arguments.is_empty()).then_some(Parameters { parameters: &t.arguments }),
             };
-            assert_eq!(task_len(t), serde_json::to_string(&json).unwrap().len(), "{}", t.name);
+            assert_eq!(task_len(t), serde_json::to_string(&json).unwrap().len(), "{}", t.name.as_str());
         }
     }
 }

@@ -8,7 +8,7 @@ use super::{
     RUN_PREFIX_MAX,
 };
 use crate::backend::alike;
-use crate::backend::k8s::{self, EnvEntry, STEP_NAME_ANNOTATION};
+use crate::backend::k8s::{self, EnvEntry, SharedName, STEP_NAME_ANNOTATION};
 use crate::backend::names::{self, NameRule, StepNames};
 use crate::error::{Result, Warning};
 use crate::ir::{FailureMode, Pipeline, Step, POD_SELECTOR_LABELS};
@@ -47,8 +47,9 @@ pub fn lower(
     // settings are equal and written alike).
     let mut lowered = Vec::new();
     let mut pod_of = Vec::with_capacity(p.steps().len());
+    let task_names = shared_names(names);
     for (i, s) in p.steps().iter().enumerate() {
-        tasks.push(pipeline_task(p, names, &first_alike, i)?);
+        tasks.push(pipeline_task(p, names, &task_names, &first_alike, i)?);
         warn_lost_pod_fields(s, warnings);
         if first_alike[i] == i {
             lowered.push(pod_template(s));
@@ -90,14 +91,27 @@ pub fn lower(
 
 /// The pipeline tasks `lower` puts into the Pipeline, alone (`first_alike` as it returned it).
 pub fn tasks(p: &Pipeline, names: &StepNames, first_alike: &[usize]) -> Result<Vec<TaskContext>> {
-    (0..p.steps().len()).map(|i| pipeline_task(p, names, first_alike, i)).collect()
+    let task_names = shared_names(names);
+    (0..p.steps().len()).map(|i| pipeline_task(p, names, &task_names, first_alike, i)).collect()
+}
+
+/// Each step's task name, once for the task and the `runAfter` of the tasks after it.
+fn shared_names(names: &StepNames) -> Vec<SharedName> {
+    names.names().iter().map(|n| SharedName::from(n.as_str())).collect()
 }
 
 /// The pipeline task of step `i`; a step alike an earlier one gets no taskSpec yet (`fill`).
-fn pipeline_task(p: &Pipeline, names: &StepNames, first_alike: &[usize], i: usize) -> Result<TaskContext> {
+fn pipeline_task(
+    p: &Pipeline,
+    names: &StepNames,
+    task_names: &[SharedName],
+    first_alike: &[usize],
+    i: usize,
+) -> Result<TaskContext> {
     let s = &p.steps()[i];
     let spec = if first_alike[i] == i { Some(task::spec(p, s)?) } else { None };
-    Ok(task::lower(s, &names.names()[i], names.upstream(s), spec))
+    let run_after = names.upstream_indices(s).map(|u| task_names[u].clone()).collect();
+    Ok(task::lower(s, task_names[i].clone(), run_after, spec))
 }
 
 /// The inline taskSpec of each task that has neither one nor a `taskRef`: a copy of the one of

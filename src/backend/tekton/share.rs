@@ -24,7 +24,7 @@ use std::collections::HashSet;
 use rustc_hash::FxHashMap;
 
 use super::{Param, SharedTaskContext, TaskContext, TaskSpec, RUN_ID};
-use crate::backend::k8s::{self, EnvEntry, STEP_NAME_ANNOTATION};
+use crate::backend::k8s::{self, EnvEntry, SharedName, STEP_NAME_ANNOTATION};
 use crate::backend::{alike, names};
 use crate::ir::{Pipeline, POD_SELECTOR_LABELS};
 
@@ -82,10 +82,11 @@ pub fn share(p: &Pipeline, tasks: &mut [TaskContext], first_alike: &[usize]) -> 
     let mut shared = Vec::new();
     for (g, name) in groups.into_iter().zip(names) {
         let Some(name) = name else { continue };
+        let task = SharedName::from(name.as_str());
         for &i in &g.members {
             let step = p.steps()[i].name();
             tasks[i].spec = None;
-            tasks[i].task_ref = Some(name.clone());
+            tasks[i].task_ref = Some(task.clone());
             tasks[i].param = g.uses_param.then(|| Param { name: STEP_PARAM, value: step.to_string() });
         }
         shared.push(SharedTaskContext {

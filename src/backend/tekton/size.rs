@@ -320,6 +320,7 @@ mod tests {
     use serde::Serialize;
 
     use super::{json_len, task_len, SpecJson};
+    use crate::backend::k8s::SharedName;
     use crate::backend::tekton::{Param, TaskContext};
 
     /// A pipeline task as Tekton's JSON has it (field names, no empty fields).
@@ -327,8 +328,8 @@ mod tests {
     #[serde(rename_all = "camelCase")]
     struct PipelineTaskJson<'a> {
         name: &'a str,
-        #[serde(skip_serializing_if = "<[String]>::is_empty")]
-        run_after: &'a [String],
+        #[serde(skip_serializing_if = "<[SharedName]>::is_empty")]
+        run_after: &'a [SharedName],
         #[serde(skip_serializing_if = "Option::is_none")]
         retries: Option<u32>,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -391,7 +392,7 @@ mod tests {
             },
         ];
         for t in &tasks {
-            assert_eq!(task_len(t), json_len(&PipelineTaskJson::new(t)), "{}", t.name);
+            assert_eq!(task_len(t), json_len(&PipelineTaskJson::new(t)), "{}", t.name.as_str());
         }
     }
 }
