@@ -87,7 +87,7 @@ impl Backend for Tekton {
     type Context = TektonContext;
 
     fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Result<TektonContext> {
-        let (mut ctx, names, first_alike) = lower_kind(p, opts, warnings)?;
+        let (mut ctx, first_alike) = lower_kind(p, opts, warnings)?;
         let Some(too_large) = size::check(&mut ctx, p, &first_alike)? else {
             // Copied only now: a run too large is refused without them.
             if let TektonContext::Run(run) | TektonContext::Scheduled { pipeline: None, run, .. } = &mut ctx {
@@ -95,13 +95,17 @@ impl Backend for Tekton {
             }
             return Ok(ctx);
         };
-        // Freed before the `--kind pipeline` shape is built for the help: the refusal of a
-        // large pipeline holds one lowering at a time.
+        // The help counts the `--kind pipeline` shape. Its tasks are the run's but for what
+        // `run::inline` moved out of the taskSpecs: those few are lowered again, the rest of
+        // the run is freed first (the refusal holds one lowering at a time).
+        let mut tasks = match &mut ctx {
+            TektonContext::Run(run) | TektonContext::Scheduled { pipeline: None, run, .. } if !too_large.by_name => {
+                std::mem::take(&mut run.tasks)
+            }
+            _ => return Err(too_large.error(None)),
+        };
         drop(ctx);
-        if too_large.by_name {
-            return Err(too_large.error(None));
-        }
-        let mut tasks = run::tasks(p, &names, &first_alike)?;
+        run::relower_specs(p, &mut tasks)?;
         share::share(p, &mut tasks, &first_alike);
         run::fill(p, &mut tasks, &first_alike)?;
         Err(too_large.error(Some(&tasks)))
@@ -146,13 +150,9 @@ fn manifest_too_large(bytes: usize) -> Error {
     })
 }
 
-/// The objects of `--kind` and the schedule (the table at the top), the task names, and the
-/// first step alike each (`run::lower`): the inline tasks of a run are not `run::fill`ed yet.
-fn lower_kind<'p>(
-    p: &'p Pipeline,
-    opts: &EngineOptions,
-    warnings: &mut Vec<Warning>,
-) -> Result<(TektonContext, StepNames<'p>, Vec<usize>)> {
+/// The objects of `--kind` and the schedule (the table at the top), and the first step alike
+/// each (`run::lower`): the inline tasks of a run are not `run::fill`ed yet.
+fn lower_kind(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Result<(TektonContext, Vec<usize>)> {
     let names = StepNames::assign(p, &TASK_RULE, &[], DISPLAY)?;
         let (mut pipeline, mut run, first_alike) = run::lower(p, &names, warnings)?;
         let by_reference = opts.kind == ObjectKind::Template;
@@ -169,7 +169,7 @@ fn lower_kind<'p>(
             }
             if !by_reference {
                 run::inline(&mut run, pipeline.tasks);
-                return Ok((TektonContext::Run(run), names, first_alike));
+                return Ok((TektonContext::Run(run), first_alike));
             }
             if run.pod_template.is_some() || !run.task_run_specs.is_empty() || run.service_account_name.is_some() {
                 warnings.push(Warning::new(
@@ -177,7 +177,7 @@ fn lower_kind<'p>(
                     "--kind pipeline emits no PipelineRun: service account and pod settings (node selectors, tolerations, affinity, image pull secrets) live on the PipelineRun and are not in the output",
                 ));
             }
-            return Ok((TektonContext::Pipeline(pipeline), names, first_alike));
+            return Ok((TektonContext::Pipeline(pipeline), first_alike));
         };
         run.labels.insert(SCHEDULE_LABEL.into(), cron.name.clone());
         let pipeline = if by_reference {
@@ -187,5 +187,5 @@ fn lower_kind<'p>(
             run::inline(&mut run, pipeline.tasks);
             None
         };
-        Ok((TektonContext::Scheduled { pipeline, run, cron: Box::new(cron) }, names, first_alike))
+        Ok((TektonContext::Scheduled { pipeline, run, cron: Box::new(cron) }, first_alike))
 }

@@ -89,10 +89,15 @@ pub fn lower(
     Ok((pipeline, run, first_alike))
 }
 
-/// The pipeline tasks `lower` puts into the Pipeline, alone (`first_alike` as it returned it).
-pub fn tasks(p: &Pipeline, names: &StepNames, first_alike: &[usize]) -> Result<Vec<TaskContext>> {
-    let task_names = shared_names(names);
-    (0..p.steps().len()).map(|i| pipeline_task(p, names, &task_names, first_alike, i)).collect()
+/// A run's `tasks` as `lower` made them for the Pipeline: the taskSpecs that `inline` changed
+/// (those of the steps lowered in full; the others have none yet) lowered again.
+pub fn relower_specs(p: &Pipeline, tasks: &mut [TaskContext]) -> Result<()> {
+    for (t, s) in tasks.iter_mut().zip(p.steps()) {
+        if t.spec.is_some() {
+            t.spec = Some(task::spec(p, s)?);
+        }
+    }
+    Ok(())
 }
 
 /// Each step's task name, once for the task and the `runAfter` of the tasks after it.

@@ -487,7 +487,7 @@ fn a_renamed_spec_is_the_steps_own() {
 fn the_size_of_tasks_not_filled_yet_is_their_size_once_filled() {
     let mut counted = 0;
     for (name, p) in crate::backend::alike::tests::pipelines() {
-        let Ok((mut ctx, _, first)) = lower_kind(&p, &EngineOptions::default(), &mut Vec::new()) else { continue };
+        let Ok((mut ctx, first)) = lower_kind(&p, &EngineOptions::default(), &mut Vec::new()) else { continue };
         let (TektonContext::Run(run) | TektonContext::Scheduled { pipeline: None, run, .. }) = &mut ctx else {
             panic!("{name}: not a run")
         };
