@@ -68,17 +68,22 @@ fn base(name: &str, rule: &NameRule) -> String {
     if valid {
         return name.to_string();
     }
+    // Byte by byte: every allowed character is ASCII, so each byte of a multi-byte character
+    // is outside the set and its run becomes one `-`, as the character would.
     let mut out = String::with_capacity(name.len());
-    for c in name.chars() {
-        let c = if rule.allow_upper { c } else { c.to_ascii_lowercase() };
-        if rule.allowed(c) {
+    let mut last = 0u8;
+    for &b in name.as_bytes() {
+        let b = if rule.allow_upper { b } else { b.to_ascii_lowercase() };
+        if b.is_ascii() && rule.allowed(char::from(b)) {
             // `..` is never valid (an empty DNS label; Airflow rejects it in ids).
-            if c == '.' && out.ends_with('.') {
+            if b == b'.' && last == b'.' {
                 out.push('-');
             }
-            out.push(c);
-        } else if !out.ends_with('-') {
+            out.push(char::from(b));
+            last = b;
+        } else if last != b'-' {
             out.push('-');
+            last = b'-';
         }
     }
     let end = out.trim_end_matches(|c: char| !c.is_ascii_alphanumeric()).len();
@@ -208,17 +213,18 @@ pub fn assign(originals: &[&str], rule: &NameRule, reserved: &[&str], engine: &'
 /// The engine names of a pipeline's steps (`assign` over them), in step order, and of each
 /// step's upstream steps.
 #[derive(Debug)]
-pub struct StepNames {
+pub struct StepNames<'a> {
     names: Vec<String>,
     /// Step name → index.
-    index: FxHashMap<String, usize>,
+    index: FxHashMap<&'a str, usize>,
 }
 
-impl StepNames {
-    pub fn assign(p: &Pipeline, rule: &NameRule, reserved: &[&str], engine: &'static str) -> Result<StepNames> {
+impl<'a> StepNames<'a> {
+    pub fn assign(p: &'a Pipeline, rule: &NameRule, reserved: &[&str], engine: &'static str) -> Result<StepNames<'a>> {
         let originals: Vec<&str> = p.steps().iter().map(Step::name).collect();
         let names = assign(&originals, rule, reserved, engine)?;
-        let index = originals.iter().enumerate().map(|(i, n)| ((*n).to_string(), i)).collect();
+        let mut index = FxHashMap::with_capacity_and_hasher(originals.len(), FxBuildHasher);
+        index.extend(originals.iter().enumerate().map(|(i, n)| (*n, i)));
         Ok(StepNames { names, index })
     }
 
@@ -227,9 +233,19 @@ impl StepNames {
         &self.names
     }
 
+    /// The names, no longer needed for upstream lookups.
+    pub fn into_names(self) -> Vec<String> {
+        self.names
+    }
+
     /// The engine names of the steps `s` waits for.
     pub fn upstream(&self, s: &Step) -> Vec<String> {
-        s.upstream().iter().map(|u| self.names[self.index[u.as_str()]].clone()).collect()
+        self.upstream_indices(s).map(|u| self.names[u].clone()).collect()
+    }
+
+    /// The indices of the steps `s` waits for.
+    pub fn upstream_indices<'s>(&'s self, s: &'s Step) -> impl ExactSizeIterator<Item = usize> + 's {
+        s.upstream().iter().map(|u| self.index[u.as_str()])
     }
 }
 
@@ -304,6 +320,65 @@ mod tests {
             let v = label_value(s);
             assert!(is_label_value(&v) && !v.is_empty(), "{s} -> {v}");
             assert_eq!(v, label_value(s));
+        }
+    }
+
+    /// `base` as it was written first, a character at a time.
+    fn base_by_chars(name: &str, rule: &NameRule) -> String {
+        let mut out = String::new();
+        for c in name.chars() {
+            let c = if rule.allow_upper { c } else { c.to_ascii_lowercase() };
+            if rule.allowed(c) {
+                if c == '.' && out.ends_with('.') {
+                    out.push('-');
+                }
+                out.push(c);
+            } else if !out.ends_with('-') {
+                out.push('-');
+            }
+        }
+        let out = out.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+        let out = if out.is_empty() { "x".to_string() } else { out.to_string() };
+        if rule.start_letter && !out.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            format!("s-{out}")
+        } else {
+            out
+        }
+    }
+
+    #[test]
+    fn base_reads_bytes_as_characters_would_be_read() {
+        let rules = [
+            LABEL,
+            NameRule { start_letter: true, ..LABEL },
+            NameRule { allow_dots: true, ..LABEL },
+            NameRule { allow_underscore: true, allow_upper: true, allow_dots: true, ..LABEL },
+        ];
+        let names = [
+            "step_000123",
+            "Load_Data",
+            "héllo wörld",
+            "ÄÖÜ",
+            "a..b",
+            "a...b",
+            ".a.",
+            "É.É",
+            "1x",
+            "__",
+            "",
+            "-a-",
+            "a\u{2028}b",
+            "ǅx",
+            "_Ab.c_",
+            "日本語_step",
+            "a\u{0}b",
+            "K\u{212a}",
+            "Ω..ω",
+        ];
+        for rule in &rules {
+            for name in names {
+                assert_eq!(base(name, rule), base_by_chars(name, rule), "{name:?}");
+            }
         }
     }
 

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::backend::k8s::cron::CronFields;
-use crate::backend::k8s::{EnvEntry, ResourceRequirements};
+use crate::backend::k8s::{EnvEntry, ResourceRequirements, SharedName};
 
 /// Input of `templates/argo/workflow.yaml.j2`.
 #[derive(Debug, Serialize)]
@@ -55,10 +55,10 @@ pub struct DagTemplate {
 
 #[derive(Debug, Serialize)]
 pub struct DagTask {
-    pub name: String,
-    pub template: String,
+    pub name: SharedName,
+    pub template: SharedName,
     /// Task names that must succeed first.
-    pub dependencies: Vec<String>,
+    pub dependencies: Vec<SharedName>,
     /// Values of the template's input parameters.
     pub arguments: Vec<Param>,
 }

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashSet};
 
 pub use context::*;
 
-use super::k8s;
+use super::k8s::{self, SharedName};
 use super::names::{self, NameRule, StepNames};
 use super::{Backend, Document, EngineOptions, ObjectKind};
 use crate::error::{Result, Warning};
@@ -86,19 +86,19 @@ fn lower_workflow(p: &Pipeline, kind: &'static str, warnings: &mut Vec<Warning>)
     let per_step = |i: usize| step::template(p, &p.steps()[i], &names.names()[i]);
     let mut taken = HashSet::from([DAG_TEMPLATE.to_string()]);
     let shared = share::share(p.steps(), per_step, &mut taken, step::reject_templating)?;
-    let tasks: Vec<DagTask> = p
-        .steps()
-        .iter()
-        .zip(names.names())
+    let upstream: Vec<Vec<usize>> = p.steps().iter().map(|s| names.upstream_indices(s).collect()).collect();
+    let tasks: Vec<DagTask> = names
+        .into_names()
+        .into_iter()
         .zip(shared.uses)
-        .map(|((s, name), (template, arguments))| DagTask {
-            name: name.clone(),
+        .map(|(name, (template, arguments))| DagTask {
+            name: SharedName::from(name.as_str()),
             template,
-            dependencies: names.upstream(s),
+            dependencies: Vec::new(),
             arguments,
         })
         .collect();
-    let (dags, partition) = nest::nest(tasks, fail_fast, &mut taken);
+    let (dags, partition) = nest::nest(tasks, upstream, fail_fast, &mut taken);
     for key in dropped_annotations(p) {
         warnings.push(Warning::new(
             &codes::ANNOTATION_DROPPED,

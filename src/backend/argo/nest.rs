@@ -13,10 +13,9 @@
 
 use std::collections::HashSet;
 
-use rustc_hash::FxHashMap;
-
 use super::share::unique_name;
 use super::{codes, DagTask, DagTemplate, WorkflowContext, DAG_TEMPLATE};
+use crate::backend::k8s::SharedName;
 use crate::error::{Error, ErrorKind, Result, Warning};
 use crate::ir::Pipeline;
 
@@ -39,15 +38,22 @@ pub struct Partition {
     group_deps: Vec<Vec<usize>>,
 }
 
-/// The DAG templates for `tasks` (in step order, named after steps): the entrypoint alone, or
-/// the entrypoint running groups. Group names avoid `taken` (and are then taken).
-pub fn nest(tasks: Vec<DagTask>, fail_fast: bool, taken: &mut HashSet<String>) -> (Vec<DagTemplate>, Option<Partition>) {
+/// The DAG templates for `tasks` (in step order, named after steps, without dependencies yet;
+/// `upstream`: the indices of the steps each waits for): the entrypoint alone, or the
+/// entrypoint running groups. Group names avoid `taken` (and are then taken).
+pub fn nest(
+    mut tasks: Vec<DagTask>,
+    upstream: Vec<Vec<usize>>,
+    fail_fast: bool,
+    taken: &mut HashSet<String>,
+) -> (Vec<DagTemplate>, Option<Partition>) {
     if tasks.len() <= MAX_ITEMS {
+        for i in 0..tasks.len() {
+            let deps = upstream[i].iter().map(|&u| tasks[u].name.clone()).collect();
+            tasks[i].dependencies = deps;
+        }
         return (vec![DagTemplate { name: DAG_TEMPLATE.into(), fail_fast, tasks }], None);
     }
-    let index: FxHashMap<&str, usize> = tasks.iter().enumerate().map(|(i, t)| (t.name.as_str(), i)).collect();
-    let upstream: Vec<Vec<usize>> =
-        tasks.iter().map(|t| t.dependencies.iter().map(|d| index[d.as_str()]).collect()).collect();
     let members = pack(&upstream);
     let mut group_of = vec![0; tasks.len()];
     for (g, m) in members.iter().enumerate() {
@@ -69,32 +75,31 @@ pub fn nest(tasks: Vec<DagTask>, fail_fast: bool, taken: &mut HashSet<String>) -
     let width = members.len().to_string().len().max(3);
     let names: Vec<String> =
         (1..=members.len()).map(|k| unique_name(&format!("group-{k:0width$}"), taken)).collect();
+    let shared: Vec<SharedName> = names.iter().map(|n| SharedName::from(n.as_str())).collect();
 
+    // Inside a group every dependency is exact; across groups the group waits instead.
+    for i in 0..tasks.len() {
+        let g = group_of[i];
+        let deps = upstream[i].iter().filter(|&&u| group_of[u] == g).map(|&u| tasks[u].name.clone()).collect();
+        tasks[i].dependencies = deps;
+    }
     let mut slots: Vec<Option<DagTask>> = tasks.into_iter().map(Some).collect();
     let mut dags = vec![DagTemplate {
         name: DAG_TEMPLATE.into(),
         fail_fast,
-        tasks: names
+        tasks: shared
             .iter()
             .zip(&group_deps)
             .map(|(name, deps)| DagTask {
                 name: name.clone(),
                 template: name.clone(),
-                dependencies: deps.iter().map(|&d| names[d].clone()).collect(),
+                dependencies: deps.iter().map(|&d| shared[d].clone()).collect(),
                 arguments: Vec::new(),
             })
             .collect(),
     }];
     for (g, m) in members.iter().enumerate() {
-        let tasks = m
-            .iter()
-            .map(|&i| {
-                let mut t = slots[i].take().expect("each step is in one group");
-                let mut kept = upstream[i].iter().map(|&u| group_of[u] == g);
-                t.dependencies.retain(|_| kept.next().expect("one flag per dependency"));
-                t
-            })
-            .collect();
+        let tasks = m.iter().map(|&i| slots[i].take().expect("each step is in one group")).collect();
         dags.push(DagTemplate { name: names[g].clone(), fail_fast, tasks });
     }
     (dags, Some(Partition { names, members, group_of, upstream, group_deps }))
@@ -163,16 +168,21 @@ impl Partition {
                 next += 1;
             }
         }
-        let words = n.div_ceil(64);
-        let mut anc = vec![0u64; n * words];
-        // Groups are ranges of levels, so an ancestor's position is below its descendant's: the
-        // ancestors of `u` sit in the words up to `u`'s own.
+        // Row `i` holds the ancestors of step `i` by bit position. Groups are ranges of levels,
+        // so an ancestor's position is below its descendant's: the row needs only the words up
+        // to the step's own position, and the ancestors of `u` sit in the words up to `u`'s own.
+        let mut offset = Vec::with_capacity(n + 1);
+        offset.push(0);
+        for &at in &pos {
+            offset.push(offset.last().copied().unwrap_or(0) + at / 64 + 1);
+        }
+        let mut anc = vec![0u64; offset[n]];
         for i in 0..n {
             for &u in &self.upstream[i] {
-                let (before, rest) = anc.split_at_mut(i * words);
-                let row = &mut rest[..words];
+                let (before, rest) = anc.split_at_mut(offset[i]);
+                let row = &mut rest[..offset[i + 1] - offset[i]];
                 let used = pos[u] / 64 + 1;
-                for (w, a) in row[..used].iter_mut().zip(&before[u * words..u * words + used]) {
+                for (w, a) in row[..used].iter_mut().zip(&before[offset[u]..offset[u] + used]) {
                     *w |= a;
                 }
                 row[pos[u] / 64] |= 1 << (pos[u] % 64);
@@ -192,9 +202,8 @@ impl Partition {
         (0..n)
             .map(|i| {
                 let g = self.group_of[i];
-                let row = &anc[i * words..(i + 1) * words];
-                let own = ones_in(row, start[g], start[g] + self.members[g].len());
-                let outside = row.iter().map(|w| w.count_ones() as usize).sum::<usize>() - own;
+                // The ancestors outside the step's group come before it.
+                let outside = ones_below(&anc[offset[i]..offset[i + 1]], start[g]);
                 waited_steps[g] - outside
             })
             .collect()
@@ -236,28 +245,22 @@ impl Partition {
     }
 }
 
-/// Set bits of `row` at positions `from..to`, a word at a time.
-fn ones_in(row: &[u64], from: usize, to: usize) -> usize {
-    (from / 64..to.div_ceil(64))
-        .map(|w| {
-            let lo = from.max(w * 64) - w * 64;
-            let hi = to.min(w * 64 + 64) - w * 64;
-            let mask = if hi - lo == 64 { u64::MAX } else { ((1u64 << (hi - lo)) - 1) << lo };
-            (row[w] & mask).count_ones() as usize
-        })
-        .sum()
+/// Set bits of `row` at positions below `to`: whole words, then the part of the last.
+fn ones_below(row: &[u64], to: usize) -> usize {
+    let (whole, rest) = (to / 64, to % 64);
+    let ones: u32 = row[..whole].iter().map(|w| w.count_ones()).sum();
+    let last = if rest == 0 { 0 } else { (row[whole] & ((1u64 << rest) - 1)).count_ones() };
+    (ones + last) as usize
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn ones_in_counts_the_bits_of_a_range() {
+    fn ones_below_counts_the_bits_of_a_prefix() {
         let row = [u64::MAX, 0b1011 | 1 << 40, 1 << 63];
-        for from in 0..=192 {
-            for to in from..=192 {
-                let slow = (from..to).filter(|&b| row[b / 64] & (1 << (b % 64)) != 0).count();
-                assert_eq!(super::ones_in(&row, from, to), slow, "{from}..{to}");
-            }
+        for to in 0..192 {
+            let slow = (0..to).filter(|&b| row[b / 64] & (1 << (b % 64)) != 0).count();
+            assert_eq!(super::ones_below(&row, to), slow, "..{to}");
         }
     }
 }

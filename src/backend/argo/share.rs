@@ -20,7 +20,7 @@ use serde_json::Value;
 use super::step::ArgoText;
 use super::{Param, StepTemplate};
 use crate::backend::alike::{written_alike, Alike};
-use crate::backend::k8s::{self, EnvText};
+use crate::backend::k8s::{self, EnvText, SharedName};
 use crate::backend::names;
 use crate::error::Result;
 use crate::ir::Step;
@@ -43,7 +43,7 @@ pub fn input_ref(name: &str) -> String {
 pub struct Shared {
     pub templates: Vec<StepTemplate>,
     /// Per step, in step order: template name and the values of its inputs.
-    pub uses: Vec<(String, Vec<Param>)>,
+    pub uses: Vec<(SharedName, Vec<Param>)>,
 }
 
 /// Groups the per-step templates (named after their tasks) by what they hold besides the step
@@ -122,12 +122,10 @@ pub fn share(
             g.template
         })
         .collect();
+    let names: Vec<SharedName> = templates.iter().map(|t| SharedName::from(t.name.as_str())).collect();
     let uses = uses
         .into_iter()
-        .map(|(g, args)| {
-            let t = &templates[g];
-            (t.name.clone(), if t.inputs.is_empty() { Vec::new() } else { args })
-        })
+        .map(|(g, args)| (names[g].clone(), if templates[g].inputs.is_empty() { Vec::new() } else { args }))
         .collect();
     Ok(Shared { templates, uses })
 }

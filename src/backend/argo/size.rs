@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::{codes, DagTask, DagTemplate, Param, StepTemplate, WorkflowContext};
 use crate::backend::k8s::{EnvEntry, ResourceRequirements};
-use crate::backend::k8s::size::{mib, ARGO_CONTROLLER_LIMIT, ETCD_LIMIT};
+use crate::backend::k8s::size::{json_list_len, json_str_len, mib, ARGO_CONTROLLER_LIMIT, ETCD_LIMIT};
 use crate::error::{Error, ErrorKind, Result, Warning};
 
 /// Bytes of run-time status per step (module doc).
@@ -24,7 +24,8 @@ pub const STATUS_PER_STEP: usize = 110;
 /// Status and server fields of any Workflow (phase, times, conditions, managedFields, uid).
 const STATUS_FIXED: usize = 2_048;
 
-/// Bytes of the compact JSON of the object the template writes for `w`.
+/// Bytes of the compact JSON of the object the template writes for `w`. The DAG tasks are
+/// counted by [`task_len`] (one DAG may hold thousands): the object is serialized with none.
 pub fn spec_bytes(w: &WorkflowContext) -> usize {
     let templates: Vec<TemplateJson> = w
         .dags
@@ -51,7 +52,32 @@ pub fn spec_bytes(w: &WorkflowContext) -> usize {
             templates,
         },
     };
-    json_len(&object)
+    // Each DAG's tasks, with the commas between them.
+    let tasks: usize =
+        w.dags.iter().map(|d| d.tasks.iter().map(task_len).sum::<usize>() + d.tasks.len().saturating_sub(1)).sum();
+    json_len(&object) + tasks
+}
+
+/// Bytes of a DAG task as compact JSON, as `Task` serializes it:
+/// `{"name":…,"template":…,"dependencies":[…],"arguments":{"parameters":[{"name":…,"value":…}]}}`.
+fn task_len(t: &DagTask) -> usize {
+    let mut n = "{\"name\":".len() + json_str_len(&t.name) + ",\"template\":".len() + json_str_len(&t.template) + 1;
+    if !t.dependencies.is_empty() {
+        let names = t.dependencies.iter().map(|d| json_str_len(d)).sum();
+        n += ",\"dependencies\":".len() + json_list_len(t.dependencies.len(), names);
+    }
+    if !t.arguments.is_empty() {
+        let params = t
+            .arguments
+            .iter()
+            .map(|p| {
+                let value = p.value.as_deref().map_or(0, |v| ",\"value\":".len() + json_str_len(v));
+                "{\"name\":".len() + json_str_len(p.name) + value + 1
+            })
+            .sum();
+        n += ",\"arguments\":{\"parameters\":".len() + json_list_len(t.arguments.len(), params) + 1;
+    }
+    n
 }
 
 /// Warns above the controller's limit, refuses above etcd's (spec + estimated status).
@@ -165,7 +191,7 @@ impl<'a> TemplateJson<'a> {
     fn dag(d: &'a DagTemplate) -> Self {
         TemplateJson::Dag(DagJson {
             name: &d.name,
-            dag: DagBody { fail_fast: d.fail_fast, tasks: d.tasks.iter().map(Task::of).collect() },
+            dag: DagBody { fail_fast: d.fail_fast, tasks: [] },
         })
     }
 
@@ -206,35 +232,15 @@ impl<'a> TemplateJson<'a> {
 #[derive(Serialize)]
 struct DagJson<'a> {
     name: &'a str,
-    dag: DagBody<'a>,
+    dag: DagBody,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct DagBody<'a> {
+struct DagBody {
     fail_fast: bool,
-    tasks: Vec<Task<'a>>,
-}
-
-#[derive(Serialize)]
-struct Task<'a> {
-    name: &'a str,
-    template: &'a str,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    dependencies: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    arguments: Option<Parameters<'a>>,
-}
-
-impl<'a> Task<'a> {
-    fn of(t: &'a DagTask) -> Task<'a> {
-        Task {
-            name: &t.name,
-            template: &t.template,
-            dependencies: &t.dependencies,
-            arguments: (!t.arguments.is_empty()).then_some(Parameters { parameters: &t.arguments }),
-        }
-    }
+    /// Always empty: `task_len` counts the tasks.
+    tasks: [(); 0],
 }
 
 #[derive(Serialize)]
@@ -310,4 +316,55 @@ struct ContainerJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     retry_strategy: Option<RetryStrategyJson<'a>>,
     container: Container<'a>,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Serialize;
+
+    use super::{task_len, DagTask, Param, Parameters};
+    use crate::backend::k8s::SharedName;
+
+    /// A DAG task as the template writes it.
+    #[derive(Serialize)]
+    struct Task<'a> {
+        name: &'a str,
+        template: &'a str,
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        dependencies: &'a [SharedName],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        arguments: Option<Parameters<'a>>,
+    }
+
+    #[test]
+    fn tasks_are_counted_as_serde_json_writes_them() {
+        let value = |v: &str| Some(v.to_string());
+        let tasks = [
+            DagTask { name: "a".into(), template: "t".into(), dependencies: vec![], arguments: vec![] },
+            DagTask {
+                name: "b\"".into(),
+                template: "zenml-step".into(),
+                dependencies: vec!["a".into(), "x\ny".into()],
+                arguments: vec![Param { name: "step-name", value: value("b \u{1}") }],
+            },
+            DagTask {
+                name: "c".into(),
+                template: "t".into(),
+                dependencies: vec!["a".into()],
+                arguments: vec![
+                    Param { name: "step-arg", value: value("$$(x)") },
+                    Param { name: "step-label", value: None },
+                ],
+            },
+        ];
+        for t in &tasks {
+            let json = Task {
+                name: &t.name,
+                template: &t.template,
+                dependencies: &t.dependencies,
+                arguments: (!t.arguments.is_empty()).then_some(Parameters { parameters: &t.arguments }),
+            };
+            assert_eq!(task_len(t), serde_json::to_string(&json).unwrap().len(), "{}", t.name.as_str());
+        }
+    }
 }

@@ -17,6 +17,37 @@ use crate::ir::{Pipeline, Quantity, Resources, Step, POD_SELECTOR_LABELS};
 
 pub use env::{env_entries, escape_dollars, escape_literal, protect_braces, Carrier, EnvEntry, EnvText, LBRACE};
 
+/// A name that many places of a context hold: a task's, in the `dependencies` / `runAfter` of
+/// the tasks after it; a shared template's, in each task running it. One allocation, shared:
+/// 5,000 steps copied their upstream names 14,000 times. Written as the string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedName(std::rc::Rc<str>);
+
+impl SharedName {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for SharedName {
+    fn from(s: &str) -> SharedName {
+        SharedName(s.into())
+    }
+}
+
+impl std::ops::Deref for SharedName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Serialize for SharedName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
 /// Annotation with the exact ZenML step name (ZenML's Kubernetes orchestrator sets it too).
 pub const STEP_NAME_ANNOTATION: &str = "zenml.io/step-name";
 

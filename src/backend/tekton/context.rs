@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::backend::k8s::cron::CronFields;
-use crate::backend::k8s::{EnvEntry, ResourceRequirements};
+use crate::backend::k8s::{EnvEntry, ResourceRequirements, SharedName};
 
 /// Input of `templates/tekton/pipeline.yaml.j2` (`--kind pipeline`); its tasks are laid out by
 /// `tasks.yaml.j2`, shared with the PipelineRun's inline `pipelineSpec`.
@@ -29,26 +29,28 @@ pub struct PipelineContext {
 #[derive(Debug, Serialize)]
 pub struct TaskContext {
     /// Pipeline-task name (DNS-1123 label, ≤30).
-    pub name: String,
+    pub name: SharedName,
     /// Pipeline-task names that must finish first.
-    pub run_after: Vec<String>,
+    pub run_after: Vec<SharedName>,
     /// Retries after the first attempt (only when the flavor leaves retries to the engine).
     pub retries: Option<u32>,
     /// Task deadline, Go duration (`1h0m0s`).
     pub timeout: Option<String>,
-    /// `taskRef` and `params`: the shared Task this task runs; `None`: `spec` is inline.
-    pub task_ref: Option<TaskRef>,
+    /// `taskRef.name`: the shared Task this task runs (a `SharedTaskContext` of the same
+    /// output); `None`: `spec` is inline.
+    pub task_ref: Option<SharedName>,
+    /// `params[0]`: the step name, where the shared Task declares its param (a Task has that
+    /// one param or none).
+    pub param: Option<Param>,
     /// `taskSpec`, when `task_ref` is `None`.
     pub spec: Option<TaskSpec>,
 }
 
-/// A reference to a shared Task and the values of its params.
+/// A pipeline task's param: `{name, value}`.
 #[derive(Debug, Serialize)]
-pub struct TaskRef {
-    /// `taskRef.name`: a `SharedTaskContext` of the same output.
-    pub name: String,
-    /// `params[]` (name, value): the step name where the Task declares it.
-    pub params: Vec<(&'static str, String)>,
+pub struct Param {
+    pub name: &'static str,
+    pub value: String,
 }
 
 /// The one-step Task a pipeline task runs: inline (`taskSpec`) or shared (a Task's `spec`).

@@ -88,22 +88,24 @@ impl Backend for Tekton {
 
     fn lower(p: &Pipeline, opts: &EngineOptions, warnings: &mut Vec<Warning>) -> Result<TektonContext> {
         let (mut ctx, first_alike) = lower_kind(p, opts, warnings)?;
-        let Some(too_large) = size::check(&ctx, p, &first_alike)? else {
+        let Some(too_large) = size::check(&mut ctx, p, &first_alike)? else {
             // Copied only now: a run too large is refused without them.
             if let TektonContext::Run(run) | TektonContext::Scheduled { pipeline: None, run, .. } = &mut ctx {
                 run::fill(p, &mut run.tasks, &first_alike)?;
             }
             return Ok(ctx);
         };
-        // Freed before the `--kind pipeline` shape is built for the help: the refusal of a
-        // large pipeline holds one lowering at a time.
+        // The help counts the `--kind pipeline` shape. Its tasks are the run's but for what
+        // `run::inline` moved out of the taskSpecs: those few are lowered again, the rest of
+        // the run is freed first (the refusal holds one lowering at a time).
+        let mut tasks = match &mut ctx {
+            TektonContext::Run(run) | TektonContext::Scheduled { pipeline: None, run, .. } if !too_large.by_name => {
+                std::mem::take(&mut run.tasks)
+            }
+            _ => return Err(too_large.error(None)),
+        };
         drop(ctx);
-        if too_large.by_name {
-            return Err(too_large.error(None));
-        }
-        let names = StepNames::assign(p, &TASK_RULE, &[], DISPLAY)?;
-        let (pipeline, _, first_alike) = run::lower(p, &names, &mut Vec::new())?;
-        let mut tasks = pipeline.tasks;
+        run::relower_specs(p, &mut tasks)?;
         share::share(p, &mut tasks, &first_alike);
         run::fill(p, &mut tasks, &first_alike)?;
         Err(too_large.error(Some(&tasks)))

@@ -8,7 +8,7 @@ use super::{
     RUN_PREFIX_MAX,
 };
 use crate::backend::alike;
-use crate::backend::k8s::{self, EnvEntry, STEP_NAME_ANNOTATION};
+use crate::backend::k8s::{self, EnvEntry, SharedName, STEP_NAME_ANNOTATION};
 use crate::backend::names::{self, NameRule, StepNames};
 use crate::error::{Result, Warning};
 use crate::ir::{FailureMode, Pipeline, Step, POD_SELECTOR_LABELS};
@@ -43,16 +43,27 @@ pub fn lower(
     pipeline_warnings(p, warnings);
     let first_alike = alike::first_alike(p);
     let mut tasks = Vec::with_capacity(p.steps().len());
-    let mut pods = Vec::with_capacity(p.steps().len());
-    for ((i, s), name) in p.steps().iter().enumerate().zip(names.names()) {
-        let spec = if first_alike[i] == i { Some(task::spec(p, s)?) } else { None };
-        tasks.push(task::lower(s, name, names.upstream(s), spec));
-        pods.push(pod_template(s, warnings));
+    // The pod template of each step lowered in full; a step alike one has that one's (its pod
+    // settings are equal and written alike).
+    let mut lowered = Vec::new();
+    let mut pod_of = Vec::with_capacity(p.steps().len());
+    let task_names = shared_names(names);
+    for (i, s) in p.steps().iter().enumerate() {
+        tasks.push(pipeline_task(p, names, &task_names, &first_alike, i)?);
+        warn_lost_pod_fields(s, warnings);
+        if first_alike[i] == i {
+            lowered.push(pod_template(s));
+            pod_of.push(lowered.len() - 1);
+        } else {
+            pod_of.push(pod_of[first_alike[i]]);
+        }
     }
-    let accounts: Vec<Option<String>> =
-        p.steps().iter().map(|s| s.pod().service_account().or(p.service_account()).map(String::from)).collect();
+    let pods: Vec<&PodTemplate> = pod_of.iter().map(|&k| &lowered[k]).collect();
+    let accounts: Vec<Option<&str>> =
+        p.steps().iter().map(|s| s.pod().service_account().or(p.service_account())).collect();
     let shared_account = accounts.iter().all(|a| *a == accounts[0]);
-    let shared_pod = pods.iter().all(|t| *t == pods[0]);
+    // Step 0 is lowered first: `lowered[0]` is its pod template.
+    let shared_pod = lowered.iter().all(|t| *t == lowered[0]);
     let run = RunContext {
         header: crate::backend::header(p),
         generate_name: format!("{}-", names::sanitize(p.name(), &NameRule::dns_label(RUN_PREFIX_MAX))),
@@ -62,7 +73,7 @@ pub fn lower(
         pipeline_ref: None,
         tasks: Vec::new(),
         pipeline_timeout: "0s",
-        service_account_name: if shared_account { accounts[0].clone() } else { p.service_account().map(String::from) },
+        service_account_name: if shared_account { accounts[0] } else { p.service_account() }.map(String::from),
         pod_template: (shared_pod && !pods[0].is_empty()).then(|| pods[0].clone()),
         task_run_specs: task_run_specs(names.names(), &accounts, &pods, shared_account, shared_pod),
     };
@@ -76,6 +87,36 @@ pub fn lower(
         shared: Vec::new(),
     };
     Ok((pipeline, run, first_alike))
+}
+
+/// A run's `tasks` as `lower` made them for the Pipeline: the taskSpecs that `inline` changed
+/// (those of the steps lowered in full; the others have none yet) lowered again.
+pub fn relower_specs(p: &Pipeline, tasks: &mut [TaskContext]) -> Result<()> {
+    for (t, s) in tasks.iter_mut().zip(p.steps()) {
+        if t.spec.is_some() {
+            t.spec = Some(task::spec(p, s)?);
+        }
+    }
+    Ok(())
+}
+
+/// Each step's task name, once for the task and the `runAfter` of the tasks after it.
+fn shared_names(names: &StepNames) -> Vec<SharedName> {
+    names.names().iter().map(|n| SharedName::from(n.as_str())).collect()
+}
+
+/// The pipeline task of step `i`; a step alike an earlier one gets no taskSpec yet (`fill`).
+fn pipeline_task(
+    p: &Pipeline,
+    names: &StepNames,
+    task_names: &[SharedName],
+    first_alike: &[usize],
+    i: usize,
+) -> Result<TaskContext> {
+    let s = &p.steps()[i];
+    let spec = if first_alike[i] == i { Some(task::spec(p, s)?) } else { None };
+    let run_after = names.upstream_indices(s).map(|u| task_names[u].clone()).collect();
+    Ok(task::lower(s, task_names[i].clone(), run_after, spec))
 }
 
 /// The inline taskSpec of each task that has neither one nor a `taskRef`: a copy of the one of
@@ -182,15 +223,15 @@ fn references(text: &str) -> impl Iterator<Item = &str> {
 /// the run's `taskRunTemplate`, per-task winning).
 fn task_run_specs(
     names: &[String],
-    accounts: &[Option<String>],
-    pods: &[PodTemplate],
+    accounts: &[Option<&str>],
+    pods: &[&PodTemplate],
     shared_account: bool,
     shared_pod: bool,
 ) -> Vec<TaskRunSpec> {
     let mut specs = Vec::new();
     for ((name, account), pod) in names.iter().zip(accounts).zip(pods) {
-        let account = if shared_account { None } else { account.clone() };
-        let pod = if shared_pod || pod.is_empty() { None } else { Some(pod.clone()) };
+        let account = if shared_account { None } else { account.map(String::from) };
+        let pod = if shared_pod || pod.is_empty() { None } else { Some((*pod).clone()) };
         if account.is_some() || pod.is_some() {
             specs.push(TaskRunSpec { pipeline_task_name: name.clone(), service_account_name: account, pod_template: pod });
         }
@@ -239,8 +280,8 @@ fn failure_mode_warning(p: &Pipeline, warnings: &mut Vec<Warning>) {
     ));
 }
 
-/// The run-level pod settings of a step; what `pod.Template` cannot hold is a warning.
-fn pod_template(s: &Step, warnings: &mut Vec<Warning>) -> PodTemplate {
+/// What `pod.Template` cannot hold of a step's pod settings is a warning.
+fn warn_lost_pod_fields(s: &Step, warnings: &mut Vec<Warning>) {
     let mut lost = Vec::new();
     if s.pod().host_ipc() {
         lost.push("host_ipc".to_string());
@@ -248,11 +289,8 @@ fn pod_template(s: &Step, warnings: &mut Vec<Warning>) -> PodTemplate {
     if s.pod().termination_grace_period_seconds().is_some() {
         lost.push("pod_stop_grace_period (terminationGracePeriodSeconds)".to_string());
     }
-    let mut extra = BTreeMap::new();
-    for (k, v) in s.pod().extra_pod_spec() {
-        if POD_TEMPLATE_KEYS.contains(&k.as_str()) {
-            extra.insert(k.clone(), v.clone());
-        } else {
+    for k in s.pod().extra_pod_spec().keys() {
+        if !POD_TEMPLATE_KEYS.contains(&k.as_str()) {
             lost.push(format!("additional_pod_spec_args.{k}"));
         }
     }
@@ -262,6 +300,17 @@ fn pod_template(s: &Step, warnings: &mut Vec<Warning>) -> PodTemplate {
             format!("step `{}`: Tekton's pod template has no field for {}; not carried", s.name(), lost.join(", ")),
         ));
     }
+}
+
+/// The run-level pod settings of a step (what it cannot hold: `warn_lost_pod_fields`).
+fn pod_template(s: &Step) -> PodTemplate {
+    let extra: BTreeMap<String, serde_json::Value> = s
+        .pod()
+        .extra_pod_spec()
+        .iter()
+        .filter(|(k, _)| POD_TEMPLATE_KEYS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     PodTemplate {
         env: Vec::new(),
         node_selector: s.pod().node_selector().clone(),

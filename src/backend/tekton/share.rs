@@ -23,8 +23,8 @@ use std::collections::HashSet;
 
 use rustc_hash::FxHashMap;
 
-use super::{SharedTaskContext, TaskContext, TaskRef, TaskSpec, RUN_ID};
-use crate::backend::k8s::{self, EnvEntry, STEP_NAME_ANNOTATION};
+use super::{Param, SharedTaskContext, TaskContext, TaskSpec, RUN_ID};
+use crate::backend::k8s::{self, EnvEntry, SharedName, STEP_NAME_ANNOTATION};
 use crate::backend::{alike, names};
 use crate::ir::{Pipeline, POD_SELECTOR_LABELS};
 
@@ -82,11 +82,12 @@ pub fn share(p: &Pipeline, tasks: &mut [TaskContext], first_alike: &[usize]) -> 
     let mut shared = Vec::new();
     for (g, name) in groups.into_iter().zip(names) {
         let Some(name) = name else { continue };
+        let task = SharedName::from(name.as_str());
         for &i in &g.members {
             let step = p.steps()[i].name();
-            let params = if g.uses_param { vec![(STEP_PARAM, step.to_string())] } else { Vec::new() };
             tasks[i].spec = None;
-            tasks[i].task_ref = Some(TaskRef { name: name.clone(), params });
+            tasks[i].task_ref = Some(task.clone());
+            tasks[i].param = g.uses_param.then(|| Param { name: STEP_PARAM, value: step.to_string() });
         }
         shared.push(SharedTaskContext {
             header: crate::backend::header(p),

@@ -8,7 +8,7 @@ use serde::Serialize;
 use rustc_hash::FxHashMap;
 
 use super::{codes, PipelineContext, TaskContext, TaskSpec, TektonContext};
-use crate::backend::k8s::size::ETCD_LIMIT;
+use crate::backend::k8s::size::{json_list_len, json_str_len, ETCD_LIMIT};
 use crate::backend::alike;
 use crate::backend::k8s::STEP_NAME_ANNOTATION;
 use crate::ir::{Pipeline, POD_SELECTOR_LABELS};
@@ -34,11 +34,16 @@ const OBJECT_FIXED_BYTES: usize = 2 * 1024;
 ///
 /// A run's tasks may be waiting for `run::fill` (`first_alike`, from `run::lower`): they are
 /// counted as they will be.
-pub fn check(ctx: &TektonContext, p: &Pipeline, first_alike: &[usize]) -> Result<Option<RunTooLarge>> {
+///
+/// `ctx` is only borrowed mutably to count a run without its tasks: it is left as it was.
+pub fn check(ctx: &mut TektonContext, p: &Pipeline, first_alike: &[usize]) -> Result<Option<RunTooLarge>> {
     let (estimate, pipeline) = match ctx {
         TektonContext::Run(run) | TektonContext::Scheduled { pipeline: None, run, .. } => {
             let tasks = filled_tasks_bytes(&run.tasks, p, first_alike);
-            let object = json_len(run) - json_len(&run.tasks) + tasks;
+            // The run with `"tasks":[]`, then the tasks as they will be.
+            let own = std::mem::take(&mut run.tasks);
+            let object = json_len(&*run) - "[]".len() + tasks;
+            run.tasks = own;
             (Estimate::with_spec_copy(object, tasks, &run.tasks, run_name_len(&run.generate_name)), None)
         }
         TektonContext::Pipeline(p) => (Estimate::new(RUN_BY_NAME_BYTES, &p.tasks, run_name_len(&p.name)), Some(p)),
@@ -199,7 +204,34 @@ impl io::Write for Count {
 /// Bytes of `spec.tasks` as the API server stores it (compact JSON): equal to the rendered
 /// output's (tests/… `the_task_bytes_are_the_compact_json_of_the_output`).
 pub fn tasks_bytes(tasks: &[TaskContext]) -> usize {
-    json_len(&tasks.iter().map(PipelineTaskJson::new).collect::<Vec<_>>())
+    json_list_len(tasks.len(), tasks.iter().map(task_len).sum())
+}
+
+/// Bytes of a pipeline task as Tekton's JSON has it (field names, no empty fields), its head
+/// counted string by string: `{"name":…,"runAfter":[…],"retries":…,"timeout":…,
+/// "taskRef":{"name":…,"kind":"Task"},"params":[{"name":…,"value":…}],"taskSpec":{…}}`.
+fn task_len(t: &TaskContext) -> usize {
+    let mut n = "{\"name\":".len() + json_str_len(&t.name) + "}".len();
+    if !t.run_after.is_empty() {
+        let names = t.run_after.iter().map(|r| json_str_len(r)).sum();
+        n += ",\"runAfter\":".len() + json_list_len(t.run_after.len(), names);
+    }
+    if let Some(retries) = t.retries {
+        n += ",\"retries\":".len() + retries.checked_ilog10().map_or(1, |d| d as usize + 1);
+    }
+    if let Some(timeout) = &t.timeout {
+        n += ",\"timeout\":".len() + json_str_len(timeout);
+    }
+    if let Some(task) = &t.task_ref {
+        n += ",\"taskRef\":{\"name\":".len() + json_str_len(task) + ",\"kind\":\"Task\"}".len();
+    }
+    if let Some(p) = &t.param {
+        n += ",\"params\":[{\"name\":".len() + json_str_len(p.name) + ",\"value\":".len() + json_str_len(&p.value) + "}]".len();
+    }
+    if let Some(spec) = &t.spec {
+        n += ",\"taskSpec\":".len() + json_len(&SpecJson::new(spec));
+    }
+    n
 }
 
 /// `tasks_bytes(tasks)` once `run::fill` has given each task without a spec or `taskRef` a
@@ -211,9 +243,9 @@ pub fn filled_tasks_bytes(tasks: &[TaskContext], p: &Pipeline, first_alike: &[us
     let steps = p.steps();
     // Bytes of the spec of each first step, and how many times it holds the name.
     let mut firsts: FxHashMap<usize, (usize, usize)> = FxHashMap::default();
-    let mut total = 2 + tasks.len().saturating_sub(1);
+    let mut total = json_list_len(tasks.len(), 0);
     for (i, t) in tasks.iter().enumerate() {
-        total += json_len(&PipelineTaskJson::new(t));
+        total += task_len(t);
         if t.spec.is_some() || t.task_ref.is_some() {
             continue;
         }
@@ -228,37 +260,6 @@ pub fn filled_tasks_bytes(tasks: &[TaskContext], p: &Pipeline, first_alike: &[us
         total += TASK_SPEC_KEY.len() + bytes + names * steps[i].name().len() - names * steps[r].name().len();
     }
     total
-}
-
-/// A pipeline task as Tekton's JSON has it (field names, no empty fields).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PipelineTaskJson<'a> {
-    name: &'a str,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    run_after: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    retries: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    timeout: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    task_ref: Option<RefJson<'a>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    params: Vec<NameValue<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    task_spec: Option<SpecJson<'a>>,
-}
-
-#[derive(Serialize)]
-struct RefJson<'a> {
-    name: &'a str,
-    kind: &'static str,
-}
-
-#[derive(Serialize)]
-struct NameValue<'a> {
-    name: &'a str,
-    value: &'a str,
 }
 
 #[derive(Serialize)]
@@ -293,20 +294,6 @@ struct StepJson<'a> {
     security_context: Option<&'a serde_json::Value>,
 }
 
-impl<'a> PipelineTaskJson<'a> {
-    fn new(t: &'a TaskContext) -> PipelineTaskJson<'a> {
-        PipelineTaskJson {
-            name: &t.name,
-            run_after: &t.run_after,
-            retries: t.retries,
-            timeout: t.timeout.as_deref(),
-            task_ref: t.task_ref.as_ref().map(|r| RefJson { name: &r.name, kind: "Task" }),
-            params: t.task_ref.iter().flat_map(|r| &r.params).map(|(name, value)| NameValue { name, value }).collect(),
-            task_spec: t.spec.as_ref().map(SpecJson::new),
-        }
-    }
-}
-
 impl<'a> SpecJson<'a> {
     fn new(s: &'a TaskSpec) -> SpecJson<'a> {
         let step = &s.step;
@@ -324,6 +311,88 @@ impl<'a> SpecJson<'a> {
                 volume_mounts: &step.volume_mounts,
                 security_context: step.security_context.as_ref(),
             }],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Serialize;
+
+    use super::{json_len, task_len, SpecJson};
+    use crate::backend::k8s::SharedName;
+    use crate::backend::tekton::{Param, TaskContext};
+
+    /// A pipeline task as Tekton's JSON has it (field names, no empty fields).
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct PipelineTaskJson<'a> {
+        name: &'a str,
+        #[serde(skip_serializing_if = "<[SharedName]>::is_empty")]
+        run_after: &'a [SharedName],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        retries: Option<u32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        timeout: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        task_ref: Option<RefJson<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        params: Option<[NameValue<'a>; 1]>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        task_spec: Option<SpecJson<'a>>,
+    }
+
+    #[derive(Serialize)]
+    struct RefJson<'a> {
+        name: &'a str,
+        kind: &'static str,
+    }
+
+    #[derive(Serialize)]
+    struct NameValue<'a> {
+        name: &'a str,
+        value: &'a str,
+    }
+
+    impl<'a> PipelineTaskJson<'a> {
+        fn new(t: &'a TaskContext) -> PipelineTaskJson<'a> {
+            PipelineTaskJson {
+                name: &t.name,
+                run_after: &t.run_after,
+                retries: t.retries,
+                timeout: t.timeout.as_deref(),
+                task_ref: t.task_ref.as_deref().map(|name| RefJson { name, kind: "Task" }),
+                params: t.param.as_ref().map(|p| [NameValue { name: p.name, value: &p.value }]),
+                task_spec: t.spec.as_ref().map(SpecJson::new),
+            }
+        }
+    }
+
+
+    #[test]
+    fn task_heads_are_counted_as_serde_json_writes_them() {
+        let task = |name: &str| TaskContext {
+            name: name.into(),
+            run_after: Vec::new(),
+            retries: None,
+            timeout: None,
+            task_ref: None,
+            param: None,
+            spec: None,
+        };
+        let tasks = [
+            task("a"),
+            TaskContext { run_after: vec!["a".into(), "b\"\n".into()], retries: Some(0), ..task("b") },
+            TaskContext { retries: Some(10), timeout: Some("1h0m0s".into()), ..task("c") },
+            TaskContext {
+                retries: Some(u32::MAX),
+                task_ref: Some("zenml-0123456789".into()),
+                param: Some(Param { name: "step", value: "x\u{1}é".into() }),
+                ..task("d")
+            },
+        ];
+        for t in &tasks {
+            assert_eq!(task_len(t), json_len(&PipelineTaskJson::new(t)), "{}", t.name.as_str());
         }
     }
 }

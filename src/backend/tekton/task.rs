@@ -2,20 +2,21 @@
 
 use super::escape::{tekton_reference, TektonText, DOLLAR};
 use super::{StepContext, TaskContext, TaskSpec, DISPLAY};
-use crate::backend::k8s::{self, verbatim, EnvText};
+use crate::backend::k8s::{self, verbatim, EnvText, SharedName};
 use crate::error::{Error, ErrorKind, Result};
 use crate::backend::duration::go_duration;
 use crate::ir::{EnvValue, Pipeline, Step};
 
 /// The pipeline task of step `s`, named `name`, after the tasks `run_after`; `spec`: its
 /// inline taskSpec, `None` to be filled in later (`alike`).
-pub fn lower(s: &Step, name: &str, run_after: Vec<String>, spec: Option<TaskSpec>) -> TaskContext {
+pub fn lower(s: &Step, name: SharedName, run_after: Vec<SharedName>, spec: Option<TaskSpec>) -> TaskContext {
     TaskContext {
-        name: name.to_string(),
+        name,
         run_after,
         retries: s.retry().map(crate::ir::Retry::limit),
         timeout: s.timeout_seconds().map(go_duration),
         task_ref: None,
+        param: None,
         spec,
     }
 }
