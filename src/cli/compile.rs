@@ -22,53 +22,13 @@ fn read_input(input: &str) -> anyhow::Result<String> {
             let mut text = String::new();
             std::io::stdin().read_to_string(&mut text).map(|_| text).map_err(|e| format!("standard input: {e}"))
         } else {
-            read_file(Path::new(input)).map_err(|e| format!("{input}: {e}"))
+            if let Ok(meta) = std::fs::metadata(input) {
+                make_room_for(meta.len());
+            }
+            std::fs::read_to_string(input).map_err(|e| format!("{input}: {e}"))
         }
     };
     read().map_err(|message| anyhow::Error::new(Error::new(crate::ErrorKind::Io { message })))
-}
-
-/// From this size on, a file is read by two threads, each into its half of the buffer.
-const READ_IN_HALVES_FROM: u64 = 4 << 20;
-
-/// Reads a UTF-8 file. Most of the time reading a large snapshot goes to the kernel faulting in
-/// the fresh buffer's pages as it copies into them (an 18 MB input: a quarter of a 5,000-step
-/// compile); two threads reading one half each fault and copy in parallel.
-fn read_file(path: &Path) -> std::io::Result<String> {
-    use std::os::unix::fs::FileExt;
-    let file = std::fs::File::open(path)?;
-    let len = file.metadata()?.len();
-    make_room_for(len);
-    let mut bytes = Vec::new();
-    if len >= READ_IN_HALVES_FROM {
-        if let Ok(size) = usize::try_from(len) {
-            // Zeroed memory straight from the system (untouched until the reads write it).
-            bytes = vec![0u8; size];
-            let (head, tail) = bytes.split_at_mut(size / 2);
-            let read = std::thread::scope(|s| {
-                let tail_read = s.spawn(|| file.read_exact_at(tail, len / 2));
-                let head_read = file.read_exact_at(head, 0);
-                head_read.and(tail_read.join().unwrap_or_else(|_| Err(std::io::ErrorKind::Other.into())))
-            });
-            match read {
-                Ok(()) => {}
-                // The file shrank while being read: read it again as a stream.
-                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => bytes.clear(),
-                Err(e) => return Err(e),
-            }
-        }
-    }
-    let mut rest = &file;
-    if bytes.is_empty() {
-        rest.read_to_end(&mut bytes)?;
-    } else {
-        // Whatever was appended since the size was taken.
-        use std::io::Seek;
-        rest.seek(std::io::SeekFrom::Start(len))?;
-        rest.read_to_end(&mut bytes)?;
-    }
-    String::from_utf8(bytes)
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "stream did not contain valid UTF-8"))
 }
 
 /// Reserves and frees a block the size of the input before it is read. glibc serves a large
@@ -408,43 +368,4 @@ fn output_stem(input: &str) -> String {
         }
     }
     name
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn written(bytes: &[u8]) -> tempfile::NamedTempFile {
-        let mut file = tempfile::NamedTempFile::new().unwrap();
-        file.write_all(bytes).unwrap();
-        file
-    }
-
-    #[test]
-    fn a_large_file_read_in_halves_is_the_whole_file() {
-        // Odd length, and a multi-byte character across the middle: the halves are bytes.
-        let len = usize::try_from(READ_IN_HALVES_FROM).unwrap() + 3;
-        let mut text: String = "abcdefghijklmnopqrstuvwxyz".chars().cycle().take(len).collect();
-        text.replace_range(len / 2 - 1..len / 2 + 2, "€");
-        assert_eq!(text.len(), len);
-        let file = written(text.as_bytes());
-        assert_eq!(read_file(file.path()).unwrap(), text);
-    }
-
-    #[test]
-    fn a_small_file_and_an_empty_one() {
-        assert_eq!(read_file(written(b"name: p\n").path()).unwrap(), "name: p\n");
-        assert_eq!(read_file(written(b"").path()).unwrap(), "");
-    }
-
-    #[test]
-    fn bytes_that_are_not_utf8_are_refused_as_before() {
-        let mut bytes = vec![b'a'; usize::try_from(READ_IN_HALVES_FROM).unwrap()];
-        bytes[7] = 0xff;
-        for bytes in [&bytes[..], b"a\xffb"] {
-            let err = read_file(written(bytes).path()).unwrap_err();
-            assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
-            assert_eq!(err.to_string(), "stream did not contain valid UTF-8");
-        }
-    }
 }
