@@ -93,17 +93,20 @@ pub fn compile_ir(
     renderer: &render::Renderer,
     warnings: &mut Vec<Warning>,
 ) -> Result<Vec<Artifact>> {
-    let steps: StepPaths = pipeline.steps().iter().map(|s| (s.name(), s.path())).collect();
+    // Made only when a diagnostic may be inside a step: most compiles have none.
+    let steps = || -> StepPaths { pipeline.steps().iter().map(|s| (s.name(), s.path())).collect() };
     let before = warnings.len();
     let result =
         engine.documents(pipeline, opts, warnings).and_then(|docs| renderer.render_documents(engine.name(), docs));
     for w in &mut warnings[before..] {
         w.engine = Some(engine.name());
     }
-    steps.name_warnings(&mut warnings[before..]);
+    if warnings[before..].iter().any(|w| w.step.is_none() && w.path.is_some()) {
+        steps().name_warnings(&mut warnings[before..]);
+    }
     result.map_err(|mut e| {
         e.engine = Some(engine.name());
-        steps.name_error(e.in_file(file_name))
+        steps().name_error(e.in_file(file_name))
     })
 }
 

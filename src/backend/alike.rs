@@ -122,9 +122,10 @@ fn alike(a: &Step, b: &Step) -> bool {
             (false, false) => x[i] == y[i],
             _ => false,
         });
+    // Steps without env or command of their own share the IR's one list: equal at a glance.
     args && a.image() == b.image()
-        && a.command() == b.command()
-        && a.env() == b.env()
+        && (std::ptr::eq(a.command(), b.command()) || a.command() == b.command())
+        && (std::ptr::eq(a.env(), b.env()) || a.env() == b.env())
         && a.env_from() == b.env_from()
         && a.resources() == b.resources()
         && a.pod() == b.pod()
