@@ -47,22 +47,9 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut entries: Vec<(String, V)> = Vec::new();
-                // Most objects are small: their keys are compared in place, and only a large
-                // one (the steps) gets a set of its keys.
-                let mut seen: Option<rustc_hash::FxHashSet<String>> = None;
+                let mut many = None;
                 while let Some(key) = map.next_key::<String>()? {
-                    let duplicate = match &mut seen {
-                        Some(seen) => !seen.insert(key.clone()),
-                        None if entries.len() < 16 => entries.iter().any(|(k, _)| *k == key),
-                        None => {
-                            let mut set: rustc_hash::FxHashSet<String> =
-                                entries.iter().map(|(k, _)| k.clone()).collect();
-                            let duplicate = !set.insert(key.clone());
-                            seen = Some(set);
-                            duplicate
-                        }
-                    };
-                    if duplicate {
+                    if repeated(&mut many, entries.iter().map(|(k, _)| k), &key) {
                         return Err(serde::de::Error::custom(format!("duplicate key `{key}`")));
                     }
                     let value = map.next_value::<V>()?;
@@ -75,6 +62,26 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
             }
         }
         deserializer.deserialize_any(OrderedVisitor(std::marker::PhantomData))
+    }
+}
+
+/// Whether `key` is one of the keys before it: `earlier` while there are few (compared in place:
+/// most objects are small), else `many`, a set made of them once (the steps), which keeps
+/// `key` too. The error for a repeated key is the caller's.
+fn repeated<'k, K: Eq + std::hash::Hash + Clone + 'k>(
+    many: &mut Option<rustc_hash::FxHashSet<K>>,
+    mut earlier: impl ExactSizeIterator<Item = &'k K>,
+    key: &K,
+) -> bool {
+    match many {
+        Some(set) => !set.insert(key.clone()),
+        None if earlier.len() < 16 => earlier.any(|k| k == key),
+        None => {
+            let mut set: rustc_hash::FxHashSet<K> = earlier.cloned().collect();
+            let repeated = !set.insert(key.clone());
+            *many = Some(set);
+            repeated
+        }
     }
 }
 
@@ -232,21 +239,11 @@ impl<'de> Deserialize<'de> for StepSettings {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StepSettings, A::Error> {
                 let mut settings = StepSettings::default();
-                // As in `OrderedMap`: compared in place, and a set once there are many.
+                // Every key, not only the kept ones, for `repeated` (until it holds a set).
                 let mut seen: Vec<std::borrow::Cow<'de, str>> = Vec::new();
-                let mut many: Option<rustc_hash::FxHashSet<std::borrow::Cow<'de, str>>> = None;
+                let mut many = None;
                 while let Some(Key(key)) = map.next_key()? {
-                    let duplicate = match &mut many {
-                        Some(set) => !set.insert(key.clone()),
-                        None if seen.len() < 16 => seen.contains(&key),
-                        None => {
-                            let mut set: rustc_hash::FxHashSet<_> = seen.drain(..).collect();
-                            let duplicate = !set.insert(key.clone());
-                            many = Some(set);
-                            duplicate
-                        }
-                    };
-                    if duplicate {
+                    if repeated(&mut many, seen.iter(), &key) {
                         return Err(serde::de::Error::custom(format!("duplicate key `{key}`")));
                     }
                     match &*key {
